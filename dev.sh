@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The portal's two set-up commands for a fresh Debian machine with Python 3.11:
+#   ./dev.sh start   install, migrate, load the demo region on SQLite and serve on :5000
+#   ./dev.sh test    install what the tests need, then run the whole suite on SQLite,
+#                    PostgreSQL and Chromium
+# Under CI=true a missing PostgreSQL or Chromium is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${PORTAL_VENV:-.venv}
+PY=${PYTHON:-python3}
+DEMO_PASSWORD=${PORTAL_DEMO_PASSWORD:-demo-wachtwoord-2026}
+in_ci() { [ "${CI:-}" = "true" ]; }
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+fail() { printf '\033[31mFOUT: %s\033[0m\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+apt_install() {
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+python_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && "$PY" -m venv "$VENV"; } ||
+      fail "kan geen virtual environment maken (python3-venv ontbreekt)"
+  fi
+  say "Python-pakketten installeren ($1)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]" 2>&1 |
+    grep -v -e "is ignored: it is neither" -e "^$" >&2 || true
+  "$VENV/bin/python" -c "import portal" || fail "installatie van het portaal mislukt"
+}
+
+chromium() {
+  local bin=${PORTAL_CHROMIUM:-/usr/bin/chromium}
+  if [ ! -x "$bin" ]; then apt_install chromium || true; fi
+  if [ ! -x "$bin" ]; then
+    if in_ci; then fail "Chromium ontbreekt ($bin) en kon niet worden geïnstalleerd"; fi
+    say "LET OP: Chromium ontbreekt; de browsertests worden overgeslagen"
+  fi
+}
+
+# Prints a PostgreSQL URL for the tests: the running server on 127.0.0.1:5432 if there is one,
+# else a throw-away cluster (Debian's postgresql package) on port 54329.
+postgres_url() {
+  local url=${PORTAL_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
+  if "$VENV/bin/python" - "$url" <<'PY' 2>/dev/null; then echo "$url"; return 0; fi
+import sys, psycopg
+psycopg.connect(sys.argv[1].replace("+psycopg", ""), connect_timeout=3).close()
+PY
+  [ -n "${PORTAL_TEST_POSTGRES_URL:-}" ] && return 1
+  local pgbin; pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$pgbin" ]; then apt_install postgresql || return 1; pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); fi
+  local data; data=$(mktemp -d /tmp/portal-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$data"
+    runuser -u postgres -- "$pgbin/initdb" -D "$data" -U postgres -A trust --no-sync >/dev/null &&
+      runuser -u postgres -- "$pgbin/pg_ctl" -D "$data" -w -l "$data/log" \
+        -o "-p 54329 -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
+  else
+    "$pgbin/initdb" -D "$data" -U postgres -A trust --no-sync >/dev/null &&
+      "$pgbin/pg_ctl" -D "$data" -w -l "$data/log" \
+        -o "-p 54329 -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
+  fi
+  echo "postgresql+psycopg://postgres@127.0.0.1:54329/postgres"
+}
+
+cmd_start() {
+  python_env test
+  "$VENV/bin/flask" --app wsgi demo --password "$DEMO_PASSWORD"
+  say "Het portaal draait op http://127.0.0.1:${PORT:-5000} — log in met een account hierboven en wachtwoord $DEMO_PASSWORD"
+  exec "$VENV/bin/flask" --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"
+}
+
+cmd_test() {
+  python_env test
+  chromium
+  local pg_url status=0
+  if ! pg_url=$(postgres_url); then
+    if in_ci; then fail "PostgreSQL is niet bereikbaar en kon niet worden gestart"; fi
+    say "LET OP: geen PostgreSQL gevonden; alleen de SQLite-ronde draait"
+    pg_url=""
+  fi
+  say "Testronde 1/2: SQLite (met Chromium)"
+  "$VENV/bin/python" -m pytest --db sqlite "$@" || status=$?
+  if [ -n "$pg_url" ]; then
+    say "Testronde 2/2: PostgreSQL ($pg_url)"
+    PORTAL_TEST_POSTGRES_URL="$pg_url" "$VENV/bin/python" -m pytest --db postgresql "$@" || status=$?
+  fi
+  # pytest exits 5 when it collects nothing: that is not a pass.
+  [ "$status" = 0 ] && say "Alle tests geslaagd." || say "Tests mislukt (exitcode $status)."
+  return "$status"
+}
+
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties]" >&2; exit 2 ;;
+esac

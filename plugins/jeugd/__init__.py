@@ -1,0 +1,20 @@
+"""Jeugd plugin: the youth-care segments, their overview page and menu entry."""
+from portal.toolkit import ALL_ROLES, MenuItem, domain_blueprint, hookimpl
+
+from plugins.jeugd.segments import JEUGD
+
+
+@hookimpl
+def portal_domains():
+    return [JEUGD]
+
+
+@hookimpl
+def portal_blueprints():
+    return [domain_blueprint("jeugd", __name__, "jeugd/overview.html")]
+
+
+@hookimpl
+def portal_menu_items():
+    return [MenuItem("Jeugd", "jeugd.overview", ALL_ROLES,
+                     "Segmenten van de jeugdhulp: van ambulant tot wonen.", order=31)]

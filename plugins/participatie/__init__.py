@@ -1,0 +1,20 @@
+"""Participatie plugin: the work-and-participation segments, their overview page and menu entry."""
+from portal.toolkit import ALL_ROLES, MenuItem, domain_blueprint, hookimpl
+
+from plugins.participatie.segments import PARTICIPATIE
+
+
+@hookimpl
+def portal_domains():
+    return [PARTICIPATIE]
+
+
+@hookimpl
+def portal_blueprints():
+    return [domain_blueprint("participatie", __name__, "participatie/overview.html")]
+
+
+@hookimpl
+def portal_menu_items():
+    return [MenuItem("Participatie", "participatie.overview", ALL_ROLES,
+                     "Segmenten van de Participatiewet: begeleiding naar werk.", order=32)]

@@ -1,0 +1,24 @@
+"""The Participatie domain and its segments as Noord-Limburg steers them (DOMAIN.md §3, 000 §7)."""
+from portal.toolkit import Domain, Segment
+
+PARTICIPATIE = Domain(
+    code="participatie",
+    name="Participatie",
+    law="Participatiewet",
+    endpoint="participatie.overview",
+    segments=(
+        Segment("S1", "Collectieve begeleiding", ("availability", "trajectory", "budget_agreement"),
+                "3+3+3",
+                "Evaluatie na het eerste jaar; circa 15 aanbieders; tussentijdse toetreding. "
+                "Beschikbaarheidsfinanciering zonder afnameverplichting plus trajectfinanciering, met "
+                "een beloning voor geslaagde trajecten; sturing op rendement via MKBA.",
+                lots=("regional",)),
+        Segment("S2", "Individuele begeleiding", ("pxq", "result"), "3+3+3",
+                "Raamovereenkomst zonder omzetgarantie met tussentijdse toetreding. Uurtarief × uren, "
+                "met een beloning per individueel plan; geen plafonds per aanbieder."),
+        Segment("S3", "Werkgeversdienstverlening", ("pxq",), "3+3+3",
+                "Raamovereenkomst met een pool van hoogstens 4 aanbieders, verlenging volgens het "
+                "boeggolfprincipe. Reëel tarief; kan beschikbaarheidsfinanciering worden.",
+                lots=("regional",)),
+    ),
+)

@@ -1,0 +1,74 @@
+"""The provider portal: a Flask core for regional purchasing in the social domain, extended by
+pluggy plugins. ``create_app`` builds an app; ``hookimpl`` marks a plugin's hook functions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from portal.hookspecs import hookimpl
+
+__all__ = ["create_app", "hookimpl"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal app. ``config`` overrides the defaults and the PORTAL_* environment.
+
+    Besides the settings in :mod:`portal.config`, a test may pass ``EXTRA_PLUGINS`` (a list of
+    plugin modules or objects to register next to the entry points).
+    """
+    from flask_wtf import CSRFProtect
+    from htmx_flask import Htmx
+
+    from portal import db, errors, security, sessions, templating, views
+    from portal.config import load_settings
+    from portal.plugin_manager import build_plugin_manager
+    from portal.registry import PluginConflict, build_registry
+
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    load_settings(app, config)
+    app.debug = False  # never the interactive debugger: no stack trace is shown to a user
+
+    pm = build_plugin_manager(app.config["ENABLED_PLUGINS"], app.config.get("EXTRA_PLUGINS", ()))
+    app.extensions["portal.plugins"] = pm
+    app.extensions["portal.registry"] = build_registry(pm)
+
+    db.init_app(app)
+    CSRFProtect(app)
+    Htmx(app)
+    sessions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    extra_folders = [str(folder) for folders in pm.hook.portal_template_folders() for folder in folders]
+    if extra_folders:
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(extra_folders), app.jinja_loader])
+
+    views.register_core_blueprints(app)
+    for blueprints in reversed(pm.hook.portal_blueprints()):
+        for blueprint in blueprints:
+            if blueprint.name in app.blueprints:
+                raise PluginConflict(
+                    f"Blueprint name {blueprint.name!r} is already taken; rename the plugin's blueprint."
+                )
+            app.register_blueprint(blueprint)
+
+    registry = app.extensions["portal.registry"]
+    endpoints = set(app.view_functions)
+    for item in registry.menu_items:
+        if item.endpoint not in endpoints:
+            raise PluginConflict(f"Menu item {item.label!r} points to unknown endpoint {item.endpoint!r}.")
+
+    from portal import cli
+
+    cli.init_app(app)
+    pm.hook.portal_app_ready(app=app)
+    return app

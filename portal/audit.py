@@ -1,0 +1,77 @@
+"""The audit trail: one call records who did what, to which object, with before and after.
+
+Rows are only ever inserted; a guard refuses any update or delete of an audit row by the ORM.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+
+from sqlmodel import Session
+
+from portal import db
+from portal.models import AuditEvent
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_audit_changes(session, _context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AuditLogIsAppendOnly("Audit events are never changed or deleted.")
+
+
+def client_address() -> str | None:
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:64] or None
+
+
+def _build(action: str, summary: str, *, object_type: str | None = None, object_id=None,
+           organisation_id: int | None = None, region_id: int | None = None,
+           details: dict[str, Any] | None = None, actor=None) -> AuditEvent:
+    actor_user_id = actor_email = None
+    if actor is not None:
+        actor_user_id, actor_email = actor.id, actor.email
+    elif has_request_context() and current_user and current_user.is_authenticated:
+        actor_user_id, actor_email = current_user.user.id, current_user.user.email
+        if region_id is None and current_user.region is not None:
+            region_id = current_user.region.id
+    return AuditEvent(
+        action=action,
+        summary=summary[:500],
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        organisation_id=organisation_id,
+        region_id=region_id,
+        details=details,
+        actor_user_id=actor_user_id,
+        actor_email=actor_email,
+        client=client_address(),
+    )
+
+
+def record(action: str, summary: str, **kwargs) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits).
+
+    Keyword arguments: object_type, object_id, organisation_id, region_id, details (a dict, for
+    example ``{"before": ..., "after": ...}``) and actor (a User; default the signed-in user).
+    """
+    entry = _build(action, summary, **kwargs)
+    db.session().add(entry)
+    return entry
+
+
+def record_now(action: str, summary: str, **kwargs) -> None:
+    """Record and commit at once in a session of its own: for refused requests, whose own
+    transaction is rolled back."""
+    with Session(db.engine()) as own_session:
+        own_session.add(_build(action, summary, **kwargs))
+        own_session.commit()

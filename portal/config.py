@@ -1,0 +1,82 @@
+"""Settings of the portal: defaults, the PORTAL_* environment, and the production safety checks."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+DEFAULTS: dict = {
+    # "development", "testing" or "production"
+    "ENV": "development",
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "DATABASE_URL": None,  # filled in from the instance folder when not set
+    # Which entry points of the group "portal.plugins" load; "*" means every one installed.
+    "ENABLED_PLUGINS": "*",
+    # Session lifetime in seconds: idle time between requests, and absolute since sign-in.
+    "SESSION_IDLE_TIMEOUT": 30 * 60,
+    "SESSION_ABSOLUTE_TIMEOUT": 10 * 60 * 60,
+    # One-time links, in seconds.
+    "INVITATION_MAX_AGE": 7 * 24 * 60 * 60,
+    "PASSWORD_RESET_MAX_AGE": 60 * 60,
+    # Sign-in throttling: failures of one e-mail address from one client within the window.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
+    # Failures from one client address over all e-mail addresses (password spraying).
+    "LOGIN_MAX_FAILURES_PER_CLIENT": 50,
+    "MAIL_BACKEND": "outbox",
+    "MAIL_SENDER": "noreply@portaal.example",
+    "MAIL_ECHO": None,  # echo mail to the console; defaults to True in development
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "SESSION_COOKIE_NAME": "portal_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PASSWORD_MIN_LENGTH": 12,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+PRODUCTION_OVERRIDES: dict = {
+    "SESSION_COOKIE_SECURE": True,
+    "PREFERRED_URL_SCHEME": "https",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The portal refuses to start with this configuration."""
+
+
+def load_settings(app, overrides: dict | None) -> None:
+    """Fill app.config from the defaults, then the PORTAL_* environment, then ``overrides``."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.update(overrides)
+    env = app.config["ENV"]
+    if env not in ("development", "testing", "production"):
+        raise ConfigurationError(
+            f"PORTAL_ENV={env!r} is onbekend; kies development, testing of production."
+        )
+    if env == "production":
+        for key, value in PRODUCTION_OVERRIDES.items():
+            app.config[key] = value
+        if app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
+            raise ConfigurationError(
+                "Production refuses to start with the default secret key: set PORTAL_SECRET_KEY "
+                "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if len(str(app.config["SECRET_KEY"])) < 32:
+            raise ConfigurationError("PORTAL_SECRET_KEY must be at least 32 characters in production.")
+    if app.config["MAIL_ECHO"] is None:
+        app.config["MAIL_ECHO"] = env == "development"
+    if not app.config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    enabled = app.config["ENABLED_PLUGINS"]
+    if isinstance(enabled, str):
+        app.config["ENABLED_PLUGINS"] = (
+            "*" if enabled.strip() == "*" else [p.strip() for p in enabled.split(",") if p.strip()]
+        )

@@ -1,0 +1,56 @@
+"""The core's own default plugin: its menu entries and the region-wide rules it declares.
+
+Registered first, under the name ``core``, so that core features use the same hooks as plugins.
+"""
+from __future__ import annotations
+
+from portal import roles
+from portal.hookspecs import hookimpl
+from portal.registry import MenuItem, RuleDefinition
+
+ALL = frozenset(roles.ALL_ROLES)
+REGION_READERS = frozenset({roles.CONTRACT_MANAGER, roles.AUDITOR})
+
+
+@hookimpl
+def portal_menu_items():
+    return [
+        MenuItem("Home", "home.index", ALL, order=0),
+        MenuItem("Organisaties", "organisations.list_organisations", REGION_READERS,
+                 "Zorgaanbieders, gemeenten en hun gebruikers in de regio.", order=10),
+        MenuItem("Gebruikers", "users.list_users", frozenset({roles.PROVIDER_ADMIN}),
+                 "Nodig collega's uit en beheer hun rollen.", order=10),
+        MenuItem("Segmenten", "segments.list_segments", ALL,
+                 "Domeinen en segmenten met hun contract- en bekostigingsvorm.", order=20),
+        MenuItem("Logboek", "audit_log.list_events", REGION_READERS,
+                 "Wie deed wat en wanneer: het controlespoor.", order=90),
+    ]
+
+
+@hookimpl
+def portal_rule_definitions():
+    return [
+        RuleDefinition(
+            id="reporting_period",
+            name="Periode van realisatieverantwoording",
+            description="Hoe vaak aanbieders hun realisatie aanleveren.",
+            choices={"month": "Per maand", "quarter": "Per kwartaal"},
+            default="month",
+        ),
+        RuleDefinition(
+            id="outside_band",
+            name="Afrekening buiten de bandbreedte",
+            description="Bij realisatie buiten de bandbreedte: alles afrekenen op realisatie, of "
+                        "alleen het deel voorbij de rand van de band.",
+            choices={"full": "Volledig op realisatie", "excess": "Alleen het deel buiten de band"},
+            default="full",
+        ),
+        RuleDefinition(
+            id="band_scope",
+            name="Reikwijdte van de bandbreedte",
+            description="De bandbreedte geldt per gemeente (per afspraak) of voor het regionale "
+                        "totaal van een aanbieder per segment.",
+            choices={"municipality": "Per gemeente", "region": "Regionaal totaal"},
+            default="municipality",
+        ),
+    ]

@@ -1,0 +1,139 @@
+"""The demo region Noord-Limburg: organisations and one account per role, loaded idempotently.
+
+Municipalities and residents on 1-1-2020 from 000 §9; provider names, KvK numbers and AGB codes
+are made up. E-mail addresses use the reserved ``.example`` domain, so no mail reaches anyone.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import select
+
+from portal import audit, db, roles
+from portal.models import Membership, Organisation, OrganisationKind, Region, User
+from portal.passwords import hash_password
+
+REGION_CODE = "noord-limburg"
+REGION_NAME = "Noord-Limburg"
+
+# name, CBS code, residents on 1-1-2020
+MUNICIPALITIES = [
+    ("Beesel", "0889", 13_483),
+    ("Bergen (L)", "0893", 13_085),
+    ("Gennep", "0907", 16_935),
+    ("Horst aan de Maas", "1507", 42_407),
+    ("Peel en Maas", "1894", 43_430),
+    ("Venlo", "0983", 101_797),
+    ("Venray", "0984", 43_596),
+]
+
+PURCHASING_OFFICE = "MGR Sociaal Domein Noord-Limburg"
+AUDITOR = "Accountantsdienst Noord-Limburg"
+
+# name, KvK number, AGB code, lot (shown in the demo text; contracts arrive with the contracts issue)
+PROVIDERS = [
+    ("Zorggroep Maasland", "61234567", "73730101", "regionaal"),
+    ("Stichting Jeugdhulp Peel en Maas", "62345678", "75750202", "regionaal"),
+    ("Werkbedrijf Noord-Limburg", "63456789", "98980303", "regionaal"),
+    ("Thuishulp Venray", "64567890", "73730404", "lokaal"),
+    ("Dagbesteding De Schakel", "65678901", "73730505", "lokaal"),
+    ("Begeleiding Op Maat Gennep", "66789012", "73730606", "lokaal"),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+    organisation: str
+
+
+ACCOUNTS = [
+    DemoAccount("contractmanager@mgr-noord-limburg.example", "Marieke Janssen", roles.CONTRACT_MANAGER, PURCHASING_OFFICE),
+    DemoAccount("contractmanager2@mgr-noord-limburg.example", "Ruud Hermans", roles.CONTRACT_MANAGER, PURCHASING_OFFICE),
+    DemoAccount("auditor@accountant-noord-limburg.example", "Sanne Peeters", roles.AUDITOR, AUDITOR),
+    DemoAccount("beheer@zorggroep-maasland.example", "Anouk Verstegen", roles.PROVIDER_ADMIN, "Zorggroep Maasland"),
+    DemoAccount("medewerker@zorggroep-maasland.example", "Tom Gielen", roles.PROVIDER_USER, "Zorggroep Maasland"),
+    DemoAccount("beheer@thuishulp-venray.example", "Lotte Hendrikx", roles.PROVIDER_ADMIN, "Thuishulp Venray"),
+    DemoAccount("medewerker@thuishulp-venray.example", "Bram Willems", roles.PROVIDER_USER, "Thuishulp Venray"),
+    DemoAccount("beheer@jeugdhulp-peelenmaas.example", "Fleur Coenen", roles.PROVIDER_ADMIN, "Stichting Jeugdhulp Peel en Maas"),
+] + [
+    DemoAccount(f"medewerker@{name.lower().replace(' (l)', '').replace(' ', '')}.example",
+                f"Medewerker {name}", roles.MUNICIPALITY_USER, name)
+    for name, _code, _residents in MUNICIPALITIES
+]
+
+
+def _upsert_organisation(session, region: Region, name: str, kind: str, **values) -> Organisation:
+    organisation = session.exec(select(Organisation).where(
+        Organisation.region_id == region.id, Organisation.name == name)).first()
+    if organisation is None:
+        organisation = Organisation(region_id=region.id, name=name, kind=kind)
+    organisation.kind = kind
+    organisation.is_active = True
+    for key, value in values.items():
+        setattr(organisation, key, value)
+    session.add(organisation)
+    return organisation
+
+
+def load_demo(password: str | None) -> tuple[list[DemoAccount], str | None]:
+    """Create or update the demo region. Returns the accounts and the password newly set (if any).
+
+    Without ``password``, existing accounts keep theirs and new ones get one random password.
+    """
+    session = db.session()
+    region = session.exec(select(Region).where(Region.code == REGION_CODE)).first()
+    if region is None:
+        region = Region(code=REGION_CODE, name=REGION_NAME)
+        session.add(region)
+        session.flush()
+    organisations = {}
+    for name, code, residents in MUNICIPALITIES:
+        organisations[name] = _upsert_organisation(session, region, name, OrganisationKind.MUNICIPALITY,
+                                                   residents=residents, municipality_code=code)
+    organisations[PURCHASING_OFFICE] = _upsert_organisation(session, region, PURCHASING_OFFICE,
+                                                            OrganisationKind.PURCHASING_OFFICE)
+    organisations[AUDITOR] = _upsert_organisation(session, region, AUDITOR, OrganisationKind.AUDITOR)
+    for name, kvk, agb, _lot in PROVIDERS:
+        organisations[name] = _upsert_organisation(session, region, name, OrganisationKind.PROVIDER,
+                                                   kvk_number=kvk, agb_code=agb)
+    session.flush()
+
+    new_password = password
+    if new_password is None and any(
+            session.exec(select(User).where(User.email == a.email)).first() is None for a in ACCOUNTS):
+        new_password = secrets.token_urlsafe(12)
+    # One hash for the one shared demo password (hashing is deliberately slow).
+    new_hash = hash_password(new_password) if new_password else None
+    for account in ACCOUNTS:
+        user = session.exec(select(User).where(User.email == account.email)).first()
+        if user is None:
+            user = User(email=account.email, name=account.name)
+        user.name, user.is_active = account.name, True
+        if new_hash and user.password_hash != new_hash:
+            user.password_hash = new_hash
+        session.add(user)
+        session.flush()
+        organisation = organisations[account.organisation]
+        membership = session.exec(select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == organisation.id)).first()
+        if membership is None:
+            membership = Membership(user_id=user.id, organisation_id=organisation.id, role=account.role)
+        membership.role = account.role
+        session.add(membership)
+    audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
+                 object_type="region", object_id=region.id)
+    session.commit()
+    return ACCOUNTS, new_password
+
+
+def write_accounts_file(path: Path, accounts: list[DemoAccount]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(
+        [{"email": a.email, "role": a.role, "organisation": a.organisation} for a in accounts],
+        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

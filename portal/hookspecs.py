@@ -1,0 +1,117 @@
+"""Every hook of the portal, in one file: the contract between the core and its plugins.
+
+A plugin is a module or object with functions marked ``@portal.hookimpl`` whose names match the
+specifications below. Plugins load from the entry-point group ``portal.plugins``; the setting
+``PORTAL_ENABLED_PLUGINS`` (comma-separated names, or ``*``) chooses which. Hooks that collect
+things return lists; the core merges the lists and stops start-up when two plugins claim the same
+key (a domain, a segment, a blueprint, a rule id).
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("portal")
+hookimpl = pluggy.HookimplMarker("portal")
+
+
+# ---------------------------------------------------------------------------------------------
+# Domains and segments
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_domains():
+    """Register the domains a plugin serves, with their segments.
+
+    Called once, while ``create_app`` builds the registry.
+
+    :return: a list of :class:`portal.registry.Domain`, each carrying its
+        :class:`portal.registry.Segment` objects (code, name, funding forms, contract duration,
+        lots). A domain code may be registered by one plugin only, and a segment code only once
+        within its domain; a clash stops start-up with a message naming both plugins.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Web: blueprints, templates, menu
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_blueprints():
+    """Add Flask blueprints (pages, partials, API routes) to the app.
+
+    Called once, while ``create_app`` registers the core's own blueprints, after them.
+
+    :return: a list of :class:`flask.Blueprint`. Blueprint names must be unique over the core and
+        all plugins; a clash stops start-up. A blueprint may carry its own ``template_folder``.
+    """
+
+
+@hookspec
+def portal_template_folders():
+    """Add template folders that are searched *before* the core's templates.
+
+    Called once, while ``create_app`` sets up Jinja. Lets a region plugin restyle a core page
+    (for instance ``home/_region_banner.html``) without editing the core.
+
+    :return: a list of absolute folder paths (str or :class:`pathlib.Path`).
+    """
+
+
+@hookspec
+def portal_menu_items():
+    """Add entries to the main menu and to the "where to go next" list of the home page.
+
+    Called once, while ``create_app`` builds the registry; the core shows each entry only to the
+    roles it names.
+
+    :return: a list of :class:`portal.registry.MenuItem` (label, endpoint, roles, description,
+        order). The endpoint must exist once all blueprints are registered.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Local rules (couleur locale) of regions and municipalities
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_rule_definitions():
+    """Declare rules that a region or municipality may choose, each with its documented default.
+
+    Called once, while ``create_app`` builds the registry.
+
+    :return: a list of :class:`portal.registry.RuleDefinition` (id, Dutch name, description,
+        allowed values, default). A rule id may be declared once over all plugins.
+    """
+
+
+@hookspec
+def portal_local_rules():
+    """Set the value of declared rules for a region, a municipality and/or a segment.
+
+    This is how a municipality or region plugs in its own rules without editing the core. Called
+    once, while ``create_app`` builds the registry, after all rule definitions are known.
+
+    :return: a list of :class:`portal.registry.LocalRule`. Each names a declared rule id and an
+        allowed value, and its scope (region code, optional CBS municipality code, optional
+        segment key such as ``"domain.S1"``). Two rules for the same id and scope stop start-up.
+        The most specific rule wins: municipality + segment, municipality, region + segment,
+        region, then the default.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Application lifecycle
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_app_ready(app):
+    """Called at the end of ``create_app``, once the app is fully configured.
+
+    :param app: the :class:`flask.Flask` application; a plugin may add CLI commands, template
+        filters or context processors to it.
+    :return: nothing; the return value is ignored.
+    """

@@ -1,0 +1,37 @@
+"""Paging through a select statement."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import func, select as sa_select
+
+from portal import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(statement, page: int, per_page: int = 25) -> Page:
+    session = db.session()
+    total = session.exec(sa_select(func.count()).select_from(statement.order_by(None).subquery())).one()[0]
+    page = min(max(1, page), max(1, ceil(total / per_page)))
+    items = session.exec(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), page, per_page, total)

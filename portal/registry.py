@@ -1,0 +1,211 @@
+"""What the plugins registered, merged and checked: domains, segments, menu items and rules.
+
+Built once per app by :func:`build_registry`; any clash between plugins stops start-up with a
+:class:`PluginConflict` that names the plugins involved.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Funding forms of the social domain; segments name one or more of these codes.
+FUNDING_FORMS = {
+    "trajectory": "Trajectfinanciering (prijs × traject)",
+    "pxq": "Inspanningsgericht (prijs × hoeveelheid)",
+    "budget_agreement": "Budgetafspraak met bandbreedte",
+    "budget_ceiling": "Budgetplafond",
+    "population": "Populatiebekostiging met verrekening",
+    "lump_sum": "Lumpsum / taakgericht",
+    "result": "Resultaatfinanciering",
+    "availability": "Beschikbaarheidsfinanciering",
+    "price_per_day": "Prijs per eenheid (dag)",
+}
+
+LOTS = {"regional": "Perceel regionaal", "local": "Perceel lokaal", "open_house": "Open house"}
+
+
+class PluginConflict(RuntimeError):
+    """Two plugins claim the same key, or a plugin registered something invalid."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    code: str
+    name: str
+    funding_forms: tuple[str, ...]
+    contract_duration: str  # e.g. "3+1+1": initial term plus extension options, in years
+    description: str = ""
+    lots: tuple[str, ...] = ("regional", "local")
+    domain: str = ""  # filled in from the domain that carries the segment
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.code}"
+
+    @property
+    def funding_labels(self) -> list[str]:
+        return [FUNDING_FORMS[f] for f in self.funding_forms]
+
+    @property
+    def lot_labels(self) -> list[str]:
+        return [LOTS[lot] for lot in self.lots]
+
+
+@dataclass(frozen=True)
+class Domain:
+    code: str
+    name: str
+    law: str = ""
+    segments: tuple[Segment, ...] = ()
+    endpoint: str | None = None  # the domain's overview page, if the plugin has one
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    endpoint: str
+    roles: frozenset[str]
+    description: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    id: str
+    name: str
+    description: str
+    choices: dict[str, str]  # value -> Dutch label
+    default: str
+
+
+@dataclass(frozen=True)
+class LocalRule:
+    rule_id: str
+    value: str
+    region: str
+    municipality: str | None = None  # CBS code, e.g. "0983"
+    segment: str | None = None  # segment key "domain.code"
+    reason: str = ""
+
+
+@dataclass
+class ResolvedRule:
+    definition: RuleDefinition
+    value: str
+    source: str  # Dutch description of where the value comes from
+
+    @property
+    def value_label(self) -> str:
+        return self.definition.choices.get(self.value, self.value)
+
+
+@dataclass
+class Registry:
+    domains: dict[str, Domain] = field(default_factory=dict)
+    segments: dict[str, Segment] = field(default_factory=dict)
+    menu_items: list[MenuItem] = field(default_factory=list)
+    rules: dict[str, RuleDefinition] = field(default_factory=dict)
+    local_rules: dict[tuple, tuple[LocalRule, str]] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # "domain:x" -> plugin name
+
+    def rule(self, rule_id: str, region: str, municipality: str | None = None,
+             segment: str | None = None) -> ResolvedRule:
+        """The value of a rule for this scope: the most specific local rule, else the default."""
+        definition = self.rules[rule_id]
+        scopes = []
+        if municipality is not None:
+            if segment is not None:
+                scopes.append((municipality, segment, "gemeente en segment"))
+            scopes.append((municipality, None, "gemeente"))
+        if segment is not None:
+            scopes.append((None, segment, "regio en segment"))
+        scopes.append((None, None, "regio"))
+        for scope_municipality, scope_segment, source in scopes:
+            found = self.local_rules.get((rule_id, region, scope_municipality, scope_segment))
+            if found:
+                rule, plugin = found
+                return ResolvedRule(definition, rule.value, f"Lokale regel van {source} ({plugin})")
+        return ResolvedRule(definition, definition.default, "Standaardwaarde")
+
+    def menu_for(self, role: str | None) -> list[MenuItem]:
+        return [item for item in self.menu_items if role in item.roles]
+
+
+def _results(hook) -> list[tuple[str, Any]]:
+    """Call a collecting hook and keep which plugin returned which item."""
+    pairs = []
+    for impl in reversed(hook.get_hookimpls()):
+        result = impl.function()
+        for item in result or ():
+            pairs.append((impl.plugin_name, item))
+    return pairs
+
+
+def build_registry(pm) -> Registry:
+    registry = Registry()
+    for plugin, domain in _results(pm.hook.portal_domains):
+        if domain.code in registry.domains:
+            raise PluginConflict(
+                f"Domain {domain.code!r} is registered twice: by plugin "
+                f"{registry.owners['domain:' + domain.code]!r} and by plugin {plugin!r}."
+            )
+        registry.owners["domain:" + domain.code] = plugin
+        stamped = []
+        for segment in domain.segments:
+            segment = Segment(**{**segment.__dict__, "domain": domain.code})
+            if segment.key in registry.segments:
+                raise PluginConflict(
+                    f"Segment code {segment.code!r} appears twice in domain {domain.code!r} "
+                    f"(plugin {plugin!r})."
+                )
+            unknown = set(segment.funding_forms) - FUNDING_FORMS.keys()
+            if unknown or not segment.funding_forms:
+                raise PluginConflict(
+                    f"Segment {segment.key!r} of plugin {plugin!r} names unknown funding forms "
+                    f"{sorted(unknown)}; choose from {sorted(FUNDING_FORMS)}."
+                )
+            if set(segment.lots) - LOTS.keys():
+                raise PluginConflict(f"Segment {segment.key!r} names an unknown lot.")
+            registry.segments[segment.key] = segment
+            stamped.append(segment)
+        registry.domains[domain.code] = Domain(
+            code=domain.code, name=domain.name, law=domain.law, segments=tuple(stamped),
+            endpoint=domain.endpoint,
+        )
+
+    registry.menu_items = sorted(
+        (item for _plugin, item in _results(pm.hook.portal_menu_items)),
+        key=lambda item: (item.order, item.label),
+    )
+
+    for plugin, definition in _results(pm.hook.portal_rule_definitions):
+        if definition.id in registry.rules:
+            raise PluginConflict(
+                f"Rule id {definition.id!r} is declared twice: by plugin "
+                f"{registry.owners['rule:' + definition.id]!r} and by plugin {plugin!r}."
+            )
+        if definition.default not in definition.choices:
+            raise PluginConflict(f"Rule {definition.id!r}: default is not one of its choices.")
+        registry.owners["rule:" + definition.id] = plugin
+        registry.rules[definition.id] = definition
+
+    for plugin, rule in _results(pm.hook.portal_local_rules):
+        definition = registry.rules.get(rule.rule_id)
+        if definition is None:
+            raise PluginConflict(f"Plugin {plugin!r} sets unknown rule {rule.rule_id!r}.")
+        if rule.value not in definition.choices:
+            raise PluginConflict(
+                f"Plugin {plugin!r} sets rule {rule.rule_id!r} to {rule.value!r}; "
+                f"allowed: {sorted(definition.choices)}."
+            )
+        if rule.segment is not None and rule.segment not in registry.segments:
+            raise PluginConflict(f"Plugin {plugin!r} sets a rule for unknown segment {rule.segment!r}.")
+        key = (rule.rule_id, rule.region, rule.municipality, rule.segment)
+        if key in registry.local_rules:
+            raise PluginConflict(
+                f"Rule {rule.rule_id!r} is set twice for the same scope "
+                f"(region {rule.region!r}, municipality {rule.municipality!r}, segment "
+                f"{rule.segment!r}): by plugin {registry.local_rules[key][1]!r} and by plugin {plugin!r}."
+            )
+        registry.local_rules[key] = (rule, plugin)
+    return registry

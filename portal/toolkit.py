@@ -1,0 +1,44 @@
+"""The one module plugins import from the core: hook marker, registration types and helpers.
+
+Plugins use only what is exported here, so the core may reorganise its internals freely.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user, login_required
+
+from portal import audit, db, roles
+from portal.hookspecs import hookimpl
+from portal.registry import Domain, LocalRule, MenuItem, RuleDefinition, Segment
+from portal.roles import roles_required
+from portal.scoping import get_scoped_or_404, scoped
+
+__all__ = [
+    "ALL_ROLES", "Blueprint", "Domain", "LocalRule", "MenuItem", "RuleDefinition", "Segment", "audit",
+    "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
+    "registry", "render_template", "roles", "roles_required", "scoped",
+]
+
+ALL_ROLES = frozenset(roles.ALL_ROLES)
+
+
+def registry():
+    """The merged registry of the running app (domains, segments, rules, menu)."""
+    return current_app.extensions["portal.registry"]
+
+
+def domain_blueprint(domain_code: str, import_name: str, template: str) -> Blueprint:
+    """A blueprint named after the domain with its overview page at ``/<domain_code>/``.
+
+    The page renders the plugin's ``template`` with ``domain`` (the registered :class:`Domain`);
+    the template usually extends the core's ``segments/domain.html``.
+    """
+    blueprint = Blueprint(domain_code, import_name, url_prefix=f"/{domain_code}",
+                          template_folder="templates")
+
+    @blueprint.route("/")
+    @login_required
+    def overview():
+        return render_template(template, domain=registry().domains[domain_code])
+
+    return blueprint

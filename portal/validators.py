@@ -1,0 +1,32 @@
+"""Format checks for Dutch identifiers and what each kind of organisation must carry."""
+from __future__ import annotations
+
+from portal.models import OrganisationKind
+
+KVK_PATTERN = r"^\d{8}$"
+AGB_PATTERN = r"^\d{8}$"
+MUNICIPALITY_CODE_PATTERN = r"^\d{4}$"
+
+
+def kind_requirements(kind: str, values: dict) -> list[tuple[str, str]]:
+    """(field, Dutch message) for every value the kind requires but lacks, or may not have."""
+    problems = []
+    if kind == OrganisationKind.PROVIDER:
+        if not values.get("kvk_number"):
+            problems.append(("kvk_number", "Een zorgaanbieder heeft een KvK-nummer."))
+        if not values.get("agb_code"):
+            problems.append(("agb_code", "Een zorgaanbieder heeft een AGB-code."))
+    elif values.get("kvk_number") or values.get("agb_code"):
+        for field in ("kvk_number", "agb_code"):
+            if values.get(field):
+                problems.append((field, "Alleen zorgaanbieders hebben een KvK-nummer en AGB-code hier."))
+    if kind == OrganisationKind.MUNICIPALITY:
+        if not values.get("residents"):
+            problems.append(("residents", "Een gemeente heeft een aantal inwoners."))
+        if not values.get("municipality_code"):
+            problems.append(("municipality_code", "Een gemeente heeft een CBS-gemeentecode."))
+    else:
+        for field in ("residents", "municipality_code"):
+            if values.get(field):
+                problems.append((field, "Alleen gemeenten hebben inwoners en een gemeentecode."))
+    return problems

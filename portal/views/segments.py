@@ -1,0 +1,14 @@
+"""The domains and segments the plugins registered, with their contract and funding."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_login import login_required
+
+bp = Blueprint("segments", __name__, url_prefix="/segmenten")
+
+
+@bp.route("/")
+@login_required
+def list_segments():
+    registry = current_app.extensions["portal.registry"]
+    return render_template("segments/list.html", domains=list(registry.domains.values()))

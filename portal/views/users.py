@@ -1,0 +1,84 @@
+"""A provider admin manages the accounts of its own organisation."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from portal import accounts, db, roles
+from portal.forms import ConfirmForm, InviteForm, RoleForm
+from portal.models import Membership, User
+from portal.roles import roles_required
+from portal.scoping import get_scoped_or_404, scoped
+from portal.views.common import refuse_unexpected_fields
+from portal.views.organisations import invite_into
+
+bp = Blueprint("users", __name__, url_prefix="/gebruikers")
+
+ADMIN = roles.PROVIDER_ADMIN
+
+
+def _role_choices():
+    return [(role, roles.LABELS[role]) for role in roles.roles_for_kind(current_user.organisation.kind)]
+
+
+@bp.route("/")
+@roles_required(ADMIN)
+def list_users():
+    members = db.session().exec(
+        scoped(select(Membership, User), Membership).join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == current_user.organisation.id).order_by(User.name)).all()
+    return render_template("users/list.html", members=members, remove_form=ConfirmForm())
+
+
+@bp.route("/uitnodigen", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def invite():
+    form = InviteForm()
+    form.role.choices = _role_choices()
+    return invite_into(form, current_user.organisation, "users/invite.html", url_for("users.list_users"))
+
+
+@bp.route("/<int:membership_id>/rol", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def change_role(membership_id):
+    membership = get_scoped_or_404(Membership, membership_id)
+    member = db.session().get(User, membership.user_id)
+    form = RoleForm(obj=membership)
+    form.role.choices = _role_choices()
+    template = "users/role.html"
+    if request.method == "POST":
+        if refuse_unexpected_fields(form):
+            return render_template(template, form=form, member=member), 400
+        if not form.validate():
+            return render_template(template, form=form, member=member), 422
+        try:
+            accounts.change_role(membership, current_user.organisation, form.role.data)
+        except accounts.AccountError as error:
+            db.session().rollback()
+            form.role.errors = [error.message]
+            return render_template(template, form=form, member=member), 422
+        db.session().commit()
+        flash(f"De rol van {member.name} is nu {roles.LABELS[form.role.data].lower()}.", "success")
+        return redirect(url_for("users.list_users"))
+    return render_template(template, form=form, member=member)
+
+
+@bp.route("/<int:membership_id>/verwijderen", methods=["POST"])
+@roles_required(ADMIN)
+def remove(membership_id):
+    membership = get_scoped_or_404(Membership, membership_id)
+    member = db.session().get(User, membership.user_id)
+    form = ConfirmForm()
+    if refuse_unexpected_fields(form) or not form.validate():
+        flash("Het verwijderen is niet gelukt: het formulier was ongeldig. Er is niets gewijzigd.", "error")
+        return redirect(url_for("users.list_users")), 303
+    try:
+        accounts.remove_membership(membership, current_user.organisation)
+    except accounts.AccountError as error:
+        db.session().rollback()
+        flash(error.message, "error")
+        return redirect(url_for("users.list_users"))
+    db.session().commit()
+    flash(f"{member.name} heeft geen toegang meer tot {current_user.organisation.name}.", "success")
+    return redirect(url_for("users.list_users"))

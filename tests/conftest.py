@@ -1,0 +1,188 @@
+"""Test fixtures: a migrated database (SQLite or PostgreSQL), the app, clients, demo data, browser.
+
+Choose the database with ``--db sqlite`` (default) or ``--db postgresql``; the PostgreSQL server
+comes from ``PORTAL_TEST_POSTGRES_URL`` (default: this machine's 127.0.0.1:5432). Each run creates
+its own database and drops it afterwards; every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from portal import create_app, migrate
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default=os.environ.get("PORTAL_TEST_DB", "sqlite"),
+                     choices=("sqlite", "postgresql"), help="database to run the suite on")
+
+
+def pytest_report_header(config):
+    return f"portal database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    if request.config.getoption("--db") == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    server = os.environ.get("PORTAL_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        pytest.exit(f"PostgreSQL is not reachable at {server} ({error.__class__.__name__}: {error}). "
+                    "Start it (see README) or set PORTAL_TEST_POSTGRES_URL.", returncode=3)
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    migrate.upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_tables(engine) -> None:
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+def make_app(database_url, **overrides):
+    config = {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "MAIL_ECHO": False,
+        "SERVER_NAME": "portaal.test",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_config():
+    """Extra settings for the ``app`` fixture; override in a test module to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    application = make_app(database_url, **app_config)
+    yield application
+    engine = application.extensions["portal.engine"]
+    _empty_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app):
+    from portal import db
+
+    with app.app_context():
+        yield db.session()
+
+
+@pytest.fixture
+def demo(app):
+    """Load the demo region; returns the list of demo accounts."""
+    from portal.demo import load_demo
+
+    with app.app_context():
+        accounts, _password = load_demo(DEMO_PASSWORD)
+    return accounts
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} (status {page.status_code})"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = DEMO_PASSWORD, **extra):
+    token = csrf_token(client, "/inloggen")
+    return client.post("/inloggen", data={"csrf_token": token, "email": email, "password": password, **extra})
+
+
+def post_form(client, path: str, data: dict, form_path: str | None = None):
+    """POST ``data`` to ``path`` with a CSRF token taken from ``form_path`` (default ``path``)."""
+    token = csrf_token(client, form_path or path)
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+@pytest.fixture
+def signed_in(app, demo):
+    """A factory: ``signed_in(email)`` returns a test client signed in as that demo user."""
+
+    def factory(email: str):
+        new_client = app.test_client()
+        response = sign_in(new_client, email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return new_client
+
+    return factory
+
+
+# --- Browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        message = (f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' "
+                   "or set PORTAL_CHROMIUM.")
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     "--disable-dev-shm-usage"]}
+
+
+@pytest.fixture
+def live_server(database_url):
+    """The portal served on a free localhost port in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    application = make_app(database_url, SERVER_NAME=None)
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    application.base_url = f"http://127.0.0.1:{server.server_port}"
+    yield application
+    server.shutdown()
+    thread.join(timeout=5)
+    engine = application.extensions["portal.engine"]
+    _empty_tables(engine)
+    engine.dispose()
