@@ -2,6 +2,7 @@
 pluggy plugins. ``create_app`` builds an app; ``hookimpl`` marks a plugin's hook functions."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -17,8 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal app. ``config`` overrides the defaults and the PORTAL_* environment.
 
-    Besides the settings in :mod:`portal.config`, a test may pass ``EXTRA_PLUGINS`` (a list of
-    plugin modules or objects to register next to the entry points).
+    Besides the settings in :mod:`portal.config`, ``INSTANCE_PATH`` (or ``PORTAL_INSTANCE_PATH``)
+    moves the instance folder, and a test may pass ``EXTRA_PLUGINS`` (a list of plugin modules or
+    objects to register next to the entry points).
     """
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
@@ -28,11 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.plugin_manager import build_plugin_manager
     from portal.registry import PluginConflict, build_registry
 
-    app = Flask(
-        __name__,
-        static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
-    )
+    instance_path = ((config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH")
+                     or str(PROJECT_ROOT / "instance"))
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), instance_path=instance_path)
     load_settings(app, config)
     app.debug = False  # never the interactive debugger: no stack trace is shown to a user
 

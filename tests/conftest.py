@@ -25,15 +25,6 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def pytest_addoption(parser):
-    parser.addoption("--db", default=os.environ.get("PORTAL_TEST_DB", "sqlite"),
-                     choices=("sqlite", "postgresql"), help="database to run the suite on")
-
-
-def pytest_report_header(config):
-    return f"portal database: {config.getoption('--db')}"
-
-
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     if request.config.getoption("--db") == "sqlite":

@@ -1,0 +1,222 @@
+"""The plugin system: hook contract, entry points, a throwaway plugin, and start-up conflicts."""
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import entry_points
+
+import pytest
+from flask import Blueprint
+
+from portal import hookimpl, hookspecs
+from portal.config import ConfigurationError
+from portal.registry import Domain, LocalRule, MenuItem, PluginConflict, RuleDefinition, Segment
+from tests.conftest import make_app, sign_in
+
+HOOK_NAMES = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+                    if name.startswith("portal_"))
+
+
+def test_every_hook_is_prefixed_and_documented():
+    functions = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
+                 if hasattr(f, "portal_spec")]
+    assert functions, "no hook specifications found"
+    for function in functions:
+        assert function.__name__.startswith("portal_"), function.__name__
+        doc = inspect.getdoc(function) or ""
+        assert "Called" in doc or "called" in doc, f"{function.__name__}: say when it is called"
+        assert ":return:" in doc, f"{function.__name__}: say what it returns"
+
+
+def test_the_three_domain_plugins_are_entry_points():
+    names = {ep.name: ep.value for ep in entry_points(group="portal.plugins")}
+    assert names == {"wmo": "plugins.wmo", "jeugd": "plugins.jeugd", "participatie": "plugins.participatie"}
+
+
+class ThrowawayPlugin:
+    """A plugin written in a test: it uses every hook, and the core is not touched."""
+
+    def __init__(self, template_folder):
+        self.template_folder = template_folder
+        self.ready_apps = []
+        self.calls = set()
+
+    @hookimpl
+    def portal_domains(self):
+        self.calls.add("portal_domains")
+        return [Domain("proef", "Proefdomein", "Wet op de proef", segments=(
+            Segment("P1", "Proefsegment", ("pxq",), "2+2"),))]
+
+    @hookimpl
+    def portal_blueprints(self):
+        self.calls.add("portal_blueprints")
+        blueprint = Blueprint("proef", __name__, url_prefix="/proef")
+        blueprint.add_url_rule("/", "hello", lambda: "Hallo vanuit de proefplug-in")
+        return [blueprint]
+
+    @hookimpl
+    def portal_template_folders(self):
+        self.calls.add("portal_template_folders")
+        return [self.template_folder]
+
+    @hookimpl
+    def portal_menu_items(self):
+        self.calls.add("portal_menu_items")
+        return [MenuItem("Proefpagina", "proef.hello", frozenset({"municipality_user"}), "Een proef.")]
+
+    @hookimpl
+    def portal_rule_definitions(self):
+        self.calls.add("portal_rule_definitions")
+        return [RuleDefinition("proef_keuze", "Proefkeuze", "Een keuze om te proberen.",
+                               {"a": "Keuze A", "b": "Keuze B"}, "a")]
+
+    @hookimpl
+    def portal_local_rules(self):
+        self.calls.add("portal_local_rules")
+        return [
+            LocalRule("proef_keuze", "b", region="noord-limburg", municipality="0983", reason="Venlo kiest B"),
+            LocalRule("reporting_period", "quarter", region="noord-limburg", municipality="0983"),
+        ]
+
+    @hookimpl
+    def portal_app_ready(self, app):
+        self.calls.add("portal_app_ready")
+        self.ready_apps.append(app)
+
+        @app.cli.command("proef")
+        def proef():
+            print("proef")
+
+
+@pytest.fixture
+def throwaway(tmp_path):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "_region_banner.html").write_text(
+        '<p class="alert">Mededeling van de proefregio</p>', encoding="utf-8")
+    return ThrowawayPlugin(str(tmp_path))
+
+
+@pytest.fixture
+def app_config(throwaway):
+    return {"EXTRA_PLUGINS": [throwaway]}
+
+
+def test_throwaway_plugin_takes_effect_without_touching_the_core(app, demo, throwaway):
+    assert throwaway.ready_apps == [app]
+    assert "proef" in app.cli.commands
+    client = app.test_client()
+    sign_in(client, "medewerker@venlo.example")
+    home = client.get("/").get_data(as_text=True)
+    assert "Proefpagina" in home  # menu entry, shown to the role it names
+    assert "Mededeling van de proefregio" in home  # template folder searched before the core's
+    assert "Keuze B" in home and "Lokale regel van gemeente" in home  # Venlo's local rule
+    assert "Per kwartaal" in home
+    assert client.get("/proef/").get_data(as_text=True) == "Hallo vanuit de proefplug-in"
+    segments = client.get("/segmenten/").get_data(as_text=True)
+    assert "Proefdomein" in segments and "Proefsegment" in segments
+    # Another municipality keeps the defaults.
+    other = app.test_client()
+    sign_in(other, "medewerker@beesel.example")
+    beesel = other.get("/").get_data(as_text=True)
+    assert "Keuze A" in beesel and "Per maand" in beesel and "Keuze B" not in beesel
+    # The menu entry is only for the role it names.
+    manager = app.test_client()
+    sign_in(manager, "contractmanager@mgr-noord-limburg.example")
+    assert "Proefpagina" not in manager.get("/").get_data(as_text=True)
+
+
+def test_every_hook_is_exercised(database_url, throwaway):
+    """Each hook is called while the app starts, and the throwaway plugin implements them all."""
+    make_app(database_url, EXTRA_PLUGINS=[throwaway])
+    assert sorted(throwaway.calls) == HOOK_NAMES
+
+
+def _plugin(**hooks):
+    """A small plugin object whose hooks return the given lists."""
+    namespace = {}
+    for name, value in hooks.items():
+        def make(value=value, name=name):
+            def hook():
+                return value
+            hook.__name__ = name
+            return hookimpl(hook)
+        namespace[name] = staticmethod(make())
+    return type("Plugin", (), namespace)()
+
+
+def _start(database_url, *plugins, **config):
+    return make_app(database_url, EXTRA_PLUGINS=list(plugins), **config)
+
+
+def test_duplicate_domain_stops_start_up(database_url):
+    twin = _plugin(portal_domains=[Domain("wmo", "Nog een Wmo")])
+    with pytest.raises(PluginConflict, match="Domain 'wmo' is registered twice.*'wmo'"):
+        _start(database_url, twin)
+
+
+def test_duplicate_segment_code_stops_start_up(database_url):
+    plugin = _plugin(portal_domains=[Domain("proef", "Proef", segments=(
+        Segment("S1", "Een", ("pxq",), "3"), Segment("S1", "Twee", ("pxq",), "3")))])
+    with pytest.raises(PluginConflict, match="Segment code 'S1' appears twice in domain 'proef'"):
+        _start(database_url, plugin)
+
+
+def test_same_segment_code_in_two_domains_is_fine(database_url):
+    app = _start(database_url)
+    registry = app.extensions["portal.registry"]
+    assert {"jeugd.S1", "participatie.S1"} <= registry.segments.keys()
+
+
+def test_duplicate_blueprint_name_stops_start_up(database_url):
+    plugin = _plugin(portal_blueprints=[Blueprint("auth", __name__)])
+    with pytest.raises(PluginConflict, match="Blueprint name 'auth' is already taken"):
+        _start(database_url, plugin)
+
+
+def test_duplicate_rule_and_bad_local_rules_stop_start_up(database_url):
+    rule = RuleDefinition("outside_band", "Dubbel", "", {"x": "X"}, "x")
+    with pytest.raises(PluginConflict, match="Rule id 'outside_band' is declared twice"):
+        _start(database_url, _plugin(portal_rule_definitions=[rule]))
+    with pytest.raises(PluginConflict, match="unknown rule 'bestaat_niet'"):
+        _start(database_url, _plugin(portal_local_rules=[LocalRule("bestaat_niet", "x", "noord-limburg")]))
+    with pytest.raises(PluginConflict, match="allowed"):
+        _start(database_url, _plugin(portal_local_rules=[LocalRule("outside_band", "alles", "noord-limburg")]))
+    same_scope = [LocalRule("band_scope", "region", "noord-limburg", segment="jeugd.S3")]
+    with pytest.raises(PluginConflict, match="set twice for the same scope"):
+        _start(database_url, _plugin(portal_local_rules=same_scope), _plugin(portal_local_rules=list(same_scope)))
+
+
+def test_menu_item_to_unknown_page_stops_start_up(database_url):
+    plugin = _plugin(portal_menu_items=[MenuItem("Kapot", "bestaat.niet", frozenset({"auditor"}))])
+    with pytest.raises(PluginConflict, match="unknown endpoint 'bestaat.niet'"):
+        _start(database_url, plugin)
+
+
+def test_unknown_funding_form_stops_start_up(database_url):
+    plugin = _plugin(portal_domains=[Domain("proef", "Proef", segments=(Segment("P", "P", ("gratis",), "1"),))])
+    with pytest.raises(PluginConflict, match="unknown funding forms"):
+        _start(database_url, plugin)
+
+
+def test_setting_lists_the_enabled_plugins(database_url):
+    only_wmo = _start(database_url, ENABLED_PLUGINS="wmo")
+    assert set(only_wmo.extensions["portal.registry"].domains) == {"wmo"}
+    assert "jeugd" not in only_wmo.blueprints
+    everything = _start(database_url, ENABLED_PLUGINS="*")
+    assert set(everything.extensions["portal.registry"].domains) == {"wmo", "jeugd", "participatie"}
+    with pytest.raises(ConfigurationError, match="not installed: gemeente-venlo"):
+        _start(database_url, ENABLED_PLUGINS="wmo,gemeente-venlo")
+
+
+def test_rule_resolution_most_specific_wins(database_url):
+    plugin = _plugin(portal_local_rules=[
+        LocalRule("band_scope", "region", "noord-limburg"),
+        LocalRule("band_scope", "municipality", "noord-limburg", segment="jeugd.S3"),
+        LocalRule("band_scope", "region", "noord-limburg", municipality="0983", segment="jeugd.S3"),
+    ])
+    registry = _start(database_url, plugin).extensions["portal.registry"]
+    assert registry.rule("band_scope", "noord-limburg").value == "region"
+    assert registry.rule("band_scope", "noord-limburg", "0889", "jeugd.S3").value == "municipality"
+    assert registry.rule("band_scope", "noord-limburg", "0983", "jeugd.S3").value == "region"
+    assert registry.rule("band_scope", "noord-limburg", "0983", "jeugd.S4").value == "region"
+    assert registry.rule("band_scope", "rivierenland").value == "municipality"  # the default
+    assert registry.rule("band_scope", "rivierenland").source == "Standaardwaarde"
