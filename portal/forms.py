@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField,
                      StringField)
+from wtforms.meta import DefaultMeta
 from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange,
                                 Optional, Regexp, ValidationError)
 
@@ -16,6 +17,14 @@ REQUIRED = "Dit veld is verplicht."
 
 class StrictForm(FlaskForm):
     """A form that notices fields it does not declare (for instance ``role=contract_manager``)."""
+
+    class Meta:
+        # WTForms' own Dutch messages ("Ongeldige keuze." instead of "Not a valid choice.");
+        # Flask-WTF's translations need Flask-Babel, which the portal does not use.
+        locales = ("nl",)
+
+        def get_translations(self, form):
+            return DefaultMeta.get_translations(self, form)
 
     def unexpected_fields(self) -> list[str]:
         if request.method != "POST":

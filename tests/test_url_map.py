@@ -52,7 +52,7 @@ EXPECTED = {
     "users.list_users": PROVIDER_ADMIN,
     "users.invite": PROVIDER_ADMIN,
     "users.change_role": PROVIDER_ADMIN,
-    "users.remove": POST_ONLY,
+    "users.remove": PROVIDER_ADMIN,
     "segments.list_segments": SIGNED_IN,
     "audit_log.list_events": REGION_READERS,
     "wmo.overview": SIGNED_IN,

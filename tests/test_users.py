@@ -67,7 +67,8 @@ def test_removing_access_ends_the_colleagues_session(app, signed_in):
     colleague_client = signed_in("medewerker@zorggroep-maasland.example")
     assert colleague_client.get("/").status_code == 200
     client = signed_in(ADMIN)
-    response = post_form(client, f"/gebruikers/{colleague.id}/verwijderen", {}, form_path="/gebruikers/")
+    assert "Ja, toegang intrekken" in client.get(f"/gebruikers/{colleague.id}/verwijderen").get_data(as_text=True)
+    response = post_form(client, f"/gebruikers/{colleague.id}/verwijderen", {})
     assert response.status_code == 302
     with app.app_context():
         session = db.session()

@@ -1,7 +1,7 @@
 """Browsing the audit trail of the region (contract managers and auditors)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from sqlmodel import select
 
 from portal.core_plugin import REGION_READERS
@@ -9,7 +9,7 @@ from portal.models import AuditEvent
 from portal.pagination import paginate
 from portal.roles import roles_required
 from portal.scoping import scoped
-from portal.views.common import page_number
+from portal.views.common import page_number, render_page_or_partial
 
 bp = Blueprint("audit_log", __name__, url_prefix="/logboek")
 
@@ -22,4 +22,4 @@ def list_events():
     if action:
         statement = statement.where(AuditEvent.action.startswith(action))
     page = paginate(statement, page_number(), per_page=50)
-    return render_template("audit_log/list.html", page=page, action=action)
+    return render_page_or_partial("audit_log/list.html", "audit_log/_results.html", page=page, action=action)

@@ -9,7 +9,7 @@ from portal import accounts, audit, db, mail, sessions, throttle, tokens
 from portal.forms import ConfirmForm, ForgotPasswordForm, NewPasswordForm, SignInForm
 from portal.models import User
 from portal.passwords import hash_password, needs_rehash, verify_password
-from portal.views.common import refuse_unexpected_fields, safe_next
+from portal.views.common import rejected_status, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -23,11 +23,7 @@ def sign_in():
     form = SignInForm()
     status = 200
     if request.method == "POST":
-        if refuse_unexpected_fields(form):
-            return render_template("auth/sign_in.html", form=form), 400
-        if not form.validate():
-            return render_template("auth/sign_in.html", form=form), 422
-        status = _attempt_sign_in(form)
+        status = rejected_status(form) or _attempt_sign_in(form)
         if status is None:
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/sign_in.html", form=form), status
@@ -48,13 +44,16 @@ def _attempt_sign_in(form) -> int | None:
     password_ok = verify_password(user.password_hash if user else None, form.password.data)
     reason = ("unknown_email" if user is None else "wrong_password" if not password_ok
               else "inactive" if not user.is_active else None)
-    if reason is None and not sessions.memberships_of(user):
+    memberships = sessions.memberships_of(user) if user else []
+    # Events about a known account belong to its region, so its contract managers see them.
+    region_id = memberships[0][1].region_id if memberships else None
+    if reason is None and not memberships:
         reason = "no_membership"
     if reason:
         throttle.record_failure(email, client)
         audit.record("auth.sign_in_failed", f"Mislukte inlogpoging voor {email}",
                      details={"email": email, "reason": reason}, actor=user if user else None,
-                     object_type="user", object_id=user.id if user else None)
+                     object_type="user", object_id=user.id if user else None, region_id=region_id)
         session.commit()
         if reason == "no_membership":
             form.form_errors.append("Uw account hoort (nog) bij geen actieve organisatie. "
@@ -66,7 +65,8 @@ def _attempt_sign_in(form) -> int | None:
         user.password_hash = hash_password(form.password.data)
         session.add(user)
     throttle.clear_failures(email, client)
-    audit.record("auth.signed_in", f"{email} ingelogd", actor=user, object_type="user", object_id=user.id)
+    audit.record("auth.signed_in", f"{email} ingelogd", actor=user, object_type="user", object_id=user.id,
+                 region_id=region_id)
     session.commit()
     sessions.start_session(user, client)
     return None
@@ -76,7 +76,7 @@ def _attempt_sign_in(form) -> int | None:
 @login_required
 def sign_out():
     form = ConfirmForm()
-    if refuse_unexpected_fields(form) or not form.validate():
+    if rejected_status(form):
         return redirect(url_for("home.index"))
     audit.record("auth.signed_out", f"{current_user.email} uitgelogd", object_type="user",
                  object_id=current_user.id)
@@ -90,10 +90,9 @@ def sign_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if request.method == "POST":
-        if refuse_unexpected_fields(form):
-            return render_template("auth/forgot_password.html", form=form), 400
-        if not form.validate():
-            return render_template("auth/forgot_password.html", form=form), 422
+        status = rejected_status(form)
+        if status:
+            return render_template("auth/forgot_password.html", form=form), status
         session = db.session()
         user = session.exec(select(User).where(User.email == form.email.data)).first()
         if user is not None and user.is_active:
@@ -128,10 +127,9 @@ def _token_page(purpose: str, token: str, template: str, success_message: str, a
     form = NewPasswordForm()
     form._email = user.email
     if request.method == "POST":
-        if refuse_unexpected_fields(form):
-            return render_template(template, form=form, user=user), 400
-        if not form.validate():
-            return render_template(template, form=form, user=user), 422
+        status = rejected_status(form)
+        if status:
+            return render_template(template, form=form, user=user), status
         try:
             tokens.spend_token(purpose, token_id)
         except tokens.TokenError as error:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from portal import audit, db, roles, sessions
 from portal.forms import ChooseMembershipForm
 from portal.models import Organisation, OrganisationKind
-from portal.views.common import refuse_unexpected_fields
+from portal.views.common import rejected_status
 
 bp = Blueprint("home", __name__)
 
@@ -74,10 +74,9 @@ def choose_organisation():
         for membership, organisation in memberships
     ]
     if request.method == "POST":
-        if refuse_unexpected_fields(form):
-            return render_template("home/choose_organisation.html", form=form), 400
-        if not form.validate():
-            return render_template("home/choose_organisation.html", form=form), 422
+        status = rejected_status(form)
+        if status:
+            return render_template("home/choose_organisation.html", form=form), status
         sessions.choose_membership(current_user._get_current_object(), form.membership.data)
         chosen = dict((m.id, o) for m, o in memberships)[form.membership.data]
         audit.record("auth.organisation_chosen", f"{current_user.email} werkt nu voor {chosen.name}",

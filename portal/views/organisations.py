@@ -13,7 +13,7 @@ from portal.models import Membership, Organisation, OrganisationKind, User
 from portal.pagination import paginate
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
-from portal.views.common import page_number, refuse_unexpected_fields
+from portal.views.common import page_number, rejected_status, render_page_or_partial
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisaties")
 
@@ -31,7 +31,8 @@ def list_organisations():
     if query:
         statement = statement.where(Organisation.name.ilike(f"%{query}%"))
     page = paginate(statement, page_number())
-    return render_template("organisations/list.html", page=page, kind=kind, query=query)
+    return render_page_or_partial("organisations/list.html", "organisations/_results.html",
+                                  page=page, kind=kind, query=query)
 
 
 @bp.route("/<int:organisation_id>")
@@ -73,10 +74,9 @@ def _save(form, organisation: Organisation | None):
     template = "organisations/form.html"
     if request.method != "POST":
         return render_template(template, form=form, organisation=organisation)
-    if refuse_unexpected_fields(form):
-        return render_template(template, form=form, organisation=organisation), 400
-    if not form.validate():
-        return render_template(template, form=form, organisation=organisation), 422
+    status = rejected_status(form)
+    if status:
+        return render_template(template, form=form, organisation=organisation), status
     session = db.session()
     if organisation is not None and form.kind.data != organisation.kind and session.exec(
             select(Membership).where(Membership.organisation_id == organisation.id)).first():
@@ -119,10 +119,9 @@ def invite_into(form, organisation, template, done_url):
     """Shared by contract managers (any organisation of the region) and provider admins (their own)."""
     if request.method != "POST":
         return render_template(template, form=form, organisation=organisation)
-    if refuse_unexpected_fields(form):
-        return render_template(template, form=form, organisation=organisation), 400
-    if not form.validate():
-        return render_template(template, form=form, organisation=organisation), 422
+    status = rejected_status(form)
+    if status:
+        return render_template(template, form=form, organisation=organisation), status
     try:
         accounts.invite(form.name.data.strip(), form.email.data, organisation, form.role.data)
     except accounts.AccountError as error:

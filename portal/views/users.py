@@ -10,7 +10,7 @@ from portal.forms import ConfirmForm, InviteForm, RoleForm
 from portal.models import Membership, User
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
-from portal.views.common import refuse_unexpected_fields
+from portal.views.common import rejected_status
 from portal.views.organisations import invite_into
 
 bp = Blueprint("users", __name__, url_prefix="/gebruikers")
@@ -28,7 +28,7 @@ def list_users():
     members = db.session().exec(
         scoped(select(Membership, User), Membership).join(User, User.id == Membership.user_id)
         .where(Membership.organisation_id == current_user.organisation.id).order_by(User.name)).all()
-    return render_template("users/list.html", members=members, remove_form=ConfirmForm())
+    return render_template("users/list.html", members=members)
 
 
 @bp.route("/uitnodigen", methods=["GET", "POST"])
@@ -48,10 +48,9 @@ def change_role(membership_id):
     form.role.choices = _role_choices()
     template = "users/role.html"
     if request.method == "POST":
-        if refuse_unexpected_fields(form):
-            return render_template(template, form=form, member=member), 400
-        if not form.validate():
-            return render_template(template, form=form, member=member), 422
+        status = rejected_status(form)
+        if status:
+            return render_template(template, form=form, member=member), status
         try:
             accounts.change_role(membership, current_user.organisation, form.role.data)
         except accounts.AccountError as error:
@@ -64,21 +63,25 @@ def change_role(membership_id):
     return render_template(template, form=form, member=member)
 
 
-@bp.route("/<int:membership_id>/verwijderen", methods=["POST"])
+@bp.route("/<int:membership_id>/verwijderen", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def remove(membership_id):
+    """Ask first (GET), then take the person's access to this organisation away (POST)."""
     membership = get_scoped_or_404(Membership, membership_id)
     member = db.session().get(User, membership.user_id)
     form = ConfirmForm()
-    if refuse_unexpected_fields(form) or not form.validate():
-        flash("Het verwijderen is niet gelukt: het formulier was ongeldig. Er is niets gewijzigd.", "error")
-        return redirect(url_for("users.list_users")), 303
-    try:
-        accounts.remove_membership(membership, current_user.organisation)
-    except accounts.AccountError as error:
-        db.session().rollback()
-        flash(error.message, "error")
+    template = "users/remove.html"
+    if request.method == "POST":
+        status = rejected_status(form)
+        if status:
+            return render_template(template, form=form, member=member), status
+        try:
+            accounts.remove_membership(membership, current_user.organisation)
+        except accounts.AccountError as error:
+            db.session().rollback()
+            form.form_errors.append(error.message)
+            return render_template(template, form=form, member=member), 422
+        db.session().commit()
+        flash(f"{member.name} heeft geen toegang meer tot {current_user.organisation.name}.", "success")
         return redirect(url_for("users.list_users"))
-    db.session().commit()
-    flash(f"{member.name} heeft geen toegang meer tot {current_user.organisation.name}.", "success")
-    return redirect(url_for("users.list_users"))
+    return render_template(template, form=form, member=member)

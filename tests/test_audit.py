@@ -1,0 +1,33 @@
+"""The audit trail is append-only: the application inserts rows and never changes them."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from portal import audit, db
+from portal.models import AuditEvent
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(app):
+    with app.app_context():
+        session = db.session()
+        audit.record("test.event", "Iets gebeurde", details={"before": {"a": 1}, "after": {"a": 2}})
+        session.commit()
+        event = session.exec(select(AuditEvent)).one()
+        event.summary = "Iets anders"
+        with pytest.raises(audit.AuditLogIsAppendOnly):
+            session.commit()
+        session.rollback()
+        session.delete(session.exec(select(AuditEvent)).one())
+        with pytest.raises(audit.AuditLogIsAppendOnly):
+            session.commit()
+        session.rollback()
+        assert session.exec(select(AuditEvent.summary)).one() == "Iets gebeurde"
+
+
+def test_audit_log_page_lists_events_newest_first(signed_in):
+    client = signed_in("contractmanager@mgr-noord-limburg.example")
+    body = client.get("/logboek/").get_data(as_text=True)
+    assert body.index("contractmanager@mgr-noord-limburg.example ingelogd") < body.index("Demoregio Noord-Limburg geladen")
+    filtered = client.get("/logboek/?actie=demo.").get_data(as_text=True)
+    assert "Demoregio Noord-Limburg geladen" in filtered and " ingelogd" not in filtered
