@@ -32,6 +32,19 @@ def portal_domains():
     """
 
 
+@hookspec
+def portal_segment_pricing():
+    """Add what a segment needs to the price of its trajectories: extra fields, price lines and
+    checks (for instance a price per day, a parental contribution, a success reward).
+
+    Called once, while ``create_app`` builds the registry, after the domains are known.
+
+    :return: a list of :class:`portal.pricing.SegmentPricing`, each for one registered segment
+        key (``"domain.code"``). One segment has at most one pricing; a second, or a pricing for an
+        unknown segment, stops start-up.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Web: blueprints, templates, menu
 # ---------------------------------------------------------------------------------------------

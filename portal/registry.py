@@ -107,6 +107,7 @@ class Registry:
     rules: dict[str, RuleDefinition] = field(default_factory=dict)
     local_rules: dict[tuple, tuple[LocalRule, str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # "domain:x" -> plugin name
+    pricing: dict[str, Any] = field(default_factory=dict)  # segment key -> SegmentPricing
 
     def rule(self, rule_id: str, region: str, municipality: str | None = None,
              segment: str | None = None) -> ResolvedRule:
@@ -172,6 +173,17 @@ def build_registry(pm) -> Registry:
             code=domain.code, name=domain.name, law=domain.law, segments=tuple(stamped),
             endpoint=domain.endpoint,
         )
+
+    for plugin, pricing in _results(pm.hook.portal_segment_pricing):
+        if pricing.segment_key not in registry.segments:
+            raise PluginConflict(f"Plugin {plugin!r} prices unknown segment {pricing.segment_key!r}.")
+        if pricing.segment_key in registry.pricing:
+            raise PluginConflict(
+                f"Segment {pricing.segment_key!r} is priced twice: by plugin "
+                f"{registry.owners['pricing:' + pricing.segment_key]!r} and by plugin {plugin!r}."
+            )
+        registry.owners["pricing:" + pricing.segment_key] = plugin
+        registry.pricing[pricing.segment_key] = pricing
 
     registry.menu_items = sorted(
         (item for _plugin, item in _results(pm.hook.portal_menu_items)),

@@ -2,14 +2,16 @@
 
 Providers and municipalities see their own organisation only; contract managers and auditors see
 the organisations of their region. A model opts in by naming how it reaches an organisation:
-``__scope__ = "organisation_id"`` (a column holding an organisation id) or ``"region_id"``.
+``__scope__ = "organisation_id"`` (a column holding an organisation id), a tuple of such
+columns (visible when any of them is, e.g. a provider's agreement with a municipality), or
+``"region_id"`` (region-wide data such as the catalogue).
 For :class:`Organisation` itself the id is the organisation. Anything outside the scope answers 404.
 """
 from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import false, select as sa_select
+from sqlalchemy import false, or_, select as sa_select
 
 from portal import db, roles
 from portal.models import Organisation
@@ -31,8 +33,11 @@ def scoped(statement, model):
     if model is Organisation:
         return statement.where(Organisation.id.in_(visible_organisation_ids()))
     scope = getattr(model, "__scope__", None)
-    if scope == "organisation_id":
-        return statement.where(model.organisation_id.in_(visible_organisation_ids()))
+    if isinstance(scope, tuple):
+        visible = visible_organisation_ids()
+        return statement.where(or_(*(getattr(model, column).in_(visible) for column in scope)))
+    if scope in ("organisation_id", "municipality_id"):
+        return statement.where(getattr(model, scope).in_(visible_organisation_ids()))
     if scope == "region_id":
         if not current_user.is_authenticated or current_user.region is None:
             return statement.where(false())

@@ -9,12 +9,15 @@ from flask_login import current_user, login_required
 
 from portal import audit, db, roles
 from portal.hookspecs import hookimpl
+from portal.money import to_cents
+from portal.pricing import ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
 from portal.registry import Domain, LocalRule, MenuItem, RuleDefinition, Segment
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 
 __all__ = [
-    "ALL_ROLES", "Blueprint", "Domain", "LocalRule", "MenuItem", "RuleDefinition", "Segment", "audit",
+    "ALL_ROLES", "Blueprint", "Domain", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
+    "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
     "registry", "render_template", "roles", "roles_required", "scoped",
 ]

@@ -30,3 +30,15 @@ def kind_requirements(kind: str, values: dict) -> list[tuple[str, str]]:
             if values.get(field):
                 problems.append((field, "Alleen gemeenten hebben inwoners en een gemeentecode."))
     return problems
+
+
+class RuleViolation(ValueError):
+    """A business rule refuses the input; ``field`` names the form field, ``message`` is Dutch.
+
+    Services raise it before anything is written; views put the message on the field.
+    """
+
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message

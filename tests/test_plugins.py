@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+from decimal import Decimal
 from importlib.metadata import entry_points
 
 import pytest
@@ -9,6 +10,7 @@ from flask import Blueprint
 
 from portal import hookimpl, hookspecs
 from portal.config import ConfigurationError
+from portal.pricing import ExtraField, SegmentPricing
 from portal.registry import Domain, LocalRule, MenuItem, PluginConflict, RuleDefinition, Segment
 from tests.conftest import make_app, sign_in
 
@@ -45,6 +47,11 @@ class ThrowawayPlugin:
         self.calls.add("portal_domains")
         return [Domain("proef", "Proefdomein", "Wet op de proef", segments=(
             Segment("P1", "Proefsegment", ("pxq",), "2+2"),))]
+
+    @hookimpl
+    def portal_segment_pricing(self):
+        self.calls.add("portal_segment_pricing")
+        return [SegmentPricing("proef.P1", fields=(ExtraField("proefveld", "Proefveld", Decimal(1)),))]
 
     @hookimpl
     def portal_blueprints(self):
@@ -220,3 +227,10 @@ def test_rule_resolution_most_specific_wins(database_url):
     assert registry.rule("band_scope", "noord-limburg", "0983", "jeugd.S4").value == "region"
     assert registry.rule("band_scope", "rivierenland").value == "municipality"  # the default
     assert registry.rule("band_scope", "rivierenland").source == "Standaardwaarde"
+
+
+def test_pricing_for_unknown_or_twice_priced_segment_stops_start_up(database_url):
+    with pytest.raises(PluginConflict, match="prices unknown segment 'wmo.S9'"):
+        _start(database_url, _plugin(portal_segment_pricing=[SegmentPricing("wmo.S9")]))
+    with pytest.raises(PluginConflict, match="Segment 'jeugd.S3' is priced twice"):
+        _start(database_url, _plugin(portal_segment_pricing=[SegmentPricing("jeugd.S3")]))

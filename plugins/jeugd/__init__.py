@@ -1,6 +1,7 @@
 """Jeugd plugin: the youth-care segments, their overview page and menu entry."""
 from portal.toolkit import ALL_ROLES, MenuItem, domain_blueprint, hookimpl
 
+from plugins.jeugd.pricing import PRICING
 from plugins.jeugd.segments import JEUGD
 
 
@@ -18,3 +19,8 @@ def portal_blueprints():
 def portal_menu_items():
     return [MenuItem("Jeugd", "jeugd.overview", ALL_ROLES,
                      "Segmenten van de jeugdhulp: van ambulant tot wonen.", order=31)]
+
+
+@hookimpl
+def portal_segment_pricing():
+    return PRICING

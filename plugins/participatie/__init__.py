@@ -1,6 +1,7 @@
 """Participatie plugin: the work-and-participation segments, their overview page and menu entry."""
 from portal.toolkit import ALL_ROLES, MenuItem, domain_blueprint, hookimpl
 
+from plugins.participatie.pricing import PRICING
 from plugins.participatie.segments import PARTICIPATIE
 
 
@@ -18,3 +19,8 @@ def portal_blueprints():
 def portal_menu_items():
     return [MenuItem("Participatie", "participatie.overview", ALL_ROLES,
                      "Segmenten van de Participatiewet: begeleiding naar werk.", order=32)]
+
+
+@hookimpl
+def portal_segment_pricing():
+    return PRICING

@@ -1,4 +1,4 @@
-"""The core's tables: regions, organisations, accounts, sessions, mail, one-time tokens and audit.
+"""Core tables: regions, organisations, accounts, sessions, mail, one-time tokens and audit.
 
 The schema is created and changed only by the Alembic revisions in ``migrations/``.
 """

@@ -1,0 +1,17 @@
+"""All tables of the core; the schema itself changes only through Alembic revisions."""
+from portal.models.core import *  # noqa: F401,F403
+from portal.models.core import (AuditEvent, LoginFailure, MailMessage, Membership, Organisation,
+                                OrganisationKind, Region, UsedToken, User, UserSession, utcnow)
+from portal.models.catalogue import (CareForm, StandardTrajectory, Surcharge,  # noqa: F401
+                                     SurchargeQualification, Tariff, TariffVersion)
+from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
+                                      ExtraCapacity, FrameworkAgreement, FrameworkSegment,
+                                      MunicipalChoice)
+
+__all__ = [
+    "ApiToken", "AuditEvent", "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity",
+    "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
+    "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
+    "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
+    "UserSession", "utcnow",
+]
