@@ -44,6 +44,16 @@ PROVIDERS = [
 ]
 
 
+@dataclass
+class DemoContext:
+    """What ``portal_demo_data`` gets: the demo region, its organisations by name, the session."""
+
+    region: Region
+    organisations: dict[str, Organisation]
+    session: object
+    first_year: int = 2022
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     email: str
@@ -126,6 +136,11 @@ def load_demo(password: str | None) -> tuple[list[DemoAccount], str | None]:
             membership = Membership(user_id=user.id, organisation_id=organisation.id, role=account.role)
         membership.role = account.role
         session.add(membership)
+    from flask import current_app
+
+    current_app.extensions["portal.plugins"].hook.portal_demo_data(
+        demo=DemoContext(region=region, organisations=organisations, session=session))
+    session.flush()
     audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
                  object_type="region", object_id=region.id)
     session.commit()

@@ -1,6 +1,8 @@
 """The core's forms. Every form carries a CSRF token and refuses fields it does not declare."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_wtf import FlaskForm
@@ -47,6 +49,43 @@ def _strong_password(form, field):
                                  getattr(form, "_email", ""))
     if problems:
         raise ValidationError(" ".join(problems))
+
+
+class AmountField(StringField):
+    """A Decimal typed the Dutch way (1.234,56 or 1234,56 or 1234.56); never a float.
+
+    ``places`` is the number of decimals allowed (2 for euros)."""
+
+    def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.places = places
+        self.data = None
+
+    def process_formdata(self, valuelist):
+        from portal.money import parse_amount
+
+        self.raw = valuelist[0] if valuelist else ""
+        if not self.raw.strip():
+            self.data = None
+            return
+        try:
+            value = parse_amount(self.raw)
+        except ValueError:
+            self.data = None
+            raise ValueError("Vul een bedrag of getal in, bijvoorbeeld 1.234,56.") from None
+        if value != value.quantize(Decimal(1).scaleb(-self.places)):
+            self.data = None
+            raise ValueError(f"Gebruik hoogstens {self.places} cijfers achter de komma.")
+        self.data = value
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        from portal.templating import number
+
+        return number(self.data)
 
 
 class SignInForm(StrictForm):

@@ -121,6 +121,20 @@ def portal_local_rules():
 
 
 @hookspec
+def portal_demo_data(demo):
+    """Add a plugin's demo data (catalogue, agreements, choices) to the demo region.
+
+    Called by ``flask --app wsgi demo`` after the core has loaded the region, its organisations
+    and its accounts, inside one transaction; it must be idempotent (running the command twice
+    changes nothing the second time).
+
+    :param demo: a :class:`portal.demo.DemoContext` with the region, the organisations by name, the
+        database session and the year the demo contracts start.
+    :return: nothing; the return value is ignored.
+    """
+
+
+@hookspec
 def portal_app_ready(app):
     """Called at the end of ``create_app``, once the app is fully configured.
 

@@ -35,3 +35,13 @@ def paginate(statement, page: int, per_page: int = 25) -> Page:
     page = min(max(1, page), max(1, ceil(total / per_page)))
     items = session.exec(statement.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(list(items), page, per_page, total)
+
+
+def sort_by(statement, requested: str | None, columns: dict, default: str):
+    """Order ``statement`` by one of ``columns`` (name -> column); ``-name`` sorts descending.
+
+    Returns the statement and the sort key actually used (unknown keys fall back to ``default``),
+    so a template can mark the sorted column (``aria-sort``)."""
+    key = requested if requested and requested.lstrip("-") in columns else default
+    column = columns[key.lstrip("-")]
+    return statement.order_by(column.desc() if key.startswith("-") else column.asc()), key

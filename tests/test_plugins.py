@@ -41,6 +41,7 @@ class ThrowawayPlugin:
         self.template_folder = template_folder
         self.ready_apps = []
         self.calls = set()
+        self.demo_regions = []
 
     @hookimpl
     def portal_domains(self):
@@ -83,6 +84,11 @@ class ThrowawayPlugin:
             LocalRule("proef_keuze", "b", region="noord-limburg", municipality="0983", reason="Venlo kiest B"),
             LocalRule("reporting_period", "quarter", region="noord-limburg", municipality="0983"),
         ]
+
+    @hookimpl
+    def portal_demo_data(self, demo):
+        self.calls.add("portal_demo_data")
+        self.demo_regions.append(demo.region.code)
 
     @hookimpl
     def portal_app_ready(self, app):
@@ -131,10 +137,11 @@ def test_throwaway_plugin_takes_effect_without_touching_the_core(app, demo, thro
     assert "Proefpagina" not in manager.get("/").get_data(as_text=True)
 
 
-def test_every_hook_is_exercised(database_url, throwaway):
-    """Each hook is called while the app starts, and the throwaway plugin implements them all."""
-    make_app(database_url, EXTRA_PLUGINS=[throwaway])
+def test_every_hook_is_exercised(app, demo, throwaway):
+    """Each hook is called (at start-up, or by the demo command), and the throwaway plugin
+    implements them all."""
     assert sorted(throwaway.calls) == HOOK_NAMES
+    assert throwaway.demo_regions == ["noord-limburg"]
 
 
 def _plugin(**hooks):
