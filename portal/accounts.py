@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlmodel import select
 
-from portal import audit, db, mail, roles, sessions, tokens
+from portal import api_tokens, audit, db, mail, roles, sessions, tokens
 from portal.models import Membership, Organisation, User, UserSession, utcnow
 from portal.passwords import hash_password
 
@@ -82,6 +82,7 @@ def remove_membership(membership: Membership, organisation: Organisation) -> Non
         record.ended_at = record.ended_at or utcnow()
         record.membership_id = None
         session.add(record)
+    api_tokens.forget_tokens_of_membership(membership)
     session.delete(membership)
 
 

@@ -22,8 +22,23 @@ def portal_menu_items():
                  "Nodig collega's uit en beheer hun rollen.", order=10),
         MenuItem("Segmenten", "segments.list_segments", ALL,
                  "Domeinen en segmenten met hun contract- en bekostigingsvorm.", order=20),
+        MenuItem("Keuzes per segment", "municipal_choices.index",
+                 REGION_READERS | {roles.MUNICIPALITY_USER},
+                 "Per segment: percelen, trajecten of plekken, en de bekostiging van elke gemeente.",
+                 order=25),
+        MenuItem("Catalogus", "catalogue.overview", ALL,
+                 "Standaardtrajecten per jaar met zorgvormen, tarieven, opslagen en berekende prijzen.",
+                 order=22),
+        MenuItem("Afspraken", "agreements.list_frameworks", REGION_READERS,
+                 "Raamovereenkomsten, budgetafspraken en -plafonds, en extra capaciteit.", order=15),
+        MenuItem("Mijn contracten", "my_agreements.overview", frozenset(roles.PROVIDER_ROLES),
+                 "Uw raamovereenkomsten, verlengingen en budgetafspraken per gemeente.", order=15),
+        MenuItem("Budgetafspraken", "my_agreements.municipality_budgets", frozenset({roles.MUNICIPALITY_USER}),
+                 "De budgetafspraken en budgetplafonds van uw gemeente met aanbieders.", order=15),
         MenuItem("Logboek", "audit_log.list_events", REGION_READERS,
                  "Wie deed wat en wanneer: het controlespoor.", order=90),
+        MenuItem("API-sleutels", "api_keys.list_tokens", ALL,
+                 "Sleutels waarmee uw eigen systemen gegevens lezen via de API.", order=95),
     ]
 
 

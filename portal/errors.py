@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal import audit
+from portal.api import errors as api_errors
+from portal.api_tokens import is_api_request
 
 log = logging.getLogger("portal")
 
@@ -39,6 +41,8 @@ def init_app(app) -> None:
     def _http_error(error):
         if error.code in (301, 302, 303, 307, 308):
             return error
+        if is_api_request():  # e.g. an unknown path under /api/: the API answers JSON, never HTML
+            return api_errors.from_exception(error)
         return _render(error.code or 500)
 
     @app.errorhandler(Exception)
@@ -46,4 +50,6 @@ def init_app(app) -> None:
         if isinstance(error, HTTPException):
             return _http_error(error)
         log.exception("Unhandled error on %s", request.path)
+        if is_api_request():
+            return api_errors.from_exception(error)
         return _render(InternalServerError.code)

@@ -83,9 +83,14 @@ class AmountField(StringField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        from portal.templating import number
+        from babel.numbers import format_decimal
 
-        return number(self.data)
+        # No thousands separator: "125.000" would read back as 125 with a decimal point.
+        if self.data == self.data.to_integral_value():
+            pattern = "0"
+        else:
+            pattern = "0." + "0" * min(2, self.places) + "#" * max(0, self.places - 2)
+        return format_decimal(self.data, format=pattern, locale="nl_NL")
 
 
 class SignInForm(StrictForm):
@@ -156,3 +161,9 @@ class RoleForm(StrictForm):
 
 class ConfirmForm(StrictForm):
     """A form with only its CSRF token: for buttons such as sign-out and deactivate."""
+
+
+class ApiTokenForm(StrictForm):
+    label = StringField("Omschrijving", validators=[DataRequired(REQUIRED), Length(max=200)],
+                        description="Waarvoor gebruikt u deze sleutel? Bijvoorbeeld: koppeling met ons "
+                                    "cliëntsysteem.", render_kw={"autocomplete": "off"})

@@ -22,17 +22,27 @@ def to_cents(value) -> Decimal:
 
 
 def parse_amount(text: str) -> Decimal:
-    """Read an amount as people type it in the Netherlands: ``1.234,56``, ``1234,56`` or ``1234.56``.
+    """Read an amount as people type it in the Netherlands: ``1.234,56``, ``1234,56``, ``100.000``
+    or ``1234.56``.
 
-    Raises ``ValueError`` for anything else (also for float-looking noise such as ``1e3``).
+    With a comma, the comma is the decimal sign and dots group thousands. Without a comma, dots
+    that each precede exactly three digits group thousands (``100.000`` is a hundred thousand, as
+    a Dutch reader means it); a single dot followed by one, two or four or more digits is a decimal
+    point (``1234.56``, ``0.125``). Raises ``ValueError`` for anything else (also for ``1e3``).
     """
     cleaned = (text or "").strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
     if not cleaned:
         raise ValueError("empty")
     if "," in cleaned:
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif cleaned.count(".") > 1:
-        cleaned = cleaned.replace(".", "")
+    elif "." in cleaned:
+        head, *groups = cleaned.split(".")
+        digits = head.lstrip("-")
+        if (all(len(group) == 3 and group.isdigit() for group in groups) and digits.isdigit()
+                and 1 <= len(digits) <= 3 and not digits.startswith("0")):
+            cleaned = cleaned.replace(".", "")
+        elif len(groups) > 1:
+            raise ValueError(text)
     if not all(ch.isdigit() or ch in ".-" for ch in cleaned) or cleaned.count("-") > 1 or (
             "-" in cleaned and not cleaned.startswith("-")):
         raise ValueError(text)

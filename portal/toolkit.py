@@ -7,8 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
-from portal import audit, db, roles
+from portal import audit, contract_terms, db, roles
+from portal.demo_loader import DemoLoader, Evaluation, TrajectorySpec
 from portal.hookspecs import hookimpl
+from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCapacity,
+                           FrameworkAgreement, FrameworkSegment, MunicipalChoice, Organisation,
+                           OrganisationKind, StandardTrajectory, Surcharge, SurchargeQualification,
+                           Tariff, TariffVersion)
 from portal.money import to_cents
 from portal.pricing import ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
 from portal.registry import Domain, LocalRule, MenuItem, RuleDefinition, Segment
@@ -20,6 +25,11 @@ __all__ = [
     "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
     "registry", "render_template", "roles", "roles_required", "scoped",
+    # demo data (portal_demo_data) and the tables it fills
+    "DemoLoader", "Evaluation", "TrajectorySpec", "contract_terms",
+    "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity", "FrameworkAgreement",
+    "FrameworkSegment", "MunicipalChoice", "Organisation", "OrganisationKind", "StandardTrajectory",
+    "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion",
 ]
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)

@@ -51,3 +51,19 @@ def test_database_refuses_updates_of_audit_rows(app, request):
                 with engine.begin() as connection:
                     connection.execute(text("DELETE FROM audit_event"))
         assert session.exec(select(AuditEvent.summary)).all() == ["Origineel"]
+
+
+def test_event_detail_shows_before_and_after(app, signed_in):
+    with app.app_context():
+        audit.record("test.changed", "Budget gewijzigd", region_id=db.session().exec(
+            select(AuditEvent.region_id).where(AuditEvent.action == "demo.loaded")).first(),
+            details={"before": {"amount": "100.00", "year": 2024}, "after": {"amount": "125.50", "year": 2024}})
+        db.session().commit()
+        event_id = db.session().exec(select(AuditEvent.id).where(AuditEvent.action == "test.changed")).one()
+    client = signed_in("auditor@accountant-noord-limburg.example")
+    body = client.get(f"/logboek/{event_id}").get_data(as_text=True)
+    assert "Budget gewijzigd" in body and "100.00" in body and "125.50" in body
+    assert body.count(">Ja<") == 1  # only the amount changed
+    assert f'href="/logboek/{event_id}"' in client.get("/logboek/").get_data(as_text=True)
+    provider = signed_in("beheer@zorggroep-maasland.example")
+    assert provider.get(f"/logboek/{event_id}").status_code == 403

@@ -20,13 +20,14 @@ def test_half_up_to_cents(value, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("1.234,56", "1234.56"), ("1234,56", "1234.56"), ("1234.56", "1234.56"), ("€ 12,5", "12.5"),
-    ("1.000.000", "1000000"), ("-5,25", "-5.25"),
+    ("1.000.000", "1000000"), ("-5,25", "-5.25"), ("100.000", "100000"), ("1.5", "1.5"),
+    ("12.3456", "12.3456"), ("0.125", "0.125"), ("1234.567", "1234.567"),
 ])
 def test_parse_dutch_amounts(text, expected):
     assert parse_amount(text) == D(expected)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1e3", "12,3,4", "5-", "--5"])
+@pytest.mark.parametrize("text", ["", "abc", "1e3", "12,3,4", "5-", "--5", "1.23.4"])
 def test_parse_refuses_noise(text):
     with pytest.raises(ValueError):
         parse_amount(text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from portal.models import Membership, Organisation, User
+from portal.models import AuditEvent, Membership, Organisation, User
 from tests.conftest import sign_in
 
 ROLES = ("anonymous", "provider_admin", "provider_user", "contract_manager", "municipality_user", "auditor")
@@ -33,6 +33,8 @@ CONTRACT_MANAGER = expect(302, 403, 403, 200, 403, 403)
 PROVIDER_ADMIN = expect(302, 200, 403, 403, 403, 403)
 POST_ONLY = expect(405, 405, 405, 405, 405, 405)
 BAD_TOKEN = expect(400, 400, 400, 400, 400, 400)
+# The JSON API takes a bearer token only: the walk's cookie sessions are refused like no token.
+API_TOKEN_ONLY = expect(401, 401, 401, 401, 401, 401)
 
 EXPECTED = {
     "static": EVERYONE,
@@ -55,6 +57,70 @@ EXPECTED = {
     "users.remove": PROVIDER_ADMIN,
     "segments.list_segments": SIGNED_IN,
     "audit_log.list_events": REGION_READERS,
+    "audit_log.export_csv": REGION_READERS,
+    "audit_log.export_xlsx": REGION_READERS,
+    "audit_log.detail": REGION_READERS,
+    "api.openapi": EVERYONE,  # the API's description holds no data
+    "api.catalogue": API_TOKEN_ONLY,
+    "api.framework_agreements": API_TOKEN_ONLY,
+    "api.framework_agreement": API_TOKEN_ONLY,
+    "api.budget_agreements": API_TOKEN_ONLY,
+    "api.budget_agreement": API_TOKEN_ONLY,
+    "api_keys.list_tokens": SIGNED_IN,
+    "api_keys.create": SIGNED_IN,
+    # the sample token belongs to the provider admin; anybody else's token is a 404
+    "api_keys.revoke": expect(302, 200, 404, 404, 404, 404),
+    "catalogue.overview": SIGNED_IN,
+    "catalogue.trajectory_detail": SIGNED_IN,
+    "catalogue.trajectory_row": SIGNED_IN,  # htmx gets the table row, a browser the detail page
+    # htmx gets the row as a small form; a browser goes to the full edit screen
+    "catalogue.trajectory_row_edit": expect(302, 403, 403, 302, 403, 403),
+    "catalogue.trajectory_create": CONTRACT_MANAGER,
+    "catalogue.trajectory_edit": CONTRACT_MANAGER,
+    "catalogue.trajectory_preview": POST_ONLY,
+    "catalogue.trajectory_fields": CONTRACT_MANAGER,
+    "catalogue.care_forms": SIGNED_IN,
+    "catalogue.care_form_create": CONTRACT_MANAGER,
+    "catalogue.care_form_edit": CONTRACT_MANAGER,
+    "catalogue.tariffs": SIGNED_IN,
+    "catalogue.tariff_detail": SIGNED_IN,
+    "catalogue.tariff_create": CONTRACT_MANAGER,
+    "catalogue.tariff_edit": CONTRACT_MANAGER,
+    "catalogue.version_create": CONTRACT_MANAGER,
+    "catalogue.version_edit": CONTRACT_MANAGER,
+    "catalogue.version_row": SIGNED_IN,
+    "catalogue.version_row_edit": expect(302, 403, 403, 302, 403, 403),
+    "catalogue.surcharges": SIGNED_IN,
+    "catalogue.surcharge_detail": SIGNED_IN,
+    "catalogue.surcharge_create": CONTRACT_MANAGER,
+    "catalogue.surcharge_edit": CONTRACT_MANAGER,
+    "catalogue.qualification_grant": POST_ONLY,
+    "catalogue.qualification_withdraw": POST_ONLY,
+    # municipal choices: the sample municipality is Venlo, the walk's municipality user
+    "municipal_choices.index": expect(302, 403, 403, 200, 200, 200),
+    "municipal_choices.municipality": expect(302, 403, 403, 200, 200, 200),
+    "municipal_choices.segment": expect(302, 403, 403, 200, 200, 200),
+    "municipal_choices.new_choice": expect(302, 403, 403, 403, 200, 403),
+    "municipal_choices.preview": expect(302, 403, 403, 403, 200, 403),
+    "agreements.list_frameworks": REGION_READERS,
+    "agreements.detail": REGION_READERS,
+    "agreements.create": CONTRACT_MANAGER,
+    "agreements.edit": CONTRACT_MANAGER,
+    "agreements.use_extension": POST_ONLY,
+    "agreements.evaluate": POST_ONLY,
+    # the sample agreement is Zorggroep Maasland's: its own staff may print it, a municipality not
+    "agreements.summary_pdf": expect(302, 200, 200, 200, 403, 200),
+    "agreements.list_budgets": REGION_READERS,
+    "agreements.create_budget": CONTRACT_MANAGER,
+    "agreements.advance_preview": CONTRACT_MANAGER,
+    "agreements.edit_budget": CONTRACT_MANAGER,
+    # htmx gets the table row (or the row as a small form); a browser goes to the list or edit screen
+    "agreements.budget_row": expect(302, 403, 403, 302, 403, 302),
+    "agreements.edit_budget_row": expect(302, 403, 403, 302, 403, 403),
+    "agreements.list_extra_capacity": REGION_READERS,
+    "agreements.create_extra_capacity": CONTRACT_MANAGER,
+    "my_agreements.overview": expect(302, 200, 200, 403, 403, 403),
+    "my_agreements.municipality_budgets": expect(302, 403, 403, 403, 200, 403),
     "wmo.overview": SIGNED_IN,
     "jeugd.overview": SIGNED_IN,
     "participatie.overview": SIGNED_IN,
@@ -62,15 +128,29 @@ EXPECTED = {
 
 
 def _sample_arguments(app):
-    from portal import db
+    from portal import api_tokens, db
 
     with app.app_context():
         session = db.session()
         organisation = session.exec(select(Organisation).where(Organisation.name == "Thuishulp Venray")).one()
         colleague = session.exec(select(Membership).join(User, User.id == Membership.user_id)
                                  .where(User.email == "medewerker@zorggroep-maasland.example")).one()
-        return {"organisation_id": organisation.id, "membership_id": colleague.id,
-                "token": "geen-geldige-link", "filename": "portal.css"}
+        admin = session.exec(select(User).where(User.email == "beheer@zorggroep-maasland.example")).one()
+        api_token, _plain = api_tokens.create_token(admin, api_tokens.membership_for(admin), "url-map")
+        from tests.catalogue_data import build_catalogue
+        from tests.agreement_data import sample_agreements
+
+        catalogue = build_catalogue(session, organisation.region_id)
+        session.commit()
+        return {"trajectory_id": catalogue.trajectory.id, "care_form_id": catalogue.care_form.id,
+                "tariff_id": catalogue.tariff.id, "version_id": catalogue.version_2024.id,
+                "surcharge_id": catalogue.surcharge.id,
+                "organisation_id": organisation.id, "membership_id": colleague.id,
+                "token": "geen-geldige-link", "filename": "portal.css",
+                "token_id": api_token.id, **sample_agreements(),
+                "municipality_id": session.exec(select(Organisation.id).where(Organisation.name == "Venlo")).one(),
+                "segment_key": next(iter(app.extensions["portal.registry"].segments)),
+                "event_id": session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo.loaded")).first()}
 
 
 def test_every_route_is_in_the_table(app):

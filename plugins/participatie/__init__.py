@@ -24,3 +24,10 @@ def portal_menu_items():
 @hookimpl
 def portal_segment_pricing():
     return PRICING
+
+
+@hookimpl
+def portal_demo_data(demo):
+    from plugins.participatie.demo import load
+
+    load(demo)

@@ -18,3 +18,10 @@ def portal_blueprints():
 def portal_menu_items():
     return [MenuItem("Wmo", "wmo.overview", ALL_ROLES,
                      "Segmenten van de Wmo: ondersteuning voor volwassenen en ouderen.", order=30)]
+
+
+@hookimpl
+def portal_demo_data(demo):
+    from plugins.wmo.demo import load
+
+    load(demo)

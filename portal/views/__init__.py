@@ -4,6 +4,24 @@ from __future__ import annotations
 
 def register_core_blueprints(app) -> None:
     from portal.views import audit_log, auth, home, organisations, segments, users
+    from portal.views import municipal_choices
 
-    for module in (auth, home, organisations, users, segments, audit_log):
+    for module in (auth, home, organisations, users, segments, audit_log, municipal_choices):
         app.register_blueprint(module.bp)
+
+    from portal.views import catalogue
+
+    app.register_blueprint(catalogue.bp)
+
+    # Framework agreements, budget agreements and extra capacity; the provider's "Mijn contracten".
+    from portal.views import agreements, my_agreements
+
+    app.register_blueprint(agreements.bp)
+    app.register_blueprint(my_agreements.bp)
+
+    # The JSON API (cookie-less, bearer tokens) and the screen where users manage their tokens.
+    from portal import api
+    from portal.views import api_keys
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api_keys.bp)

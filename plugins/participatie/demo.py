@@ -1,0 +1,99 @@
+"""Demo data of the Participatie plugin for Noord-Limburg: catalogue, contracts (one under the
+bow-wave principle, with one unsatisfactory year), budget agreements for S1 and choices.
+
+Size follows the 2019 figure (DOMAIN.md §11): Participatie S1 €550,000 a year, of which the
+regional provider in the demo holds 60%. Hourly rates in 2022: €60 to €95.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from portal.toolkit import DemoLoader, Evaluation, TrajectorySpec
+
+WERKBEDRIJF = "Werkbedrijf Noord-Limburg"
+OP_MAAT = "Begeleiding Op Maat Gennep"
+
+TARIFFS = [
+    ("PAR-GRP", "Groepsbegeleiding naar werk", "hour", "60.00"),
+    ("PAR-JOB", "Jobcoaching individueel", "hour", "82.00"),
+    ("PAR-WGD", "Werkgeversdienstverlening", "hour", "95.00"),
+]
+
+CARE_FORMS = {
+    "participatie.S1": [("GRP", "Collectieve begeleiding in de groep")],
+    "participatie.S2": [("JOB", "Individuele begeleiding en jobcoaching")],
+    "participatie.S3": [("WGD", "Ondersteuning van werkgevers")],
+}
+
+
+def _reward(amount: str) -> dict:
+    return {"success_reward": amount}
+
+
+TRAJECTORIES = {
+    "participatie.S1": [
+        TrajectorySpec("S1-GRP-6", "Werkfit in de groep", "GRP", "PAR-GRP", "mbo", "4", "week", 6, _reward("1000.00")),
+        TrajectorySpec("S1-GRP-12", "Participatietraject in de groep", "GRP", "PAR-GRP", "mbo", "3", "week", 12,
+                       _reward("1500.00")),
+    ],
+    "participatie.S2": [
+        TrajectorySpec("S2-JOB-3", "Jobcoaching bij plaatsing", "JOB", "PAR-JOB", "hbo", "2", "week", 3,
+                       _reward("750.00")),
+        TrajectorySpec("S2-JOB-9", "Intensieve begeleiding naar werk", "JOB", "PAR-JOB", "hbo", "2", "week", 9,
+                       _reward("1250.00")),
+    ],
+    "participatie.S3": [
+        TrajectorySpec("S3-WGD-6", "Werkgeversondersteuning bij inclusief werven", "WGD", "PAR-WGD", "hbo", "1",
+                       "week", 6),
+    ],
+}
+
+S1_TOTAL, S1_SHARE = Decimal("550000"), Decimal("0.60")
+
+# The bow-wave agreement for S3 (horizon 3 years from 1-1-2022, so first ending 31-12-2024).
+BOW_WAVE = (
+    Evaluation(2022, True, "Goede plaatsingsresultaten bij werkgevers; één jaar erbij."),
+    Evaluation(2023, False, "Te weinig werkgevers bereikt in Venray en Gennep; geen jaar erbij."),
+    Evaluation(2024, True, "Verbeterplan uitgevoerd; de doelen zijn gehaald."),
+    Evaluation(2025, True, "Voldoende: werkgeverstevredenheid 8,1."),
+)
+
+DEFAULT_CHOICES = {
+    "participatie.S1": (["regional"], "budget_agreement"),
+    "participatie.S2": (["regional", "local"], "pxq"),
+    "participatie.S3": (["regional"], "pxq"),
+}
+EXCEPTIONS = {
+    ("Venray", "participatie.S2"): (["regional", "local"], "result",
+                                    "Venray betaalt individuele begeleiding op resultaat (plaatsing)."),
+}
+
+
+def load(demo) -> None:
+    loader = DemoLoader(demo, "participatie")
+    loader.tariffs(TARIFFS)
+    loader.care_forms(CARE_FORMS)
+    for segment_key, specs in TRAJECTORIES.items():
+        loader.trajectories(segment_key, specs)
+    loader.surcharge("PAR-DOELGROEP", "Doelgroep met een grote afstand tot de arbeidsmarkt", "5",
+                     "participatie.S2", [WERKBEDRIJF])
+
+    # 3+3+3: the first extension (three years) was used in 2024.
+    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R01", "participatie", "regional", "d", ["participatie.S1"],
+                     extensions_used=1)
+    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R02", "participatie", "regional", "a", ["participatie.S2"],
+                     extensions_used=1)
+    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R03", "participatie", "regional", "b", ["participatie.S3"],
+                     bow_wave=True, evaluations=BOW_WAVE)
+    loader.framework(OP_MAAT, "RO-PAR-2022-L01", "participatie", "local", "a", ["participatie.S2"],
+                     extensions_used=1)
+
+    for municipality in loader.municipalities:
+        for segment_key, (lots, funding) in DEFAULT_CHOICES.items():
+            lots, funding, note = EXCEPTIONS.get((municipality.name, segment_key), (lots, funding, ""))
+            loader.choice(municipality, segment_key, lots, "trajectories", funding, note=note)
+
+    loader.budget_agreements(WERKBEDRIJF, "participatie.S1", "budget", S1_TOTAL * S1_SHARE,
+                             loader.municipalities, bandwidth={year: "10" for year in loader.years},
+                             installments=4)
+    loader.finish()

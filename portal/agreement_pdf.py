@@ -1,0 +1,231 @@
+"""The printable summary of a framework agreement (PDF, A4), made with fpdf2.
+
+The text font is DejaVu Sans when the system has it (Debian's fonts-dejavu-core: it covers "€" and
+every Dutch letter, and is embedded as a subset). Without it the PDF falls back to the PDF core font
+Helvetica, which only knows Latin-1: "€" is then written as "EUR".
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from portal import agreement_rules as rules
+from portal import agreements as service
+from portal import contract_terms as terms
+from portal import db
+from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, Region
+from portal.registry import LOTS
+from portal.scoping import scoped
+from portal.templating import TIMEZONE, money, nl_date, nl_datetime, number
+
+FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/local/share/fonts/dejavu",
+)
+FONT_NAME = "DejaVu"
+BLUE = (21, 66, 115)  # the portal's header blue
+LIGHT = (243, 246, 249)
+FALLBACK_REPLACEMENTS = {"€": "EUR", "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."}
+
+
+def font_files() -> tuple[Path, Path] | None:
+    """Regular and bold DejaVu Sans, if the system has them."""
+    configured = current_app.config.get("PDF_FONT_DIRS") if current_app else None
+    for folder in configured if configured is not None else FONT_DIRS:
+        regular, bold = Path(folder) / "DejaVuSans.ttf", Path(folder) / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+class SummaryPdf(FPDF):
+    def __init__(self, reference: str):
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.reference = reference
+        fonts = font_files()
+        self.unicode_font = fonts is not None
+        if fonts:
+            self.add_font(FONT_NAME, "", str(fonts[0]))
+            self.add_font(FONT_NAME, "B", str(fonts[1]))
+            self.family = FONT_NAME
+        else:
+            self.family = "Helvetica"
+        self.set_margins(18, 18, 18)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.set_lang("nl-NL")
+
+    def t(self, text) -> str:
+        """Text the chosen font can show."""
+        text = "" if text is None else str(text)
+        if self.unicode_font:
+            return text
+        for old, new in FALLBACK_REPLACEMENTS.items():
+            text = text.replace(old, new)
+        return text.encode("latin-1", errors="replace").decode("latin-1")
+
+    def font(self, size: float = 10, bold: bool = False) -> None:
+        self.set_font(self.family, "B" if bold else "", size)
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.font(8)
+        self.set_text_color(83, 83, 83)
+        self.cell(0, 5, self.t(f"Samenvatting raamovereenkomst {self.reference} — pagina {self.page_no()} "
+                               "van {nb}. De getekende overeenkomst is leidend."), align="C")
+        self.set_text_color(0, 0, 0)
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.font(13, bold=True)
+        self.set_text_color(*BLUE)
+        self.cell(0, 8, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(0, 0, 0)
+        self.font(10)
+
+    def facts(self, pairs: list[tuple[str, str]]) -> None:
+        with self.table(col_widths=(55, 119), first_row_as_headings=False, borders_layout="HORIZONTAL_LINES",
+                        line_height=6, padding=1, text_align="LEFT") as table:
+            for label, value in pairs:
+                row = table.row()
+                row.cell(self.t(label), style=FontFace(emphasis="BOLD"))
+                row.cell(self.t(value))
+
+    def grid(self, headings: tuple[str, ...], rows: list[tuple], widths: tuple[int, ...],
+             align: tuple[str, ...]) -> None:
+        self.font(9)
+        with self.table(col_widths=widths, text_align=align, line_height=5.5, padding=1,
+                        borders_layout="HORIZONTAL_LINES",
+                        headings_style=FontFace(emphasis="BOLD", color=BLUE, fill_color=LIGHT)) as table:
+            heading = table.row()
+            for text in headings:
+                heading.cell(self.t(text))
+            for values in rows:
+                row = table.row()
+                for value in values:
+                    row.cell(self.t(value))
+        self.font(10)
+
+
+def _scheme_text(agreement: FrameworkAgreement) -> str:
+    if agreement.bow_wave:
+        return f"Boeggolfprincipe, horizon {agreement.initial_years} jaar"
+    text = f"{agreement.initial_years} jaar"
+    if agreement.extension_options:
+        options = " + ".join(str(years) for years in agreement.extension_options)
+        text += f", met verlengingsopties van {options} jaar ({agreement.initial_years}+{'+'.join(map(str, agreement.extension_options))})"
+    return text
+
+
+def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
+    """The summary of one framework agreement; the caller has checked that the user may see it."""
+    session = db.session()
+    registry = current_app.extensions["portal.registry"]
+    provider = session.get(Organisation, agreement.organisation_id)
+    region = session.get(Region, agreement.region_id)
+    evaluations = service.evaluations_of(agreement)
+    term = service.term_of(agreement, evaluations)
+    domain = registry.domains.get(agreement.domain)
+    municipality = aliased(Organisation)
+    budgets = session.exec(
+        scoped(select(BudgetAgreement, municipality.name), BudgetAgreement)
+        .join(municipality, municipality.id == BudgetAgreement.municipality_id)
+        .where(BudgetAgreement.framework_agreement_id == agreement.id)
+        .order_by(BudgetAgreement.year, municipality.name, BudgetAgreement.segment_key)).all()
+
+    pdf = SummaryPdf(agreement.reference)
+    pdf.set_title(pdf.t(f"Samenvatting raamovereenkomst {agreement.reference}"))
+    pdf.set_author(pdf.t(f"Aanbiedersportaal sociaal domein {region.name}"))
+    pdf.set_creator("Aanbiedersportaal sociaal domein")
+    pdf.set_subject(pdf.t(f"Raamovereenkomst van {provider.name}"))
+    pdf.add_page()
+
+    pdf.font(9)
+    pdf.set_text_color(83, 83, 83)
+    pdf.cell(0, 5, pdf.t(f"Aanbiedersportaal sociaal domein · regio {region.name}"),
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.font(18, bold=True)
+    pdf.set_text_color(*BLUE)
+    pdf.multi_cell(0, 9, pdf.t(f"Samenvatting raamovereenkomst {agreement.reference}"),
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+    pdf.set_text_color(0, 0, 0)
+    pdf.font(10)
+    pdf.multi_cell(0, 5, pdf.t(f"{provider.name} · gemaakt op {nl_datetime(datetime.now(TIMEZONE))}"),
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+
+    pdf.heading("Partijen")
+    pdf.facts([
+        ("Zorgaanbieder", provider.name),
+        ("KvK-nummer", provider.kvk_number or "—"),
+        ("AGB-code", provider.agb_code or "—"),
+        ("Opdrachtgever", f"De gemeenten van de regio {region.name}"),
+    ])
+
+    pdf.heading("Overeenkomst")
+    facts = [
+        ("Kenmerk", agreement.reference),
+        ("Domein", domain.name if domain else agreement.domain),
+        ("Segmenten", "\n".join(service.segment_label(key) for key in service.segments_of(agreement))),
+        ("Perceel", LOTS.get(agreement.lot, agreement.lot)),
+        ("Contractvorm", f"{agreement.contract_form}. {terms.CONTRACT_FORMS.get(agreement.contract_form, '')}"),
+        ("Ingangsdatum", nl_date(agreement.start_date)),
+        ("Looptijd", _scheme_text(agreement)),
+    ]
+    if not agreement.bow_wave:
+        left = ", ".join(f"{years} jaar" for years in term.extensions_left) or "geen"
+        facts += [("Verlengingen gebruikt", f"{term.extensions_used} van {len(agreement.extension_options)}"),
+                  ("Verlengingsopties over", left)]
+    else:
+        facts += [("Horizon", f"{term.horizon} jaar"),
+                  ("Jaren verdiend", f"{term.years_earned} (voldoende evaluaties)")]
+    facts += [("Einddatum", nl_date(term.end)), ("Status", term.status_label)]
+    if agreement.terminated_on:
+        facts.append(("Beëindigd per", nl_date(agreement.terminated_on)))
+    if term.extensions_left:
+        facts.append(("Uiterste einddatum", f"{nl_date(term.latest_end)} (als alle opties worden gebruikt)"))
+    pdf.facts(facts)
+
+    if agreement.bow_wave:
+        pdf.heading("Boeggolfevaluaties")
+        if evaluations:
+            pdf.grid(("Jaar", "Oordeel", "Einde vóór", "Einde na", "Toelichting"),
+                     [(str(e.year), "Voldoende" if e.satisfactory else "Onvoldoende", nl_date(e.end_before),
+                       nl_date(e.end_after), e.note or "") for e in evaluations],
+                     widths=(14, 26, 33, 33, 68), align=("LEFT",) * 5)
+        else:
+            pdf.multi_cell(0, 5, pdf.t("Er is nog geen jaar geëvalueerd."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.heading("Aanvullende afspraken (budgetafspraken en budgetplafonds)")
+    if budgets:
+        rows = []
+        for budget, municipality_name in budgets:
+            advances = ""
+            if budget.advance_installments:
+                parts = rules.advance_schedule(budget.amount, budget.advance_installments)
+                about = "" if len(set(parts)) == 1 else "ca. "
+                advances = f"{len(parts)} × {about}{money(parts[0])}"
+            rows.append((str(budget.year), municipality_name, service.segment_short_label(budget.segment_key),
+                         rules.KINDS[budget.kind], money(budget.amount),
+                         "" if budget.bandwidth_percentage is None else f"{number(budget.bandwidth_percentage)}%",
+                         advances))
+        pdf.grid(("Jaar", "Gemeente", "Segment", "Soort", "Bedrag", "Band", "Voorschotten"), rows,
+                 widths=(11, 33, 19, 29, 30, 12, 40),
+                 align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT"))
+        totals = {}
+        for budget, _name in budgets:
+            totals[budget.year] = totals.get(budget.year, 0) + budget.amount
+        pdf.ln(2)
+        for year, total in sorted(totals.items()):
+            pdf.cell(0, 5, pdf.t(f"Totaal {year}: {money(total)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(0, 5, pdf.t("Er zijn geen aanvullende afspraken onder deze raamovereenkomst."),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())

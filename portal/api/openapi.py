@@ -1,0 +1,394 @@
+"""The OpenAPI 3.1 description of API v1, written by hand next to the code it describes.
+
+``tests/test_api.py`` checks that every API route is in it, that it is a valid OpenAPI 3.1
+document, and that real answers match the schemas below.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+
+API_VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` or null (OpenAPI 3.1 is JSON Schema 2020-12: no ``nullable`` keyword)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+AMOUNT = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["1234.56"],
+          "description": "Bedrag in euro als decimale tekenreeks met twee decimalen (nooit een float)."}
+DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["2.50"],
+           "description": "Exact decimaal getal als tekenreeks."}
+DATE = {"type": "string", "format": "date", "examples": ["2022-01-01"]}
+MOMENT = {"type": "string", "format": "date-time", "examples": ["2026-01-05T09:30:00+00:00"],
+          "description": "Moment in ISO 8601, in UTC."}
+
+SCHEMAS: dict = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "enum": [
+                        "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+                        "not_acceptable", "too_many_requests", "internal_error"]},
+                    "message": {"type": "string", "description": "Uitleg in het Nederlands."},
+                    "parameter": {"type": "string", "description": "De queryparameter die niet klopt."},
+                },
+            },
+        },
+    },
+    "Links": {
+        "type": "object",
+        "required": ["next", "previous"],
+        "additionalProperties": False,
+        "properties": {
+            "next": _nullable({"type": "string", "description": "Pad naar de volgende pagina."}),
+            "previous": _nullable({"type": "string", "description": "Pad naar de vorige pagina."}),
+        },
+    },
+    "OrganisationRef": {
+        "type": "object",
+        "required": ["id", "name"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "agb_code": _nullable({"type": "string", "description": "AGB-code (zorgaanbieders)."}),
+            "municipality_code": {"type": "string", "pattern": r"^\d{4}$",
+                                  "description": "CBS-gemeentecode (gemeenten)."},
+        },
+    },
+    "PriceLine": {
+        "type": "object",
+        "required": ["label", "amount", "kind"],
+        "additionalProperties": False,
+        "properties": {
+            "label": {"type": "string"},
+            "amount": AMOUNT,
+            "kind": {"type": "string", "enum": ["price", "info", "conditional"],
+                     "description": "price: deel van de prijs; info: ter informatie, niet opgeteld; "
+                                    "conditional: alleen bij een voorwaarde (beloning), niet in de prijs."},
+        },
+    },
+    "Price": {
+        "type": "object",
+        "required": ["total", "lines"],
+        "additionalProperties": False,
+        "properties": {
+            "total": {**AMOUNT, "description": "Som van de regels van soort 'price'."},
+            "lines": {"type": "array", "items": _ref("PriceLine")},
+        },
+    },
+    "CatalogueItem": {
+        "type": "object",
+        "description": "Een standaardtraject van het catalogusjaar met zijn berekende prijs. Voor een "
+                       "zorgaanbieder zijn de opslagen waarvoor hij in aanmerking komt inbegrepen.",
+        "required": ["id", "year", "segment", "segment_name", "code", "name", "care_form", "expertise",
+                     "intensity", "intensity_period", "duration_months", "tariff", "extra", "price",
+                     "price_note", "surcharges_included"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "year": {"type": "integer"},
+            "segment": {"type": "string", "description": "Segmentsleutel 'domein.code'."},
+            "segment_name": _nullable({"type": "string"}),
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "care_form": _nullable({
+                "type": "object", "required": ["id", "code", "name"], "additionalProperties": False,
+                "properties": {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}},
+            }),
+            "expertise": {"type": "string"},
+            "intensity": DECIMAL,
+            "intensity_period": {"type": "string", "enum": ["week", "month"]},
+            "duration_months": {"type": "integer"},
+            "tariff": _nullable({
+                "type": "object", "required": ["code", "name", "unit", "unit_rate"], "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "unit": {"type": "string", "enum": ["hour", "contact", "day"]},
+                    "unit_rate": _nullable({**AMOUNT, "description": "Tarief per eenheid op 1 januari van het jaar."}),
+                },
+            }),
+            "extra": {"type": "object", "additionalProperties": _nullable({"type": "string"}),
+                      "description": "Velden die het segment toevoegt (als tekenreeks)."},
+            "price": _nullable(_ref("Price")),
+            "price_note": _nullable({"type": "string",
+                                     "description": "Waarom er geen prijs is (bijvoorbeeld geen tarief voor dit jaar)."}),
+            "surcharges_included": {"type": "boolean"},
+        },
+    },
+    "BowWaveEvaluation": {
+        "type": "object",
+        "required": ["year", "satisfactory", "end_before", "end_after", "note", "decided_at"],
+        "additionalProperties": False,
+        "properties": {
+            "year": {"type": "integer"},
+            "satisfactory": {"type": "boolean"},
+            "end_before": DATE,
+            "end_after": DATE,
+            "note": {"type": "string"},
+            "decided_at": MOMENT,
+        },
+    },
+    "FrameworkAgreement": {
+        "type": "object",
+        "description": "Raamovereenkomst van een zorgaanbieder voor één domein en perceel.",
+        "required": ["id", "reference", "provider", "domain", "lot", "contract_form", "contract_form_label",
+                     "segments", "start_date", "initial_years", "extension_options", "extensions_used",
+                     "bow_wave", "bow_wave_years_earned", "end_date", "terminated_on", "status",
+                     "status_label", "created_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "provider": _nullable(_ref("OrganisationRef")),
+            "domain": {"type": "string"},
+            "lot": {"type": "string", "enum": ["regional", "local", "open_house"]},
+            "contract_form": {"type": "string", "enum": ["a", "b", "c", "d"]},
+            "contract_form_label": _nullable({"type": "string"}),
+            "segments": {"type": "array", "items": {
+                "type": "object", "required": ["key", "name"], "additionalProperties": False,
+                "properties": {"key": {"type": "string"}, "name": _nullable({"type": "string"})},
+            }},
+            "start_date": DATE,
+            "initial_years": {"type": "integer"},
+            "extension_options": {"type": "array", "items": {"type": "integer"},
+                                  "description": "Verlengingsopties in jaren, bijvoorbeeld [1, 1] bij 3+1+1."},
+            "extensions_used": {"type": "integer"},
+            "bow_wave": {"type": "boolean", "description": "Boeggolfprincipe van toepassing."},
+            "bow_wave_years_earned": {"type": "integer",
+                                      "description": "Jaren verdiend met voldoende jaarlijkse evaluaties."},
+            "end_date": _nullable({**DATE, "description": "Laatste dag (inclusief)."}),
+            "terminated_on": _nullable(DATE),
+            "status": _nullable({"type": "string", "enum": ["future", "running", "ended", "terminated"]}),
+            "status_label": _nullable({"type": "string"}),
+            "created_at": MOMENT,
+        },
+    },
+    "BudgetAgreement": {
+        "type": "object",
+        "description": "Aanvullende afspraak van een regionale aanbieder met één gemeente voor één "
+                       "segment en jaar: een budgetafspraak of een budgetplafond.",
+        "required": ["id", "provider", "municipality", "framework_agreement_id", "segment", "segment_name",
+                     "year", "kind", "amount", "bandwidth_percentage", "advance_installments", "advances",
+                     "created_at", "updated_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "provider": _nullable(_ref("OrganisationRef")),
+            "municipality": _nullable(_ref("OrganisationRef")),
+            "framework_agreement_id": {"type": "integer"},
+            "segment": {"type": "string"},
+            "segment_name": _nullable({"type": "string"}),
+            "year": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["budget", "ceiling"]},
+            "amount": AMOUNT,
+            "bandwidth_percentage": _nullable(DECIMAL),
+            "advance_installments": _nullable({"type": "integer", "enum": [1, 4, 12]}),
+            "advances": {"type": "array", "description": "Voorschotten in hele centen; samen precies het budget.",
+                         "items": {"type": "object", "required": ["number", "amount"], "additionalProperties": False,
+                                   "properties": {"number": {"type": "integer"}, "amount": AMOUNT}}},
+            "created_at": MOMENT,
+            "updated_at": MOMENT,
+        },
+    },
+}
+
+
+def _list_schema(item: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["data", "page", "per_page", "total", "pages", "links"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {"type": "array", "items": _ref(item)},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+            "links": _ref("Links"),
+        },
+    }
+
+
+for _name in ("CatalogueItem", "FrameworkAgreement", "BudgetAgreement"):
+    SCHEMAS[f"{_name}List"] = _list_schema(_name)
+_framework = SCHEMAS["FrameworkAgreement"]
+SCHEMAS["FrameworkAgreementDetail"] = {
+    **_framework,
+    "description": _framework["description"] + " Met de jaarlijkse evaluaties onder het boeggolfprincipe.",
+    "required": [*_framework["required"], "bow_wave_evaluations"],
+    "properties": {**_framework["properties"],
+                   "bow_wave_evaluations": {"type": "array", "items": _ref("BowWaveEvaluation")}},
+}
+
+PARAMETERS = {
+    "page": {"name": "page", "in": "query", "required": False,
+             "description": "Paginanummer, vanaf 1. Een pagina voorbij het einde is leeg.",
+             "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    "per_page": {"name": "per_page", "in": "query", "required": False,
+                 "description": "Aantal per pagina, hoogstens 100.",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+    "catalogue_year": {"name": "year", "in": "query", "required": False,
+                       "description": "Catalogusjaar; standaard het huidige jaar.",
+                       "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+    "year": {"name": "year", "in": "query", "required": False, "description": "Alleen dit jaar.",
+             "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+    "segment": {"name": "segment", "in": "query", "required": False,
+                "description": "Alleen dit segment (sleutel 'domein.code').", "schema": {"type": "string"}},
+    "municipality": {"name": "municipality", "in": "query", "required": False,
+                     "description": "Alleen afspraken met deze gemeente (CBS-gemeentecode, 4 cijfers).",
+                     "schema": {"type": "string", "pattern": r"^\d{4}$"}},
+    "domain": {"name": "domain", "in": "query", "required": False, "description": "Alleen dit domein.",
+               "schema": {"type": "string"}},
+    "lot": {"name": "lot", "in": "query", "required": False, "description": "Alleen dit perceel.",
+            "schema": {"type": "string", "enum": ["regional", "local", "open_house"]}},
+    "agreement_id": {"name": "agreement_id", "in": "path", "required": True,
+                     "description": "Id van de afspraak.", "schema": {"type": "integer"}},
+}
+
+
+def _param(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+RESPONSES = {
+    "400": _json("Error", "Ongeldige of onbekende queryparameter."),
+    "401": {**_json("Error", "Geen, een onbekende of een ingetrokken API-sleutel."),
+            "headers": {"WWW-Authenticate": {"description": "Bearer realm=\"aanbiedersportaal\"",
+                                             "schema": {"type": "string"}}}},
+    "403": _json("Error", "Geen toegang met deze API-sleutel."),
+    "404": _json("Error", "Bestaat niet, of is niet zichtbaar voor de organisatie van deze API-sleutel."),
+}
+
+SCOPE_NOTE = ("Wat u ziet hangt af van de organisatie en rol van de API-sleutel, precies als in het "
+              "portaal: een zorgaanbieder ziet alleen zijn eigen afspraken, een gemeente alleen de "
+              "afspraken met die gemeente, contractmanagers en accountants alles van hun regio.")
+
+FRAMEWORK_NOTE = " Raamovereenkomsten zijn er niet voor gemeenten: hun API-sleutel krijgt 403."
+
+PATHS = {
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "Deze beschrijving van de API (OpenAPI 3.1)",
+            "description": "Openbaar: bevat geen gegevens.",
+            "security": [],
+            "responses": {"200": {"description": "Het OpenAPI-document.",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+        },
+    },
+    "/catalogue": {
+        "get": {
+            "operationId": "listCatalogue",
+            "summary": "Standaardtrajecten van de catalogus met hun prijs",
+            "description": "De standaardtrajecten van één catalogusjaar van de regio, met zorgvorm, "
+                           "intensiteit, doorlooptijd, tarief en de berekende prijs (regels en totaal). "
+                           "Voor een zorgaanbieder zijn de opslagen inbegrepen waarvoor hij in aanmerking komt.",
+            "parameters": [_param("catalogue_year"), _param("segment"), _param("page"), _param("per_page")],
+            "responses": {"200": _json("CatalogueItemList", "Eén pagina standaardtrajecten."),
+                          "400": {"$ref": "#/components/responses/400"},
+                          "401": {"$ref": "#/components/responses/401"},
+                          "403": {"$ref": "#/components/responses/403"}},
+        },
+    },
+    "/framework-agreements": {
+        "get": {
+            "operationId": "listFrameworkAgreements",
+            "summary": "Raamovereenkomsten",
+            "description": SCOPE_NOTE + FRAMEWORK_NOTE,
+            "parameters": [_param("domain"), _param("lot"), _param("page"), _param("per_page")],
+            "responses": {"200": _json("FrameworkAgreementList", "Eén pagina raamovereenkomsten."),
+                          "400": {"$ref": "#/components/responses/400"},
+                          "401": {"$ref": "#/components/responses/401"},
+                          "403": {"$ref": "#/components/responses/403"}},
+        },
+    },
+    "/framework-agreements/{agreement_id}": {
+        "get": {
+            "operationId": "getFrameworkAgreement",
+            "summary": "Eén raamovereenkomst, met de evaluaties onder het boeggolfprincipe",
+            "description": SCOPE_NOTE + FRAMEWORK_NOTE + " Een id van een andere organisatie geeft 404.",
+            "parameters": [_param("agreement_id")],
+            "responses": {"200": _json("FrameworkAgreementDetail", "De raamovereenkomst."),
+                          "400": {"$ref": "#/components/responses/400"},
+                          "401": {"$ref": "#/components/responses/401"},
+                          "403": {"$ref": "#/components/responses/403"},
+                          "404": {"$ref": "#/components/responses/404"}},
+        },
+    },
+    "/budget-agreements": {
+        "get": {
+            "operationId": "listBudgetAgreements",
+            "summary": "Budgetafspraken en budgetplafonds",
+            "description": SCOPE_NOTE,
+            "parameters": [_param("year"), _param("municipality"), _param("segment"), _param("page"),
+                           _param("per_page")],
+            "responses": {"200": _json("BudgetAgreementList", "Eén pagina budgetafspraken."),
+                          "400": {"$ref": "#/components/responses/400"},
+                          "401": {"$ref": "#/components/responses/401"},
+                          "403": {"$ref": "#/components/responses/403"}},
+        },
+    },
+    "/budget-agreements/{agreement_id}": {
+        "get": {
+            "operationId": "getBudgetAgreement",
+            "summary": "Eén budgetafspraak of budgetplafond, met het voorschotschema",
+            "description": SCOPE_NOTE + " Een id van een andere organisatie geeft 404.",
+            "parameters": [_param("agreement_id")],
+            "responses": {"200": _json("BudgetAgreement", "De afspraak."),
+                          "400": {"$ref": "#/components/responses/400"},
+                          "401": {"$ref": "#/components/responses/401"},
+                          "403": {"$ref": "#/components/responses/403"},
+                          "404": {"$ref": "#/components/responses/404"}},
+        },
+    },
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Aanbiedersportaal sociaal domein — API",
+        "version": API_VERSION,
+        "description": (
+            "Alleen-lezen JSON-API van het aanbiedersportaal. Maak een API-sleutel op de pagina "
+            "'API-sleutels' van het portaal (of met `flask --app wsgi token create E-MAIL`) en stuur "
+            "hem mee als `Authorization: Bearer <sleutel>`. Cookies worden niet gebruikt. " + SCOPE_NOTE
+            + " Bedragen zijn decimale tekenreeksen (\"1234.56\"), datums ISO 8601. Een onbekende "
+            "queryparameter geeft 400 (een tikfout blijft niet onopgemerkt). Fouten hebben de vorm "
+            "{\"error\": {\"code\": ..., \"message\": ...}}."),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "Een API-sleutel van het portaal (begint met 'pp_')."},
+        },
+        "schemas": SCHEMAS,
+        "parameters": PARAMETERS,
+        "responses": RESPONSES,
+    },
+}
+
+
+def openapi_document() -> dict:
+    """A copy of the document (callers may not change the module's own)."""
+    return deepcopy(DOCUMENT)

@@ -1,0 +1,180 @@
+"""The read-only endpoints of API v1. Each parses its query, runs a scoped query (exactly the
+scoping of the screens, see :mod:`portal.scoping`) and writes JSON."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from math import ceil
+
+from flask import current_app, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select as sa_select
+from sqlmodel import select
+
+from portal import db, roles
+from portal.api import bp, serializers
+from portal.api.errors import ApiError, json_response
+from portal.api.openapi import openapi_document
+from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, StandardTrajectory
+from portal.scoping import get_scoped_or_404, scoped
+
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 100
+PAGING = ("page", "per_page")
+CBS_CODE = re.compile(r"^\d{4}$")
+
+
+# Who may read what, as on the screens: framework agreements are for the providers (their own)
+# and the region's contract managers and auditors; municipalities see their budget agreements.
+FRAMEWORK_READERS = frozenset({*roles.PROVIDER_ROLES, roles.CONTRACT_MANAGER, roles.AUDITOR})
+
+
+def registry():
+    return current_app.extensions["portal.registry"]
+
+
+def _require_role(allowed, what: str) -> None:
+    if current_user.role not in allowed:
+        raise ApiError(403, f"{what} zijn niet te zien met een API-sleutel van een "
+                            f"{roles.LABELS[current_user.role].lower()}.")
+
+
+# --- Query parameters ------------------------------------------------------------------------
+
+
+def _allow_only(*names: str) -> None:
+    """Refuse parameters the endpoint does not know: a typo ("perpage") should not pass silently."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        allowed = ", ".join(names) if names else "geen"
+        raise ApiError(400, f"Onbekende parameter '{unknown[0]}'. Toegestaan: {allowed}.", unknown[0])
+
+
+def _int_arg(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise ApiError(400, f"'{name}' moet een geheel getal van {minimum} tot en met {maximum} zijn.", name)
+    return int(raw)
+
+
+def _year_arg(default: int | None) -> int | None:
+    return _int_arg("year", default, 2000, 2100)
+
+
+def _segment_arg() -> str | None:
+    key = request.args.get("segment") or None
+    if key is not None and key not in registry().segments:
+        raise ApiError(400, f"Onbekend segment '{key}'. Segmenten heten als 'domein.code'; zie de "
+                            "segmentenpagina van het portaal.", "segment")
+    return key
+
+
+def _choice_arg(name: str, choices) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None and value not in choices:
+        raise ApiError(400, f"'{name}' moet een van deze waarden zijn: {', '.join(sorted(choices))}.", name)
+    return value
+
+
+def _page(statement) -> tuple[list, dict]:
+    """One page of ``statement`` and the paging facts. A page past the end is empty (it is not
+    moved back to the last page, so a client that reads until an empty page stops)."""
+    page = _int_arg("page", 1, 1, 1_000_000)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    session = db.session()
+    total = session.exec(sa_select(func.count()).select_from(statement.order_by(None).subquery())).one()[0]
+    items = list(session.exec(statement.limit(per_page).offset((page - 1) * per_page)).all())
+    pages = max(1, ceil(total / per_page))
+    links = {"next": None, "previous": None}
+    arguments = {key: value for key, value in request.args.items() if key not in PAGING}
+    if page < pages:
+        links["next"] = url_for(request.endpoint, page=page + 1, per_page=per_page, **arguments)
+    if 1 < page <= pages:
+        links["previous"] = url_for(request.endpoint, page=page - 1, per_page=per_page, **arguments)
+    return items, {"page": page, "per_page": per_page, "total": total, "pages": pages, "links": links}
+
+
+def _listing(data: list, paging: dict):
+    return json_response({"data": data, **paging})
+
+
+# --- Endpoints -------------------------------------------------------------------------------
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (public: it holds no data)."""
+    _allow_only()
+    return json_response(openapi_document())
+
+
+@bp.route("/catalogue")
+def catalogue():
+    _allow_only("year", "segment", *PAGING)
+    year = _year_arg(date.today().year)
+    segment = _segment_arg()
+    statement = scoped(select(StandardTrajectory), StandardTrajectory).where(StandardTrajectory.year == year)
+    if segment:
+        statement = statement.where(StandardTrajectory.segment_key == segment)
+    statement = statement.order_by(StandardTrajectory.segment_key, StandardTrajectory.code, StandardTrajectory.id)
+    trajectories, paging = _page(statement)
+    provider_id = current_user.organisation.id if current_user.role in roles.PROVIDER_ROLES else None
+    return _listing(serializers.catalogue_items(trajectories, registry(), provider_id), paging)
+
+
+@bp.route("/framework-agreements")
+def framework_agreements():
+    _require_role(FRAMEWORK_READERS, "Raamovereenkomsten")
+    _allow_only("domain", "lot", *PAGING)
+    domain = _choice_arg("domain", registry().domains.keys())
+    lot = _choice_arg("lot", ("regional", "local", "open_house"))
+    statement = scoped(select(FrameworkAgreement), FrameworkAgreement)
+    if domain:
+        statement = statement.where(FrameworkAgreement.domain == domain)
+    if lot:
+        statement = statement.where(FrameworkAgreement.lot == lot)
+    statement = statement.order_by(FrameworkAgreement.reference, FrameworkAgreement.id)
+    agreements, paging = _page(statement)
+    return _listing(serializers.framework_agreements(agreements, registry(), date.today()), paging)
+
+
+@bp.route("/framework-agreements/<int:agreement_id>")
+def framework_agreement(agreement_id: int):
+    _require_role(FRAMEWORK_READERS, "Raamovereenkomsten")
+    _allow_only()
+    agreement = get_scoped_or_404(FrameworkAgreement, agreement_id)
+    [item] = serializers.framework_agreements([agreement], registry(), date.today(), with_evaluations=True)
+    return json_response(item)
+
+
+@bp.route("/budget-agreements")
+def budget_agreements():
+    _allow_only("year", "municipality", "segment", *PAGING)
+    year = _year_arg(None)
+    segment = _segment_arg()
+    municipality = request.args.get("municipality") or None
+    if municipality is not None and not CBS_CODE.match(municipality):
+        raise ApiError(400, "'municipality' is de CBS-gemeentecode van 4 cijfers, bijvoorbeeld 0983.",
+                       "municipality")
+    statement = scoped(select(BudgetAgreement), BudgetAgreement)
+    if year is not None:
+        statement = statement.where(BudgetAgreement.year == year)
+    if segment:
+        statement = statement.where(BudgetAgreement.segment_key == segment)
+    if municipality:
+        statement = statement.where(BudgetAgreement.municipality_id.in_(
+            select(Organisation.id).where(Organisation.municipality_code == municipality)))
+    statement = statement.order_by(BudgetAgreement.year.desc(), BudgetAgreement.segment_key,
+                                   BudgetAgreement.municipality_id, BudgetAgreement.id)
+    agreements, paging = _page(statement)
+    return _listing(serializers.budget_agreements(agreements, registry()), paging)
+
+
+@bp.route("/budget-agreements/<int:agreement_id>")
+def budget_agreement(agreement_id: int):
+    _allow_only()
+    agreement = get_scoped_or_404(BudgetAgreement, agreement_id)
+    [item] = serializers.budget_agreements([agreement], registry())
+    return json_response(item)
