@@ -38,7 +38,7 @@ def portal_menu_items():
         MenuItem("Logboek", "audit_log.list_events", REGION_READERS,
                  "Wie deed wat en wanneer: het controlespoor.", order=90),
         MenuItem("API-sleutels", "api_keys.list_tokens", ALL,
-                 "Sleutels waarmee uw eigen systemen gegevens lezen via de API.", order=95),
+                 "Sleutels waarmee uw eigen systemen gegevens lezen via de API.", order=95, place="account"),
     ]
 
 

@@ -67,6 +67,9 @@ class MenuItem:
     roles: frozenset[str]
     description: str = ""
     order: int = 100
+    # Where the entry shows: "menu" (main menu and home page), "home" (home page only, to keep
+    # the main menu to one line) or "account" (next to the signed-in user's name).
+    place: str = "menu"
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ class Registry:
                 return ResolvedRule(definition, rule.value, f"Lokale regel van {source} ({plugin})")
         return ResolvedRule(definition, definition.default, "Standaardwaarde")
 
-    def menu_for(self, role: str | None) -> list[MenuItem]:
-        return [item for item in self.menu_items if role in item.roles]
+    def menu_for(self, role: str | None, place: str | None = None) -> list[MenuItem]:
+        """The entries a role may see; only those of ``place`` when given."""
+        return [item for item in self.menu_items
+                if role in item.roles and (place is None or item.place == place)]
 
 
 def _results(hook) -> list[tuple[str, Any]]:

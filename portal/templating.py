@@ -59,4 +59,6 @@ def init_app(app) -> None:
     @app.context_processor
     def _menu():
         role = current_user.role if current_user.is_authenticated else None
-        return {"menu_items": registry().menu_for(role) if role else [], "registry": registry()}
+        return {"menu_items": registry().menu_for(role, "menu") if role else [],
+                "account_items": registry().menu_for(role, "account") if role else [],
+                "registry": registry()}

@@ -18,7 +18,7 @@ def portal_blueprints():
 @hookimpl
 def portal_menu_items():
     return [MenuItem("Jeugd", "jeugd.overview", ALL_ROLES,
-                     "Segmenten van de jeugdhulp: van ambulant tot wonen.", order=31)]
+                     "Segmenten van de jeugdhulp: van ambulant tot wonen.", order=31, place="home")]
 
 
 @hookimpl

@@ -18,7 +18,7 @@ def portal_blueprints():
 @hookimpl
 def portal_menu_items():
     return [MenuItem("Participatie", "participatie.overview", ALL_ROLES,
-                     "Segmenten van de Participatiewet: begeleiding naar werk.", order=32)]
+                     "Segmenten van de Participatiewet: begeleiding naar werk.", order=32, place="home")]
 
 
 @hookimpl

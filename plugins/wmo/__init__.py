@@ -17,7 +17,7 @@ def portal_blueprints():
 @hookimpl
 def portal_menu_items():
     return [MenuItem("Wmo", "wmo.overview", ALL_ROLES,
-                     "Segmenten van de Wmo: ondersteuning voor volwassenen en ouderen.", order=30)]
+                     "Segmenten van de Wmo: ondersteuning voor volwassenen en ouderen.", order=30, place="home")]
 
 
 @hookimpl

@@ -45,7 +45,8 @@ def index():
     organisation = current_user.organisation
     region = current_user.region
     role = current_user.role
-    next_steps = [item for item in registry.menu_for(role) if item.endpoint != "home.index"]
+    next_steps = [item for item in registry.menu_for(role)
+                  if item.endpoint != "home.index" and item.place != "account"]
     context = {"organisation": organisation, "region": region, "next_steps": next_steps}
     session = db.session()
     if role in (roles.CONTRACT_MANAGER, roles.AUDITOR):

@@ -23,4 +23,5 @@ def test_wmo_overview_page(app, signed_in):
     body = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Hulp bij het huishouden" in body and "Populatiebekostiging" in body
-    assert 'href="/wmo/"' in body  # the plugin's menu entry
+    home = signed_in("medewerker@venlo.example").get("/").get_data(as_text=True)
+    assert 'href="/wmo/"' in home  # the plugin's entry on the home page
