@@ -99,6 +99,28 @@ def _write(obj, values: dict, fields) -> None:
             setattr(obj, name, values[name])
 
 
+def _save_new(obj, fields, action: str, summary: str):
+    """Insert ``obj`` and record it in the audit trail (the caller commits)."""
+    session = db.session()
+    session.add(obj)
+    session.flush()
+    audit.record(action, summary, object_type=obj.__tablename__, object_id=obj.id, region_id=obj.region_id,
+                 details={"before": None, "after": snapshot(obj, fields)})
+    return obj
+
+
+def _save_changes(obj, values: dict, fields, action: str, describe):
+    """Write ``values`` into ``obj`` and record before and after (the caller commits)."""
+    before = snapshot(obj, fields)
+    _write(obj, values, fields)
+    session = db.session()
+    session.add(obj)
+    session.flush()
+    audit.record(action, f"{describe(obj)} gewijzigd", object_type=obj.__tablename__, object_id=obj.id,
+                 region_id=obj.region_id, details={"before": before, "after": snapshot(obj, fields)})
+    return obj
+
+
 def _text(values: dict, name: str, label: str, max_length: int, problems: list) -> None:
     values[name] = (values.get(name) or "").strip()
     if not values[name]:
@@ -153,26 +175,14 @@ def _check_care_form(region_id: int, values: dict, existing: CareForm | None) ->
 def create_care_form(region_id: int, **values) -> CareForm:
     _check_care_form(region_id, values, None)
     care_form = CareForm(region_id=region_id, **{name: values[name] for name in CARE_FORM_FIELDS})
-    session = db.session()
-    session.add(care_form)
-    session.flush()
-    audit.record("catalogue.care_form_created", f"Zorgvorm {care_form.code} {care_form.name} toegevoegd",
-                 object_type="care_form", object_id=care_form.id, region_id=region_id,
-                 details={"before": None, "after": snapshot(care_form, CARE_FORM_FIELDS)})
-    return care_form
+    return _save_new(care_form, CARE_FORM_FIELDS, "catalogue.care_form_created",
+                     f"Zorgvorm {care_form.code} {care_form.name} toegevoegd")
 
 
 def update_care_form(care_form: CareForm, **values) -> CareForm:
     _check_care_form(care_form.region_id, values, care_form)
-    before = snapshot(care_form, CARE_FORM_FIELDS)
-    _write(care_form, values, CARE_FORM_FIELDS)
-    session = db.session()
-    session.add(care_form)
-    session.flush()
-    audit.record("catalogue.care_form_changed", f"Zorgvorm {care_form.code} {care_form.name} gewijzigd",
-                 object_type="care_form", object_id=care_form.id, region_id=care_form.region_id,
-                 details={"before": before, "after": snapshot(care_form, CARE_FORM_FIELDS)})
-    return care_form
+    return _save_changes(care_form, values, CARE_FORM_FIELDS, "catalogue.care_form_changed",
+                         lambda obj: f"Zorgvorm {obj.code} {obj.name}")
 
 
 # --- Tariffs and their versions ----------------------------------------------------------------
@@ -200,26 +210,14 @@ def _check_tariff(region_id: int, values: dict, existing: Tariff | None) -> None
 def create_tariff(region_id: int, **values) -> Tariff:
     _check_tariff(region_id, values, None)
     tariff = Tariff(region_id=region_id, **{name: values[name] for name in TARIFF_FIELDS})
-    session = db.session()
-    session.add(tariff)
-    session.flush()
-    audit.record("catalogue.tariff_created", f"Tarief {tariff.code} {tariff.name} toegevoegd",
-                 object_type="tariff", object_id=tariff.id, region_id=region_id,
-                 details={"before": None, "after": snapshot(tariff, TARIFF_FIELDS)})
-    return tariff
+    return _save_new(tariff, TARIFF_FIELDS, "catalogue.tariff_created",
+                     f"Tarief {tariff.code} {tariff.name} toegevoegd")
 
 
 def update_tariff(tariff: Tariff, **values) -> Tariff:
     _check_tariff(tariff.region_id, values, tariff)
-    before = snapshot(tariff, TARIFF_FIELDS)
-    _write(tariff, values, TARIFF_FIELDS)
-    session = db.session()
-    session.add(tariff)
-    session.flush()
-    audit.record("catalogue.tariff_changed", f"Tarief {tariff.code} {tariff.name} gewijzigd",
-                 object_type="tariff", object_id=tariff.id, region_id=tariff.region_id,
-                 details={"before": before, "after": snapshot(tariff, TARIFF_FIELDS)})
-    return tariff
+    return _save_changes(tariff, values, TARIFF_FIELDS, "catalogue.tariff_changed",
+                         lambda obj: f"Tarief {obj.code} {obj.name}")
 
 
 def _check_version(tariff: Tariff, values: dict, existing: TariffVersion | None) -> None:
@@ -334,26 +332,14 @@ def _check_surcharge(region_id: int, values: dict, existing: Surcharge | None) -
 def create_surcharge(region_id: int, **values) -> Surcharge:
     _check_surcharge(region_id, values, None)
     surcharge = Surcharge(region_id=region_id, **{name: values.get(name) for name in SURCHARGE_FIELDS})
-    session = db.session()
-    session.add(surcharge)
-    session.flush()
-    audit.record("catalogue.surcharge_created", f"Opslag {surcharge.code} {surcharge.name} toegevoegd",
-                 object_type="surcharge", object_id=surcharge.id, region_id=region_id,
-                 details={"before": None, "after": snapshot(surcharge, SURCHARGE_FIELDS)})
-    return surcharge
+    return _save_new(surcharge, SURCHARGE_FIELDS, "catalogue.surcharge_created",
+                     f"Opslag {surcharge.code} {surcharge.name} toegevoegd")
 
 
 def update_surcharge(surcharge: Surcharge, **values) -> Surcharge:
     _check_surcharge(surcharge.region_id, values, surcharge)
-    before = snapshot(surcharge, SURCHARGE_FIELDS)
-    _write(surcharge, values, SURCHARGE_FIELDS)
-    session = db.session()
-    session.add(surcharge)
-    session.flush()
-    audit.record("catalogue.surcharge_changed", f"Opslag {surcharge.code} {surcharge.name} gewijzigd",
-                 object_type="surcharge", object_id=surcharge.id, region_id=surcharge.region_id,
-                 details={"before": before, "after": snapshot(surcharge, SURCHARGE_FIELDS)})
-    return surcharge
+    return _save_changes(surcharge, values, SURCHARGE_FIELDS, "catalogue.surcharge_changed",
+                         lambda obj: f"Opslag {obj.code} {obj.name}")
 
 
 def _qualification(surcharge: Surcharge, organisation: Organisation) -> SurchargeQualification | None:
