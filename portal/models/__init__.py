@@ -4,12 +4,15 @@ from portal.models.core import (AuditEvent, LoginFailure, MailMessage, Membershi
                                 OrganisationKind, Region, UsedToken, User, UserSession, utcnow)
 from portal.models.catalogue import (CareForm, StandardTrajectory, Surcharge,  # noqa: F401
                                      SurchargeQualification, Tariff, TariffVersion)
+from portal.models.proposals import (CustomTrajectory, Proposal, ProposalApproval,  # noqa: F401
+                                     ProposalAttachment, ProposalVersion)
 from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
                                       ExtraCapacity, FrameworkAgreement, FrameworkSegment,
                                       MunicipalChoice)
 
 __all__ = [
-    "ApiToken", "AuditEvent", "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity",
+    "ApiToken", "AuditEvent", "CustomTrajectory", "Proposal", "ProposalApproval", "ProposalAttachment",
+    "ProposalVersion", "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity",
     "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
     "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
