@@ -10,8 +10,10 @@
 A counter-proposal is a new version by the region; the provider then accepts it (the same
 version goes back for approval), revises it (a new version by the provider) or withdraws.
 Approval needs two different contract managers when the expected yearly value is above the
-four-eyes threshold, and also when the version to approve is a manager's own counter-proposal:
-its author's approval counts, but never alone (nobody approves their own counter twice).
+four-eyes threshold, one otherwise. A counter-proposal that the provider accepted already carries
+its author's approval (writing it was that manager's yes), so its author cannot approve it again:
+another manager must, and that completes a four-eyes approval (nobody approves their own counter
+twice).
 """
 from __future__ import annotations
 
@@ -88,18 +90,22 @@ class ApprovalOutcome:
     have: int  # approvals after this one
 
 
-def approvals_needed(yearly_value: Decimal, threshold: Decimal, counter_author_id: int | None) -> int:
-    return 2 if yearly_value > threshold or counter_author_id is not None else 1
+def approvals_needed(yearly_value: Decimal, threshold: Decimal) -> int:
+    return 2 if yearly_value > threshold else 1
 
 
 def register_approval(approver_id: int, earlier_approvers: list[int], yearly_value: Decimal,
                       threshold: Decimal, counter_author_id: int | None) -> ApprovalOutcome:
     """Check one more approval of the current version and say whether it completes the approval.
 
-    ``counter_author_id`` is the manager who wrote the version, when it is a counter-proposal
-    (accepted by the provider); None when the provider wrote it."""
+    ``counter_author_id`` is the manager who wrote the version when it is a counter-proposal
+    accepted by the provider (it counts as that manager's approval); None when the provider wrote
+    it."""
+    if approver_id == counter_author_id:
+        raise TransitionRefused("Dit is uw eigen tegenvoorstel: u hebt het al goedgekeurd door het te doen. "
+                                "Een andere contractmanager moet het goedkeuren.")
     if approver_id in earlier_approvers:
         raise TransitionRefused("U hebt deze versie al goedgekeurd; een tweede contractmanager moet ook goedkeuren.")
-    needed = approvals_needed(yearly_value, threshold, counter_author_id)
-    have = len(earlier_approvers) + 1
-    return ApprovalOutcome(approved=have >= needed, needed=needed, have=have)
+    needed = approvals_needed(yearly_value, threshold)
+    approvers = {approver_id, *earlier_approvers} | ({counter_author_id} if counter_author_id else set())
+    return ApprovalOutcome(approved=len(approvers) >= needed, needed=needed, have=len(approvers))

@@ -52,10 +52,11 @@ def test_four_eyes_above_threshold():
     assert ps.register_approval(1, [], Decimal("250000.00"), threshold, None).approved
 
 
-def test_own_counter_is_never_approved_alone():
+def test_own_counter_is_never_approved_twice():
     threshold = Decimal("250000")
-    own = ps.register_approval(7, [], Decimal("1000"), threshold, counter_author_id=7)
-    assert not own.approved and own.needed == 2
-    assert ps.register_approval(8, [7], Decimal("1000"), threshold, counter_author_id=7).approved
-    # Another manager approving first still needs the second pair of eyes.
-    assert not ps.register_approval(8, [], Decimal("1000"), threshold, counter_author_id=7).approved
+    with pytest.raises(ps.TransitionRefused, match="eigen tegenvoorstel"):
+        ps.register_approval(7, [], Decimal("1000"), threshold, counter_author_id=7)
+    # Another manager approves the accepted counter: that is two pairs of eyes, also above the threshold.
+    assert ps.register_approval(8, [], Decimal("1000"), threshold, counter_author_id=7).approved
+    above = ps.register_approval(8, [], Decimal("300000"), threshold, counter_author_id=7)
+    assert above.approved and above.have == 2
