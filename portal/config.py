@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
@@ -37,6 +38,13 @@ DEFAULTS: dict = {
     "SESSION_COOKIE_SECURE": False,
     "PASSWORD_MIN_LENGTH": 12,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Custom trajectory proposals: above this expected yearly value (euros, a Decimal string) an
+    # approval needs two different contract managers.
+    "FOUR_EYES_THRESHOLD": "250000.00",
+    # Proposal attachments: stored here (outside the web root) under generated names;
+    # None means the folder "uploads" in the instance folder (instance/uploads).
+    "UPLOAD_FOLDER": None,
+    "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
 }
 
 PRODUCTION_OVERRIDES: dict = {
@@ -75,6 +83,10 @@ def load_settings(app, overrides: dict | None) -> None:
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    app.config["FOUR_EYES_THRESHOLD"] = Decimal(str(app.config["FOUR_EYES_THRESHOLD"]))
+    app.config["MAX_ATTACHMENT_BYTES"] = int(app.config["MAX_ATTACHMENT_BYTES"])
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     enabled = app.config["ENABLED_PLUGINS"]
     if isinstance(enabled, str):
         app.config["ENABLED_PLUGINS"] = (

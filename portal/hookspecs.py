@@ -116,6 +116,43 @@ def portal_local_rules():
 
 
 # ---------------------------------------------------------------------------------------------
+# Custom trajectory proposals (maatwerk)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_proposal_rules():
+    """Say what a custom trajectory proposal in a segment may ask for: the range of its duration
+    and intensity, the extra fields the domain adds, and the domain's own check of the values.
+
+    Called once, while ``create_app`` builds the registry, after the domains are known. Segments
+    without rules get the core default (duration 1–36 months, intensity above 0 and at most 40 per
+    week or 160 per month).
+
+    :return: a list of :class:`portal.registry.ProposalRules`, each for one registered segment key
+        (``"domain.code"``). One segment has at most one set of rules; a second, or rules for an
+        unknown segment, stop start-up.
+    """
+
+
+@hookspec
+def portal_proposal_checks():
+    """Add an extra check of a region or municipality on every proposal (start, draft change,
+    revision and counter-proposal), on top of the segment's rules.
+
+    Called once, while ``create_app`` builds the registry. Each check is later called as
+    ``check(values, context)``: ``values`` as the services receive them (intensity,
+    intensity_period, duration_months, expected_per_year, extra, substantiation) and ``context``
+    a dict with ``region`` (region code), ``provider`` (the :class:`Organisation`),
+    ``segment_key`` and ``standard_trajectory``.
+
+    :return: a list of callables; each returns a list of ``(field, Dutch message)`` pairs for the
+        values it refuses (empty or None when it has no objection). The same callable registered
+        twice stops start-up.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Application lifecycle
 # ---------------------------------------------------------------------------------------------
 

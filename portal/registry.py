@@ -6,7 +6,8 @@ Built once per app by :func:`build_registry`; any clash between plugins stops st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Callable
 
 # Funding forms of the social domain; segments name one or more of these codes.
 FUNDING_FORMS = {
@@ -91,6 +92,27 @@ class LocalRule:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class ProposalRules:
+    """What a custom trajectory proposal in one segment may ask for (``portal_proposal_rules``).
+
+    Intensity limits are per week; per month the limits are four times as large (the core default
+    of 40 a week is 160 a month). ``min_intensity`` None means "above 0". ``fields`` are
+    :class:`portal.pricing.ExtraField` values the proposal form adds; ``check(values)`` returns
+    ``(field, Dutch message)`` pairs (or None) for values the domain refuses."""
+
+    segment_key: str
+    min_duration: int = 1
+    max_duration: int = 36
+    min_intensity: Decimal | None = None
+    max_intensity: Decimal = Decimal(40)
+    fields: tuple = ()
+    check: Callable[[dict], list[tuple[str, str]] | None] | None = None
+
+
+DEFAULT_PROPOSAL_RULES = ProposalRules(segment_key="")
+
+
 @dataclass
 class ResolvedRule:
     definition: RuleDefinition
@@ -111,6 +133,12 @@ class Registry:
     local_rules: dict[tuple, tuple[LocalRule, str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # "domain:x" -> plugin name
     pricing: dict[str, Any] = field(default_factory=dict)  # segment key -> SegmentPricing
+    proposal_rules: dict[str, ProposalRules] = field(default_factory=dict)  # segment key -> rules
+    proposal_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
+
+    def rules_for_proposal(self, segment_key: str) -> ProposalRules:
+        """The proposal rules of a segment, or the core default."""
+        return self.proposal_rules.get(segment_key) or ProposalRules(segment_key=segment_key)
 
     def rule(self, rule_id: str, region: str, municipality: str | None = None,
              segment: str | None = None) -> ResolvedRule:
@@ -189,6 +217,36 @@ def build_registry(pm) -> Registry:
             )
         registry.owners["pricing:" + pricing.segment_key] = plugin
         registry.pricing[pricing.segment_key] = pricing
+
+    for plugin, rules in _results(pm.hook.portal_proposal_rules):
+        if rules.segment_key not in registry.segments:
+            raise PluginConflict(f"Plugin {plugin!r} sets proposal rules for unknown segment {rules.segment_key!r}.")
+        if rules.segment_key in registry.proposal_rules:
+            raise PluginConflict(
+                f"Segment {rules.segment_key!r} has proposal rules twice: by plugin "
+                f"{registry.owners['proposal_rules:' + rules.segment_key]!r} and by plugin {plugin!r}."
+            )
+        if not 1 <= rules.min_duration <= rules.max_duration:
+            raise PluginConflict(f"Plugin {plugin!r}: the duration range of {rules.segment_key!r} is empty.")
+        if rules.min_intensity is not None and rules.min_intensity > rules.max_intensity:
+            raise PluginConflict(f"Plugin {plugin!r}: the intensity range of {rules.segment_key!r} is empty.")
+        names = [extra.name for extra in rules.fields]
+        if len(names) != len(set(names)):
+            raise PluginConflict(f"Plugin {plugin!r}: a proposal field of {rules.segment_key!r} appears twice.")
+        registry.owners["proposal_rules:" + rules.segment_key] = plugin
+        registry.proposal_rules[rules.segment_key] = rules
+
+    seen_checks: dict[Any, str] = {}
+    for plugin, check in _results(pm.hook.portal_proposal_checks):
+        if not callable(check):
+            raise PluginConflict(f"Plugin {plugin!r} returned a proposal check that is not callable.")
+        if check in seen_checks:
+            raise PluginConflict(
+                f"Proposal check {getattr(check, '__name__', check)!r} is registered twice: by plugin "
+                f"{seen_checks[check]!r} and by plugin {plugin!r}."
+            )
+        seen_checks[check] = plugin
+        registry.proposal_checks.append(check)
 
     registry.menu_items = sorted(
         (item for _plugin, item in _results(pm.hook.portal_menu_items)),

@@ -11,7 +11,8 @@ from flask import Blueprint
 from portal import hookimpl, hookspecs
 from portal.config import ConfigurationError
 from portal.pricing import ExtraField, SegmentPricing
-from portal.registry import Domain, LocalRule, MenuItem, PluginConflict, RuleDefinition, Segment
+from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RuleDefinition,
+                             Segment)
 from tests.conftest import make_app, sign_in
 
 HOOK_NAMES = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -84,6 +85,16 @@ class ThrowawayPlugin:
             LocalRule("proef_keuze", "b", region="noord-limburg", municipality="0983", reason="Venlo kiest B"),
             LocalRule("reporting_period", "quarter", region="noord-limburg", municipality="0983"),
         ]
+
+    @hookimpl
+    def portal_proposal_rules(self):
+        self.calls.add("portal_proposal_rules")
+        return [ProposalRules("proef.P1", min_duration=2, max_duration=12)]
+
+    @hookimpl
+    def portal_proposal_checks(self):
+        self.calls.add("portal_proposal_checks")
+        return [lambda values, context: []]
 
     @hookimpl
     def portal_demo_data(self, demo):

@@ -121,6 +121,17 @@ EXPECTED = {
     "agreements.create_extra_capacity": CONTRACT_MANAGER,
     "my_agreements.overview": expect(302, 200, 200, 403, 403, 403),
     "my_agreements.municipality_budgets": expect(302, 403, 403, 403, 200, 403),
+    "proposals.index": expect(302, 200, 200, 302, 403, 302),  # region readers go to the queue
+    "proposals.new": expect(302, 200, 200, 403, 403, 403),
+    "proposals.preview": POST_ONLY,
+    "proposals.detail": expect(302, 200, 200, 200, 403, 200),  # the sample is Zorggroep Maasland's
+    "proposals.act": POST_ONLY,
+    "proposals.upload": POST_ONLY,
+    "proposals.download": expect(302, 200, 200, 200, 403, 200),
+    "proposals.agreement_pdf": expect(302, 200, 200, 200, 403, 200),
+    "proposals.queue": REGION_READERS,
+    "proposals.bulk_reject": POST_ONLY,
+    "api.proposals": API_TOKEN_ONLY,
     "wmo.overview": SIGNED_IN,
     "jeugd.overview": SIGNED_IN,
     "participatie.overview": SIGNED_IN,
@@ -150,7 +161,32 @@ def _sample_arguments(app):
                 "token_id": api_token.id, **sample_agreements(),
                 "municipality_id": session.exec(select(Organisation.id).where(Organisation.name == "Venlo")).one(),
                 "segment_key": next(iter(app.extensions["portal.registry"].segments)),
-                "event_id": session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo.loaded")).first()}
+                "event_id": session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo.loaded")).first(),
+                **_sample_proposal(app, session, admin)}
+
+
+def _sample_proposal(app, session, admin) -> dict:
+    """An approved proposal of Zorggroep Maasland with an attachment (made through the services)."""
+    from portal import proposals
+    from portal.api_tokens import membership_for
+    from portal.models import StandardTrajectory
+    from tests.test_proposal_screens import contracted_trajectory
+
+    trajectory = session.get(StandardTrajectory, contracted_trajectory(app).id)
+    manager = session.exec(select(User).where(User.email == ACCOUNTS["contract_manager"])).one()
+    with app.test_request_context():
+        values = {"intensity": trajectory.intensity, "intensity_period": trajectory.intensity_period,
+                  "duration_months": trajectory.duration_months + 1, "expected_per_year": 1,
+                  "extra": {extra.name: str(extra.minimum if extra.minimum is not None else 1)
+                            for extra in proposals.proposal_rules(trajectory.segment_key).fields},
+                  "substantiation": "Voor de URL-kaart."}
+        organisation = session.get(Organisation, membership_for(admin).organisation_id)
+        proposal = proposals.start_proposal(organisation, admin, trajectory.id, "Voorbeeld", values, "url-map")
+        attachment = proposals.add_attachment(proposal, admin, "bijlage.pdf", b"%PDF-1.4\n%voorbeeld\n")
+        proposals.submit(proposal, admin, proposal.lock_version)
+        proposals.approve(proposal, manager, proposal.lock_version)
+        session.commit()
+        return {"proposal_id": proposal.id, "attachment_id": attachment.id, "action": "approve"}
 
 
 def test_every_route_is_in_the_table(app):

@@ -31,3 +31,10 @@ def portal_demo_data(demo):
     from plugins.jeugd.demo import load
 
     load(demo)
+
+
+@hookimpl
+def portal_proposal_rules():
+    from plugins.jeugd.proposal_rules import RULES
+
+    return RULES

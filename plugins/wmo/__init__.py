@@ -25,3 +25,10 @@ def portal_demo_data(demo):
     from plugins.wmo.demo import load
 
     load(demo)
+
+
+@hookimpl
+def portal_proposal_rules():
+    from plugins.wmo.proposal_rules import RULES
+
+    return RULES

@@ -15,6 +15,8 @@ ERRORS = {
     404: ("not_found", "Dit bestaat niet, of u hebt er geen toegang toe."),
     405: ("method_not_allowed", "Deze API kan alleen lezen (GET)."),
     406: ("not_acceptable", "Deze API antwoordt alleen in JSON."),
+    409: ("conflict", "Dit is intussen gewijzigd; haal de nieuwe stand op en probeer het opnieuw."),
+    422: ("invalid", "De meegestuurde gegevens zijn niet geldig."),
     429: ("too_many_requests", "Te veel verzoeken; probeer het later opnieuw."),
     500: ("internal_error", "Er ging aan onze kant iets mis; het probleem is vastgelegd."),
 }

@@ -40,9 +40,10 @@ SCHEMAS: dict = {
                 "properties": {
                     "code": {"type": "string", "enum": [
                         "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
-                        "not_acceptable", "too_many_requests", "internal_error"]},
+                        "not_acceptable", "too_many_requests", "internal_error", "conflict", "invalid"]},
                     "message": {"type": "string", "description": "Uitleg in het Nederlands."},
                     "parameter": {"type": "string", "description": "De queryparameter die niet klopt."},
+                    "field": {"type": "string", "description": "Het veld van de meegestuurde gegevens dat niet klopt."},
                 },
             },
         },
@@ -207,6 +208,66 @@ SCHEMAS: dict = {
 }
 
 
+PROPOSAL_VALUES = {
+    "intensity": DECIMAL,
+    "intensity_period": {"type": "string", "enum": ["week", "month"]},
+    "duration_months": {"type": "integer", "minimum": 1},
+    "expected_per_year": {"type": "integer", "minimum": 1},
+    "extra": {"type": "object", "additionalProperties": {"type": "string"},
+              "description": "De velden die de plugin van het segment toevoegt (naam → waarde)."},
+}
+SCHEMAS["Proposal"] = {
+    "type": "object",
+    "description": "Een voorstel voor een maatwerktraject en de stand van de onderhandeling.",
+    "required": ["id", "title", "state", "state_label", "provider", "segment", "standard_trajectory_id",
+                 "current_version", "lock_version", "current", "custom_trajectory", "created_at",
+                 "submitted_at", "updated_at", "decided_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "state": {"type": "string", "enum": ["draft", "submitted", "in_negotiation", "approved", "rejected",
+                                             "withdrawn"]},
+        "state_label": {"type": "string"},
+        "provider": {"type": "object", "required": ["id", "name"], "additionalProperties": False,
+                     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+        "segment": {"type": "string"},
+        "standard_trajectory_id": {"type": "integer"},
+        "current_version": {"type": "integer"},
+        "lock_version": {"type": "integer"},
+        "current": {"type": "object", "additionalProperties": False,
+                    "required": ["number", "side", *PROPOSAL_VALUES, "substantiation", "comment"],
+                    "properties": {"number": {"type": "integer"},
+                                   "side": {"type": "string", "enum": ["provider", "region"]},
+                                   **PROPOSAL_VALUES, "substantiation": {"type": "string"},
+                                   "comment": {"type": "string"}}},
+        "custom_trajectory": _nullable({
+            "type": "object", "required": ["code", "valid_from", "valid_until"], "additionalProperties": False,
+            "properties": {"code": {"type": "string"}, "valid_from": DATE, "valid_until": _nullable(DATE)}}),
+        "created_at": MOMENT,
+        "submitted_at": _nullable(MOMENT),
+        "updated_at": MOMENT,
+        "decided_at": _nullable(MOMENT),
+    },
+}
+SCHEMAS["NewProposal"] = {
+    "type": "object",
+    "description": "Een nieuw voorstel: het wordt aangemaakt en meteen ingediend bij de regio.",
+    "required": ["standard_trajectory_id", "title", "intensity", "intensity_period", "duration_months",
+                 "expected_per_year", "substantiation"],
+    "additionalProperties": False,
+    "properties": {
+        "standard_trajectory_id": {"type": "integer"},
+        "title": {"type": "string", "maxLength": 200},
+        **PROPOSAL_VALUES,
+        "substantiation": {"type": "string"},
+        "submission_key": {"type": "string", "maxLength": 64,
+                           "description": "Eigen sleutel van de aanroeper: hetzelfde verzoek twee keer "
+                                          "versturen maakt één voorstel."},
+    },
+}
+
+
 def _list_schema(item: str) -> dict:
     return {
         "type": "object",
@@ -223,7 +284,7 @@ def _list_schema(item: str) -> dict:
     }
 
 
-for _name in ("CatalogueItem", "FrameworkAgreement", "BudgetAgreement"):
+for _name in ("CatalogueItem", "FrameworkAgreement", "BudgetAgreement", "Proposal"):
     SCHEMAS[f"{_name}List"] = _list_schema(_name)
 _framework = SCHEMAS["FrameworkAgreement"]
 SCHEMAS["FrameworkAgreementDetail"] = {
@@ -255,6 +316,9 @@ PARAMETERS = {
                "schema": {"type": "string"}},
     "lot": {"name": "lot", "in": "query", "required": False, "description": "Alleen dit perceel.",
             "schema": {"type": "string", "enum": ["regional", "local", "open_house"]}},
+    "proposal_state": {"name": "state", "in": "query", "required": False, "description": "Alleen deze status.",
+                       "schema": {"type": "string", "enum": ["draft", "submitted", "in_negotiation", "approved",
+                                                             "rejected", "withdrawn"]}},
     "agreement_id": {"name": "agreement_id", "in": "path", "required": True,
                      "description": "Id van de afspraak.", "schema": {"type": "integer"}},
 }
@@ -358,6 +422,34 @@ PATHS = {
                           "403": {"$ref": "#/components/responses/403"},
                           "404": {"$ref": "#/components/responses/404"}},
         },
+    },
+}
+
+PATHS["/proposals"] = {
+    "get": {
+        "operationId": "listProposals",
+        "summary": "Voorstellen voor maatwerktrajecten",
+        "description": "Een zorgaanbieder ziet zijn eigen voorstellen, contractmanagers en accountants alle "
+                       "voorstellen van hun regio; gemeenten krijgen 403. Laatst gewijzigd eerst.",
+        "parameters": [_param("proposal_state"), _param("page"), _param("per_page")],
+        "responses": {"200": _json("ProposalList", "Eén pagina voorstellen."),
+                      "400": {"$ref": "#/components/responses/400"},
+                      "401": {"$ref": "#/components/responses/401"},
+                      "403": {"$ref": "#/components/responses/403"}},
+    },
+    "post": {
+        "operationId": "submitProposal",
+        "summary": "Een voorstel voor een maatwerktraject indienen",
+        "description": "Alleen met de API-sleutel van een zorgaanbieder in het regionale perceel, voor een "
+                       "standaardtraject van een segment waarvoor hij een lopende raamovereenkomst heeft. "
+                       "Ongeldige gegevens geven 422 met het veld in 'error.field'; er wordt dan niets opgeslagen.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewProposal")}}},
+        "responses": {"201": _json("Proposal", "Het ingediende voorstel."),
+                      "200": _json("Proposal", "Dit verzoek (dezelfde submission_key) was al verwerkt."),
+                      "400": {"$ref": "#/components/responses/400"},
+                      "401": {"$ref": "#/components/responses/401"},
+                      "403": {"$ref": "#/components/responses/403"},
+                      "422": _json("Error", "De gegevens zijn niet geldig; 'field' noemt het veld.")},
     },
 }
 

@@ -178,3 +178,134 @@ def budget_agreement(agreement_id: int):
     agreement = get_scoped_or_404(BudgetAgreement, agreement_id)
     [item] = serializers.budget_agreements([agreement], registry())
     return json_response(item)
+
+
+# --- Custom trajectory proposals (maatwerk) ----------------------------------------------------
+
+PROPOSAL_READERS = frozenset({*roles.PROVIDER_ROLES, roles.CONTRACT_MANAGER, roles.AUDITOR})
+NEW_PROPOSAL_FIELDS = ("standard_trajectory_id", "title", "intensity", "intensity_period", "duration_months",
+                       "expected_per_year", "extra", "substantiation", "submission_key")
+
+
+def _invalid(field: str | None, message: str):
+    error = {"code": "invalid", "message": message}
+    if field:
+        error["field"] = field
+    return json_response({"error": error}, 422)
+
+
+def _proposal_json(proposal) -> dict:
+    from portal import proposals as service
+    from portal.models.proposals import CustomTrajectory
+    from portal.proposal_states import LABELS
+
+    session = db.session()
+    version = service.versions(proposal)[-1]
+    provider = session.get(Organisation, proposal.organisation_id)
+    custom = session.exec(select(CustomTrajectory).where(CustomTrajectory.proposal_id == proposal.id)).first()
+
+    def moment(value):
+        return None if value is None else value.replace(microsecond=0).isoformat() + ("" if value.tzinfo else "+00:00")
+
+    return {
+        "id": proposal.id, "title": proposal.title, "state": proposal.state, "state_label": LABELS[proposal.state],
+        "provider": {"id": provider.id, "name": provider.name}, "segment": proposal.segment_key,
+        "standard_trajectory_id": proposal.standard_trajectory_id, "current_version": proposal.current_version,
+        "lock_version": proposal.lock_version,
+        "current": {"number": version.number, "side": version.side, "intensity": str(version.intensity),
+                    "intensity_period": version.intensity_period, "duration_months": version.duration_months,
+                    "expected_per_year": version.expected_per_year,
+                    "extra": {str(k): str(v) for k, v in (version.extra or {}).items()},
+                    "substantiation": version.substantiation, "comment": version.comment},
+        "custom_trajectory": None if custom is None else {
+            "code": custom.code, "valid_from": custom.valid_from.isoformat(),
+            "valid_until": custom.valid_until.isoformat() if custom.valid_until else None},
+        "created_at": moment(proposal.created_at), "submitted_at": moment(proposal.submitted_at),
+        "updated_at": moment(proposal.updated_at), "decided_at": moment(proposal.decided_at),
+    }
+
+
+@bp.route("/proposals", methods=["GET", "POST"])
+def proposals():
+    from portal.models.proposals import Proposal
+    from portal.proposal_states import LABELS
+
+    if request.method == "POST":
+        return _submit_proposal()
+    _require_role(PROPOSAL_READERS, "Maatwerkvoorstellen")
+    _allow_only("state", *PAGING)
+    state = _choice_arg("state", LABELS.keys())
+    statement = scoped(select(Proposal), Proposal)
+    if state:
+        statement = statement.where(Proposal.state == state)
+    found, paging = _page(statement.order_by(Proposal.updated_at.desc(), Proposal.id.desc()))
+    return _listing([_proposal_json(p) for p in found], paging)
+
+
+def _submit_proposal():
+    """Start and submit a proposal in one go (a provider's token)."""
+    import secrets
+    from decimal import Decimal, InvalidOperation
+
+    from portal import proposals as service
+    from portal.proposal_states import TransitionRefused
+    from portal.validators import RuleViolation
+
+    if current_user.role not in roles.PROVIDER_ROLES:
+        raise ApiError(403, "Alleen een zorgaanbieder kan een maatwerkvoorstel indienen.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Stuur een JSON-object mee (Content-Type: application/json).")
+    unknown = sorted(set(body) - set(NEW_PROPOSAL_FIELDS))
+    if unknown:
+        return _invalid(unknown[0], f"Onbekend veld '{unknown[0]}'.")
+    for name in ("standard_trajectory_id", "title", "intensity", "intensity_period", "duration_months",
+                 "expected_per_year", "substantiation"):
+        if body.get(name) in (None, ""):
+            return _invalid(name, f"Het veld '{name}' is verplicht.")
+    for name in ("standard_trajectory_id", "duration_months", "expected_per_year"):
+        if isinstance(body[name], bool) or not isinstance(body[name], int):
+            return _invalid(name, f"'{name}' moet een geheel getal zijn.")
+    if body["expected_per_year"] < 1:
+        return _invalid("expected_per_year", "Het verwachte aantal trajecten per jaar moet minstens 1 zijn.")
+    if isinstance(body["intensity"], float) or not isinstance(body["intensity"], (str, int)):
+        return _invalid("intensity", "Geef de intensiteit als decimale tekenreeks, bijvoorbeeld \"2.5\".")
+    try:
+        intensity = Decimal(str(body["intensity"]))
+        if not intensity.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        return _invalid("intensity", "De intensiteit is geen getal.")
+    if body["intensity_period"] not in ("week", "month"):
+        return _invalid("intensity_period", "De periode is 'week' of 'month'.")
+    extra = body.get("extra") or {}
+    if not isinstance(extra, dict):
+        return _invalid("extra", "'extra' is een object met de velden van het segment.")
+    for name in ("title", "substantiation", "submission_key"):
+        if name in body and not isinstance(body[name], str):
+            return _invalid(name, f"'{name}' moet tekst zijn.")
+    values = {"intensity": intensity, "intensity_period": body["intensity_period"],
+              "duration_months": body["duration_months"], "expected_per_year": body["expected_per_year"],
+              "extra": {str(k): str(v) for k, v in extra.items()}, "substantiation": body["substantiation"].strip()}
+    key = body.get("submission_key") or secrets.token_hex(16)
+    if len(key) > 64:
+        return _invalid("submission_key", "De submission_key is hoogstens 64 tekens.")
+    from portal.models.proposals import Proposal
+
+    existing = db.session().exec(select(Proposal).where(Proposal.submission_key == key)).first()
+    if existing is not None and existing.organisation_id != current_user.organisation.id:
+        return _invalid("submission_key", "Deze submission_key is al gebruikt; kies een andere.")
+    session = db.session()
+    try:
+        proposal = service.start_proposal(current_user.organisation, current_user, body["standard_trajectory_id"],
+                                          body["title"].strip(), values, key)
+        if proposal.state == "draft":
+            service.submit(proposal, current_user, proposal.lock_version)
+    except RuleViolation as error:
+        session.rollback()
+        return _invalid(error.field, error.message)
+    except TransitionRefused as error:
+        session.rollback()
+        raise ApiError(409, error.message) from None
+    session.commit()
+    return json_response(_proposal_json(proposal), 200 if existing else 201)

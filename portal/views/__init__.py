@@ -25,3 +25,8 @@ def register_core_blueprints(app) -> None:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(api_keys.bp)
+
+    # Custom trajectory proposals (maatwerk): the provider's proposals, the review queue, the thread.
+    from portal.views import proposals
+
+    app.register_blueprint(proposals.bp)

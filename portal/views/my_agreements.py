@@ -36,8 +36,15 @@ def overview():
     filters = budget_filters()
     filters["aanbieder"] = ""  # always the provider's own
     page, sort, total = budget_page(filters, default_sort="-jaar")
+    from portal.models.proposals import CustomTrajectory
+
+    custom_trajectories = db.session().exec(
+        scoped(select(CustomTrajectory), CustomTrajectory)
+        .where(CustomTrajectory.organisation_id == current_user.organisation.id)
+        .order_by(CustomTrajectory.valid_from.desc(), CustomTrajectory.code)).all()
     return render_page_or_partial(
         "my_agreements/overview.html", "my_agreements/_budgets.html", frameworks=frameworks, page=page,
+        custom_trajectories=custom_trajectories,
         sort=sort, total=total, filters=filters, years=budget_years(),
         municipalities=_counterparts(BudgetAgreement.municipality_id), segment_groups=segment_choices(),
         endpoint="my_agreements.overview", counterpart="municipality")
