@@ -185,11 +185,37 @@ def overview():
     provider_id = _provider_id()
     rows = [_priced_row(t, c, tf, provider_id) for t, c, tf in page.items]
     params = {"jaar": year, "domein": domain, "segment": segment, "zoek": query}
+    custom_rows = _custom_rows(provider_id, year) if provider_id is not None else []
     return render_page_or_partial(
         "catalogue/overview.html", "catalogue/_overview_results.html",
         page=page, rows=rows, year=year, years=_years_on_offer(_region_id(), year), domain=domain,
         segment=segment, query=query, sort=sort, params=params, segment_choices=_segment_choices(),
-        provider_view=provider_id is not None, can_edit=_can_edit())
+        provider_view=provider_id is not None, can_edit=_can_edit(), custom_rows=custom_rows)
+
+
+def _custom_rows(provider_id: int, year: int) -> list[tuple]:
+    """The provider's approved custom trajectories valid in ``year``, priced from the same tariffs
+    as the standard trajectories: (custom trajectory, price or None, why no price)."""
+    from datetime import date
+
+    from portal.models import CustomTrajectory
+
+    session = db.session()
+    rows = []
+    for custom in session.exec(scoped(select(CustomTrajectory), CustomTrajectory).where(
+            CustomTrajectory.valid_from <= date(year, 12, 31),
+            or_(CustomTrajectory.valid_until == None, CustomTrajectory.valid_until >= date(year, 1, 1)))  # noqa: E711
+            .order_by(CustomTrajectory.code)):
+        standard = session.get(StandardTrajectory, custom.standard_trajectory_id)
+        try:
+            price = catalogue.trajectory_price(
+                standard, provider_id, year=year, intensity=custom.intensity,
+                intensity_period=custom.intensity_period, duration_months=custom.duration_months,
+                extra=dict(custom.extra or {}))
+            rows.append((custom, price.total, None))
+        except (RuleViolation, pricing.PricingError) as problem:
+            rows.append((custom, None, problem.message))
+    return rows
 
 
 @bp.route("/trajecten/<int:trajectory_id>")
