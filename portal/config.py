@@ -45,6 +45,10 @@ DEFAULTS: dict = {
     # None means the folder "uploads" in the instance folder (instance/uploads).
     "UPLOAD_FOLDER": None,
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
+    # Realisation files: largest upload, and whether a file is checked and stored in a background
+    # thread (the page shows progress) or within the request (tests, small installations).
+    "MAX_REALISATION_BYTES": 16 * 1024 * 1024,
+    "REALISATION_IN_BACKGROUND": True,
 }
 
 PRODUCTION_OVERRIDES: dict = {
@@ -85,6 +89,9 @@ def load_settings(app, overrides: dict | None) -> None:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
     app.config["FOUR_EYES_THRESHOLD"] = Decimal(str(app.config["FOUR_EYES_THRESHOLD"]))
     app.config["MAX_ATTACHMENT_BYTES"] = int(app.config["MAX_ATTACHMENT_BYTES"])
+    app.config["MAX_REALISATION_BYTES"] = int(app.config["MAX_REALISATION_BYTES"])
+    if isinstance(app.config["REALISATION_IN_BACKGROUND"], str):
+        app.config["REALISATION_IN_BACKGROUND"] = app.config["REALISATION_IN_BACKGROUND"].lower() in ("1", "true", "yes")
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     enabled = app.config["ENABLED_PLUGINS"]

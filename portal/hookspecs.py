@@ -153,6 +153,44 @@ def portal_proposal_checks():
 
 
 # ---------------------------------------------------------------------------------------------
+# Realisation reporting
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_realisation_fields():
+    """Say what realisation in a segment consists of: how its value follows from the prices
+    (trajectories started × price, or units × unit price), the extra columns the domain adds
+    (Jeugd S2 days in care, Participatie outflow to work, ...) and the domain's own check of a
+    line, and optionally an amount added to a line's value (a success reward).
+
+    Called once, while ``create_app`` builds the registry, after the domains are known. Segments
+    without a spec get the core default: "units" for P×Q and price-per-day segments, else
+    "trajectory", no extra columns.
+
+    :return: a list of :class:`portal.registry.RealisationSpec`, one per registered segment key.
+        A second spec for a segment, an unknown segment or basis, or a field that reuses a core
+        column name stop start-up.
+    """
+
+
+@hookspec
+def portal_realisation_checks():
+    """Add a check of a region or municipality on every realisation line (form, file and API),
+    on top of the core's and the segment's checks.
+
+    Called once, while ``create_app`` builds the registry. Each check is later called as
+    ``check(line, context)`` with a :class:`portal.realisation_rules.Line` (municipality code,
+    segment key, period, trajectory code, volumes, extra values) and its
+    :class:`portal.realisation_rules.LineContext` (region code, provider name, trajectory price
+    and the like); it must not touch the database.
+
+    :return: a list of callables; each returns a list of ``(column, Dutch message)`` pairs for a
+        line it refuses (empty or None when it has no objection).
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Application lifecycle
 # ---------------------------------------------------------------------------------------------
 

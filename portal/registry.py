@@ -22,6 +22,10 @@ FUNDING_FORMS = {
     "price_per_day": "Prijs per eenheid (dag)",
 }
 
+# Column names of a realisation file that the core owns (plugins add others).
+CORE_REALISATION_COLUMNS = frozenset({"gemeente", "segment", "periode", "traject", "gestart", "lopend",
+                                      "beeindigd", "clienten", "eenheden", "plekdagen"})
+
 LOTS = {"regional": "Perceel regionaal", "local": "Perceel lokaal", "open_house": "Open house"}
 
 
@@ -112,6 +116,48 @@ class ProposalRules:
 
 DEFAULT_PROPOSAL_RULES = ProposalRules(segment_key="")
 
+# How a realisation line's value follows from the agreed prices (``RealisationSpec.basis``):
+# "trajectory": trajectories started × the trajectory's price; "units": units (hours, days)
+# × the unit price of the trajectory's tariff with the provider's surcharges. Where a municipality
+# buys places in the segment, place-days × the price of a place-day replace either.
+REALISATION_BASES = {"trajectory": "Gestarte trajecten × trajectprijs",
+                     "units": "Eenheden × eenheidsprijs"}
+
+
+@dataclass(frozen=True)
+class RealisationField:
+    """A column a domain adds to realisation reports in a segment (files, form and API).
+
+    ``name`` is the column name in files and the API (lower case, no spaces); ``kind`` integer or
+    decimal (two decimals at most); values below ``minimum`` or above ``maximum`` are refused."""
+
+    name: str
+    label: str
+    kind: str = "integer"
+    required: bool = False
+    minimum: Decimal = Decimal(0)
+    maximum: Decimal | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class RealisationSpec:
+    """What realisation in one segment asks for (``portal_realisation_fields``).
+
+    ``basis`` names how the value follows from the price (see ``REALISATION_BASES``);
+    ``fields`` are extra columns; ``check(line, context)`` returns ``(column, Dutch message)``
+    pairs for a line the domain refuses; ``extra_value(line, context)`` returns an amount added
+    to the line's value (a reward, say) and ``extra_value_label`` says what it is. ``line`` is a
+    :class:`portal.realisation_rules.Line` and ``context`` a
+    :class:`portal.realisation_rules.LineContext`."""
+
+    segment_key: str
+    basis: str = "trajectory"
+    fields: tuple[RealisationField, ...] = ()
+    check: Callable | None = None
+    extra_value: Callable | None = None
+    extra_value_label: str = ""
+
 
 @dataclass
 class ResolvedRule:
@@ -135,6 +181,18 @@ class Registry:
     pricing: dict[str, Any] = field(default_factory=dict)  # segment key -> SegmentPricing
     proposal_rules: dict[str, ProposalRules] = field(default_factory=dict)  # segment key -> rules
     proposal_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
+    realisation_specs: dict[str, RealisationSpec] = field(default_factory=dict)  # segment key -> spec
+    realisation_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
+
+    def realisation_spec(self, segment_key: str) -> RealisationSpec:
+        """The realisation spec of a segment: the plugin's, or the core default. Segments funded
+        by the unit (P×Q, price per day) default to the "units" basis."""
+        spec = self.realisation_specs.get(segment_key)
+        if spec is not None:
+            return spec
+        segment = self.segments.get(segment_key)
+        unit_funded = segment is not None and set(segment.funding_forms) & {"pxq", "price_per_day"}
+        return RealisationSpec(segment_key=segment_key, basis="units" if unit_funded else "trajectory")
 
     def rules_for_proposal(self, segment_key: str) -> ProposalRules:
         """The proposal rules of a segment, or the core default."""
@@ -247,6 +305,35 @@ def build_registry(pm) -> Registry:
             )
         seen_checks[check] = plugin
         registry.proposal_checks.append(check)
+
+    for plugin, spec in _results(pm.hook.portal_realisation_fields):
+        if spec.segment_key not in registry.segments:
+            raise PluginConflict(f"Plugin {plugin!r} sets realisation fields for unknown segment {spec.segment_key!r}.")
+        if spec.segment_key in registry.realisation_specs:
+            raise PluginConflict(
+                f"Segment {spec.segment_key!r} has realisation fields twice: by plugin "
+                f"{registry.owners['realisation:' + spec.segment_key]!r} and by plugin {plugin!r}."
+            )
+        if spec.basis not in REALISATION_BASES:
+            raise PluginConflict(f"Plugin {plugin!r}: unknown realisation basis {spec.basis!r}; "
+                                 f"choose from {sorted(REALISATION_BASES)}.")
+        names = [f.name for f in spec.fields]
+        clash = set(names) & CORE_REALISATION_COLUMNS
+        if len(names) != len(set(names)) or clash:
+            raise PluginConflict(f"Plugin {plugin!r}: a realisation field of {spec.segment_key!r} appears "
+                                 f"twice or reuses a core column.")
+        if any(f.kind not in ("integer", "decimal") for f in spec.fields):
+            raise PluginConflict(f"Plugin {plugin!r}: realisation fields are integer or decimal.")
+        registry.owners["realisation:" + spec.segment_key] = plugin
+        registry.realisation_specs[spec.segment_key] = spec
+
+    seen_realisation: dict[Any, str] = {}
+    for plugin, check in _results(pm.hook.portal_realisation_checks):
+        if not callable(check) or check in seen_realisation:
+            raise PluginConflict(f"Plugin {plugin!r} returned a realisation check that is not callable "
+                                 f"or was registered already.")
+        seen_realisation[check] = plugin
+        registry.realisation_checks.append(check)
 
     registry.menu_items = sorted(
         (item for _plugin, item in _results(pm.hook.portal_menu_items)),

@@ -16,13 +16,14 @@ from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCa
                            Tariff, TariffVersion)
 from portal.money import to_cents
 from portal.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
-from portal.registry import Domain, LocalRule, MenuItem, ProposalRules, RuleDefinition, Segment
+from portal.registry import (Domain, LocalRule, MenuItem, ProposalRules, RealisationField, RealisationSpec,
+                             RuleDefinition, Segment)
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 
 __all__ = [
     "ALL_ROLES", "Blueprint", "Domain", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
-    "ProposalRules", "WEEKS_PER_MONTH",
+    "ProposalRules", "RealisationField", "RealisationSpec", "WEEKS_PER_MONTH",
     "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
     "registry", "render_template", "roles", "roles_required", "scoped",

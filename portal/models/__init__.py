@@ -6,6 +6,8 @@ from portal.models.catalogue import (CareForm, StandardTrajectory, Surcharge,  #
                                      SurchargeQualification, Tariff, TariffVersion)
 from portal.models.proposals import (CustomTrajectory, Proposal, ProposalApproval,  # noqa: F401
                                      ProposalAttachment, ProposalVersion)
+from portal.models.realisation import (RealisationLine, RealisationReport,  # noqa: F401
+                                       RealisationUpload)
 from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
                                       ExtraCapacity, FrameworkAgreement, FrameworkSegment,
                                       MunicipalChoice)
@@ -16,5 +18,5 @@ __all__ = [
     "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
     "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
-    "UserSession", "utcnow",
+    "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload",
 ]

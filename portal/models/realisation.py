@@ -1,0 +1,102 @@
+"""Realisation (what a provider delivered) as reported per municipality, segment and period.
+
+A report is one provider × municipality × segment × period; a correction is a new version of the
+same report, and the version it replaces stays on record as ``superseded``. Each report holds one
+line per (custom) trajectory with the volumes delivered and the value that follows from the agreed
+prices. An upload records one file's journey (checking, stored or refused) and its progress.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from portal.models.core import utcnow
+from portal.models.types import ExactDecimal
+
+
+class RealisationUpload(SQLModel, table=True):
+    """One file (or API call, or form) offered as realisation, with the result of its check.
+
+    ``state``: queued | checking | storing | stored | refused | failed. ``errors`` holds the first
+    errors found (row, column, message); ``error_count`` counts all of them."""
+
+    __tablename__ = "realisation_upload"
+    __scope__ = "organisation_id"
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    source: str = Field(max_length=16)  # form | csv | xlsx | api | 323
+    original_name: str = Field(default="", max_length=255)
+    stored_name: str | None = Field(default=None, max_length=64)
+    sha256: str = Field(max_length=64, index=True)
+    state: str = Field(default="queued", max_length=16, index=True)
+    rows_total: int | None = Field(default=None)
+    rows_done: int = Field(default=0)
+    error_count: int = Field(default=0)
+    errors: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    report_count: int = Field(default=0)
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+
+
+class RealisationReport(SQLModel, table=True):
+    """A provider's realisation for one municipality, segment and period, in one version.
+
+    ``period_kind`` month (``period`` 1–12) or quarter (1–4). ``state``: submitted | approved |
+    rejected | superseded. Approved reports are locked: no correction replaces them."""
+
+    __tablename__ = "realisation_report"
+    __scope__ = ("organisation_id", "municipality_id")
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "municipality_id", "segment_key", "year", "period_kind",
+                         "period", "version", name="uq_realisation_report_version"),
+        Index("ix_realisation_report_key", "organisation_id", "municipality_id", "segment_key", "year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    municipality_id: int = Field(foreign_key="organisation.id", index=True)
+    segment_key: str = Field(max_length=64)
+    year: int
+    period_kind: str = Field(max_length=8)  # month | quarter
+    period: int
+    version: int = Field(default=1)
+    state: str = Field(default="submitted", max_length=16, index=True)
+    upload_id: int | None = Field(default=None, foreign_key="realisation_upload.id", index=True)
+    total_value: Decimal = Field(sa_column=Column(ExactDecimal(14, 2), nullable=False))
+    line_count: int = Field(default=0)
+    warnings: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
+    lock_version: int = Field(default=1)
+    submitted_by: int | None = Field(default=None, foreign_key="user.id")
+    submitted_at: datetime = Field(default_factory=utcnow)
+    reviewed_by: int | None = Field(default=None, foreign_key="user.id")
+    reviewed_at: datetime | None = Field(default=None)
+
+
+class RealisationLine(SQLModel, table=True):
+    """One (custom) trajectory's volumes in a report, and their value at the agreed price."""
+
+    __tablename__ = "realisation_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="realisation_report.id", index=True)
+    trajectory_code: str = Field(max_length=40)
+    started: int = Field(default=0)
+    running: int = Field(default=0)
+    ended: int = Field(default=0)
+    clients: int = Field(default=0)
+    units: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(12, 2)))
+    place_days: int | None = Field(default=None)
+    unit_price: Decimal = Field(sa_column=Column(ExactDecimal(14, 2), nullable=False))
+    value: Decimal = Field(sa_column=Column(ExactDecimal(14, 2), nullable=False))
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    source_row: int | None = Field(default=None)
