@@ -37,6 +37,10 @@ BAD_TOKEN = expect(400, 400, 400, 400, 400, 400)
 API_TOKEN_ONLY = expect(401, 401, 401, 401, 401, 401)
 
 EXPECTED = {
+    # Realisation (issue 5)
+    "realisation.index": expect(302, 200, 200, 403, 403, 403),
+    "realisation_review.queue": REGION_READERS,
+    "realisation_dashboard.index": SIGNED_IN,
     "static": EVERYONE,
     "home.health": EVERYONE,
     "home.index": SIGNED_IN,

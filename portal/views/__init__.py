@@ -30,3 +30,9 @@ def register_core_blueprints(app) -> None:
     from portal.views import proposals
 
     app.register_blueprint(proposals.bp)
+
+    # Realisation: the provider's reports and uploads, the contract managers' review, the dashboards.
+    from portal.views import realisation, realisation_dashboard, realisation_review
+
+    for module in (realisation, realisation_review, realisation_dashboard):
+        app.register_blueprint(module.bp)
