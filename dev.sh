@@ -3,6 +3,8 @@
 #   ./dev.sh start   install, migrate, load the demo region on SQLite and serve on :5000
 #   ./dev.sh test    install what the tests need, then run the whole suite on SQLite,
 #                    PostgreSQL and Chromium
+#   ./dev.sh bench   install like test, then benchmark the realisation import on SQLite and
+#                    PostgreSQL against COPY (bench/realisation_import.py; options pass through)
 # Under CI=true a missing PostgreSQL or Chromium is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -93,8 +95,19 @@ cmd_test() {
   return "$status"
 }
 
+cmd_bench() {
+  python_env test
+  local pg_url=${PORTAL_BENCH_POSTGRES_URL:-}
+  if [ -z "$pg_url" ] && ! pg_url=$(postgres_url); then
+    fail "PostgreSQL is niet bereikbaar en kon niet worden gestart (zet PORTAL_BENCH_POSTGRES_URL)"
+  fi
+  say "Benchmark realisatie-import (PostgreSQL: $pg_url)"
+  PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/realisation_import.py "$@"
+}
+
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties]" >&2; exit 2 ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties] | ./dev.sh bench [--rows N]" >&2; exit 2 ;;
 esac

@@ -91,10 +91,12 @@ def _upsert_organisation(session, region: Region, name: str, kind: str, **values
     return organisation
 
 
-def load_demo(password: str | None) -> tuple[list[DemoAccount], str | None]:
+def load_demo(password: str | None, realisation: bool = True) -> tuple[list[DemoAccount], str | None]:
     """Create or update the demo region. Returns the accounts and the password newly set (if any).
 
     Without ``password``, existing accounts keep theirs and new ones get one random password.
+    ``realisation=False`` leaves out the months of realisation (most tests do not need them and
+    they cost about a second on PostgreSQL).
     """
     session = db.session()
     region = session.exec(select(Region).where(Region.code == REGION_CODE)).first()
@@ -138,9 +140,14 @@ def load_demo(password: str | None) -> tuple[list[DemoAccount], str | None]:
         session.add(membership)
     from flask import current_app
 
-    current_app.extensions["portal.plugins"].hook.portal_demo_data(
-        demo=DemoContext(region=region, organisations=organisations, session=session))
-    session.flush()
+    context = DemoContext(region=region, organisations=organisations, session=session)
+    current_app.extensions["portal.plugins"].hook.portal_demo_data(demo=context)
+    # Realisation goes through the import pipeline, which commits on its own: after the rest.
+    session.commit()
+    if realisation:
+        from portal.realisation_demo import load_demo_realisation
+
+        load_demo_realisation(context)
     audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
                  object_type="region", object_id=region.id)
     session.commit()

@@ -100,6 +100,16 @@ class ProviderLookups:
             return None
         return found
 
+    def municipalities(self) -> list[Municipality]:
+        """The region's municipalities with a CBS code, by code."""
+        return sorted({m for m in self._municipalities.values() if m.code}, key=lambda m: m.code)
+
+    def trajectory_codes(self, segment_key: str, period: Period) -> list[TrajectoryPrice]:
+        """The (custom) trajectories the provider may report in a segment and period, by code."""
+        self.price(segment_key, period, "")  # loads the year's prices once
+        codes = sorted(self._prices[(segment_key, period.year)])
+        return [found for code in codes if (found := self.price(segment_key, period, code)) is not None]
+
     def buys_places(self, municipality: Municipality, segment_key: str, on: date) -> tuple[bool, Decimal | None]:
         current = None
         for choice in self._choices.get((municipality.id, segment_key), []):
@@ -155,7 +165,8 @@ class ProviderLookups:
         tariff = self.session.get(Tariff, trajectory.tariff_id)
         return TrajectoryPrice(code=code, name=name, price=breakdown.total, unit_price=unit_price,
                                unit=pricing.UNITS.get(tariff.unit, (tariff.unit,))[0],
-                               duration_months=terms.duration_months, custom=custom)
+                               duration_months=terms.duration_months, custom=custom,
+                               extra=dict(terms.extra or {}))
 
 
 def catalogue_unit_price(terms: pricing.TrajectoryTerms) -> Decimal:

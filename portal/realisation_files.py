@@ -146,11 +146,25 @@ class Table:
     def _xlsx_book(self):
         import openpyxl
 
+        # Opened as a file object: openpyxl refuses a path without an .xlsx suffix, and uploads
+        # are stored under a generated name. Closing the book closes the file as well.
+        handle = open(self.path, "rb")
         try:
-            return openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
         except Exception as problem:  # openpyxl raises many kinds; defusedxml raises its own
+            handle.close()
             raise FileRefused("De Excel-werkmap kan niet worden gelezen: "
                               f"{type(problem).__name__}.") from None
+        close_book = book.close
+
+        def close() -> None:
+            try:
+                close_book()
+            finally:
+                handle.close()
+
+        book.close = close
+        return book
 
     def _xlsx_rows(self) -> int:
         book = self._xlsx_book()
@@ -170,7 +184,15 @@ class Table:
             book = self._xlsx_book()
             try:
                 sheet = book.worksheets[0]
-                for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells_of = iter(enumerate(sheet.iter_rows(values_only=True), start=1))
+                while True:
+                    try:
+                        number, cells = next(cells_of)
+                    except StopIteration:
+                        break
+                    except Exception as problem:  # noqa: BLE001 - a sheet broken (or defused) halfway
+                        raise FileRefused("De Excel-werkmap kan niet worden gelezen: "
+                                          f"{type(problem).__name__}.") from None
                     if len(cells) > MAX_COLUMNS and any(c is not None for c in cells[MAX_COLUMNS:]):
                         raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
                     yield number, [_cell(c) for c in cells[:MAX_COLUMNS]]
@@ -185,6 +207,8 @@ class Table:
             csv.field_size_limit(MAX_CELL_BYTES)
             try:
                 reader = csv.reader(handle, delimiter=delimiter)
+                # Rows are numbered as a spreadsheet shows them: one per record (a quoted cell
+                # may span lines), blank lines included.
                 number = 0
                 while True:
                     try:
@@ -192,10 +216,12 @@ class Table:
                     except StopIteration:
                         break
                     except csv.Error:
-                        raise FileRefused(f"Regel {reader.line_num} heeft een cel van meer dan "
+                        raise FileRefused(f"Regel {number + 1} heeft een cel van meer dan "
                                           f"{MAX_CELL_BYTES} tekens of een onafgesloten aanhalingsteken.") from None
-                    number = reader.line_num
-                    yield number, [_cell(c) for c in cells]
+                    number += 1
+                    if len(cells) > MAX_COLUMNS and any(c != "" for c in cells[MAX_COLUMNS:]):
+                        raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
+                    yield number, [_cell(c) for c in cells[:MAX_COLUMNS]]
             finally:
                 csv.field_size_limit(previous)
 

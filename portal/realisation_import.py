@@ -31,7 +31,7 @@ from portal.models.realisation import RealisationLine, RealisationReport, Realis
 from portal.realisation_context import ProviderLookups
 from portal.realisation_files import FileRefused, open_table
 from portal.templating import nl_datetime
-from portal.realisation_rules import RowError, ValuedLine, check_header, check_row
+from portal.realisation_rules import RowError, ValuedLine, allowed_columns, check_header, check_row, column_key
 
 MAX_ERRORS = 1000
 BATCH = 2000
@@ -220,9 +220,7 @@ def receive_file(provider: Organisation, user: User | None, stream, original_nam
             RealisationUpload.organisation_id == provider.id, RealisationUpload.sha256 == upload.sha256,
             RealisationUpload.state == "stored")).first()
         if earlier is not None:
-            _refuse(upload, f"Dit bestand is al ingelezen op {nl_datetime(earlier.created_at)} "
-                            f"('{earlier.original_name}'); het telt niet twee keer mee. Een correctie is een "
-                            f"gewijzigd bestand.")
+            _refuse(upload, _duplicate_message(earlier))
             path.unlink(missing_ok=True)
             upload.stored_name = None
     session.add(upload)
@@ -233,6 +231,18 @@ def receive_file(provider: Organisation, user: User | None, stream, original_nam
                  details={"after": {"sha256": upload.sha256, "state": upload.state, "bytes": size}})
     session.commit()
     return upload
+
+
+def _duplicate_message(earlier: RealisationUpload) -> str:
+    return (f"Dit bestand is al ingelezen op {nl_datetime(earlier.created_at)} ('{earlier.original_name}'); "
+            f"het telt niet twee keer mee. Een correctie is een gewijzigd bestand.")
+
+
+def _stored_twin(upload: RealisationUpload) -> RealisationUpload | None:
+    """Another upload of the same file by the same provider that was stored already."""
+    return db.session().exec(select(RealisationUpload).where(
+        RealisationUpload.organisation_id == upload.organisation_id, RealisationUpload.sha256 == upload.sha256,
+        RealisationUpload.state == "stored", RealisationUpload.id != upload.id)).first()
 
 
 def _sniffed_source(path: Path, name: str) -> str:
@@ -269,6 +279,9 @@ def process_upload(upload_id: int) -> RealisationUpload:
         lookups = ProviderLookups(provider)
         result = check_source(table.rows, lookups, table.header,
                               on_progress=lambda n: progress.update(upload.id, "checking", n, total))
+        twin = _stored_twin(upload) if result.ok else None  # the same file queued twice
+        if twin is not None:
+            raise FileRefused(_duplicate_message(twin))
         if not result.ok:
             _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
             upload.rows_done = result.rows
@@ -345,13 +358,18 @@ def submit_rows(provider: Organisation, user: User | None, rows: list[dict[str, 
                                created_by=user.id if user else None, state="checking", rows_total=len(rows))
     session.add(upload)
     session.flush()
-    numbered = [(index, {str(k): v for k, v in row.items()}) for index, row in enumerate(rows, start=1)]
+    numbered = [(index, {column_key(k): v for k, v in row.items()}) for index, row in enumerate(rows, start=1)]
 
     def source_rows() -> Iterable:
         return iter(numbered)
 
     lookups = ProviderLookups(provider)
     result = check_source(source_rows, lookups, header=None)
+    allowed = allowed_columns(lookups.specs())
+    for index, row in enumerate(rows, start=1):  # a column a file's header would refuse
+        for name in row:
+            if column_key(name) not in allowed:
+                result.add(RowError(index, column_key(name), f"Onbekende kolom '{str(name)[:50]}'."))
     if not result.ok:
         _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
         upload.rows_done = result.rows

@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any, Callable, Protocol
 
 from portal.money import parse_amount, to_cents
+from portal.pricing import price_per_place_year
 from portal.registry import CORE_REALISATION_COLUMNS, RealisationSpec
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -139,10 +140,13 @@ class TrajectoryPrice:
     unit: str
     duration_months: int
     custom: bool = False
+    # The trajectory's extra pricing values (a plugin's fields, e.g. a success reward), as text or numbers.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def place_day_price(self, year: int) -> Decimal:
-        """A place-year holds 12 / duration trajectories; a place-day is that ÷ days in the year."""
-        place_year = self.price * Decimal(12) / Decimal(self.duration_months)
+        """A place-year holds 12 / duration trajectories (its price rounded to the cent, as the
+        catalogue shows it); a place-day is that price ÷ days in the year, half-up to the cent."""
+        place_year = price_per_place_year(self.price, self.duration_months)
         return to_cents(place_year / Decimal(days_in_year(year)))
 
 
@@ -323,7 +327,10 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
     counts = {}
     for column, label in (("gestart", "het aantal gestarte trajecten"), ("lopend", "het aantal lopende trajecten"),
                           ("beeindigd", "het aantal beëindigde trajecten"), ("clienten", "het aantal cliënten")):
+        before = len(errors)
         counts[column] = _number(raw, column, label, errors, row, integer=True, required=False) or 0
+        if len(errors) > before:
+            counts[column] = None  # wrong: compared with nothing below
     units = _number(raw, "eenheden", "het aantal eenheden", errors, row, integer=False, required=False)
     place_days = _number(raw, "plekdagen", "het aantal plekdagen", errors, row, integer=True, required=False)
 
@@ -337,12 +344,15 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
             if value is not None:
                 extra[extra_field.name] = Decimal(value)
 
-    if counts["gestart"] > counts["lopend"]:
+    def more(column: str) -> bool:
+        return counts[column] is not None and counts["lopend"] is not None and counts[column] > counts["lopend"]
+
+    if more("gestart"):
         errors.append(RowError(row, "gestart", "Er zijn meer gestarte dan lopende trajecten; lopende trajecten "
                                                "tellen de gestarte mee."))
-    if counts["beeindigd"] > counts["lopend"]:
+    if more("beeindigd"):
         errors.append(RowError(row, "beeindigd", "Er zijn meer beëindigde dan lopende trajecten."))
-    if counts["clienten"] > counts["lopend"] and counts["lopend"] > 0:
+    if more("clienten") and counts["lopend"] > 0:
         errors.append(RowError(row, "clienten", "Er zijn meer cliënten dan lopende trajecten."))
 
     price = None
@@ -377,7 +387,7 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
 
     buys_places, places = lookups.buys_places(municipality, segment_key, period.start)
     basis = "places" if buys_places else spec.basis
-    line = Line(row=row, municipality=municipality, segment_key=segment_key, period=period, trajectory_code=code,
+    line = Line(row=row, municipality=municipality, segment_key=segment_key, period=period, trajectory_code=price.code,
                 started=counts["gestart"], running=counts["lopend"], ended=counts["beeindigd"],
                 clients=counts["clienten"], units=units, place_days=place_days, extra=extra)
     context = LineContext(region=lookups.region, provider=lookups.provider, spec=spec, price=price, basis=basis,
@@ -403,7 +413,8 @@ def value_line(line: Line, context: LineContext) -> ValuedLine:
         quantity, unit_price = Decimal(line.place_days), context.price.place_day_price(line.period.year)
         if context.places is not None and line.place_days > context.places * line.period.days:
             warnings.append(f"Meer plekdagen ({line.place_days}) dan {context.places} plekken × "
-                            f"{line.period.days} dagen; overbezetting wordt niet extra betaald.")
+                            f"{line.period.days} dagen; bij de jaarafrekening wordt overbezetting niet extra "
+                            f"betaald.")
     elif context.basis == "units":
         quantity, unit_price = line.units, context.price.unit_price
     else:

@@ -102,7 +102,17 @@ def db_session(app):
 
 @pytest.fixture
 def demo(app):
-    """Load the demo region; returns the list of demo accounts."""
+    """Load the demo region without its months of realisation; returns the demo accounts."""
+    from portal.demo import load_demo
+
+    with app.app_context():
+        accounts, _password = load_demo(DEMO_PASSWORD, realisation=False)
+    return accounts
+
+
+@pytest.fixture
+def demo_with_realisation(app):
+    """Load the whole demo region, realisation January–October of the current demo year included."""
     from portal.demo import load_demo
 
     with app.app_context():

@@ -11,8 +11,8 @@ from flask import Blueprint
 from portal import hookimpl, hookspecs
 from portal.config import ConfigurationError
 from portal.pricing import ExtraField, SegmentPricing
-from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RuleDefinition,
-                             Segment)
+from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RealisationField,
+                             RealisationSpec, RuleDefinition, Segment)
 from tests.conftest import make_app, sign_in
 
 HOOK_NAMES = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -33,6 +33,17 @@ def test_every_hook_is_prefixed_and_documented():
 def test_the_three_domain_plugins_are_entry_points():
     names = {ep.name: ep.value for ep in entry_points(group="portal.plugins")}
     assert names == {"wmo": "plugins.wmo", "jeugd": "plugins.jeugd", "participatie": "plugins.participatie"}
+
+
+PROEF_REALISATION = RealisationSpec("proef.P1", basis="units",
+                                    fields=(RealisationField("proefuren", "Proefuren", required=True),))
+
+
+def proef_realisation_check(line, context):
+    """The throwaway region's own rule: Beesel takes at most 40 clients on one line."""
+    if line.municipality.code == "0889" and line.clients > 40:
+        return [("clienten", "Beesel neemt in de proef hoogstens 40 cliënten per regel aan.")]
+    return []
 
 
 class ThrowawayPlugin:
@@ -97,6 +108,16 @@ class ThrowawayPlugin:
         return [lambda values, context: []]
 
     @hookimpl
+    def portal_realisation_fields(self):
+        self.calls.add("portal_realisation_fields")
+        return [PROEF_REALISATION]
+
+    @hookimpl
+    def portal_realisation_checks(self):
+        self.calls.add("portal_realisation_checks")
+        return [proef_realisation_check]
+
+    @hookimpl
     def portal_demo_data(self, demo):
         self.calls.add("portal_demo_data")
         self.demo_regions.append(demo.region.code)
@@ -146,6 +167,34 @@ def test_throwaway_plugin_takes_effect_without_touching_the_core(app, demo, thro
     manager = app.test_client()
     sign_in(manager, "contractmanager@mgr-noord-limburg.example")
     assert "Proefpagina" not in manager.get("/").get_data(as_text=True)
+
+
+def test_throwaway_realisation_spec_and_check_take_effect(app, demo):
+    from sqlmodel import func, select
+
+    from portal.db import session as db_session
+    from portal.models import Organisation
+    from portal.models.realisation import RealisationReport
+    from portal.realisation_import import submit_rows
+
+    registry = app.extensions["portal.registry"]
+    assert registry.realisation_spec("proef.P1") is PROEF_REALISATION
+    assert proef_realisation_check in registry.realisation_checks
+    with app.app_context():
+        session = db_session()
+        provider = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
+        count = select(func.count()).select_from(RealisationReport)
+        before = session.exec(count).one()
+        row = {"gemeente": "0889", "segment": "jeugd.S4", "periode": "2026-11", "traject": "S4-BEG-6",
+               "gestart": 2, "lopend": 50, "beeindigd": 1, "clienten": 41}
+        upload, result = submit_rows(provider, None, [row], "api")
+        assert upload.state == "refused"
+        assert [(e.column, e.message) for e in result.errors] == [
+            ("clienten", "Beesel neemt in de proef hoogstens 40 cliënten per regel aan.")]
+        assert session.exec(count).one() == before
+        upload, result = submit_rows(provider, None, [{**row, "clienten": 40}], "api")
+        assert upload.state == "stored", result.errors
+        assert session.exec(count).one() == before + 1
 
 
 def test_every_hook_is_exercised(app, demo, throwaway):
@@ -252,3 +301,19 @@ def test_pricing_for_unknown_or_twice_priced_segment_stops_start_up(database_url
         _start(database_url, _plugin(portal_segment_pricing=[SegmentPricing("wmo.S9")]))
     with pytest.raises(PluginConflict, match="Segment 'jeugd.S3' is priced twice"):
         _start(database_url, _plugin(portal_segment_pricing=[SegmentPricing("jeugd.S3")]))
+
+
+def test_bad_realisation_specs_stop_start_up(database_url):
+    with pytest.raises(PluginConflict, match="Segment 'jeugd.S2' has realisation fields twice"):
+        _start(database_url, _plugin(portal_realisation_fields=[RealisationSpec("jeugd.S2", basis="units")]))
+    with pytest.raises(PluginConflict, match="unknown segment 'wmo.S9'"):
+        _start(database_url, _plugin(portal_realisation_fields=[RealisationSpec("wmo.S9")]))
+    # wmo.S1b has no spec of its own plugin, so only the fault under test can stop start-up.
+    with pytest.raises(PluginConflict, match="unknown realisation basis 'uren'"):
+        _start(database_url, _plugin(portal_realisation_fields=[RealisationSpec("wmo.S1b", basis="uren")]))
+    with pytest.raises(PluginConflict, match="reuses a core column"):
+        _start(database_url, _plugin(portal_realisation_fields=[
+            RealisationSpec("wmo.S1b", fields=(RealisationField("clienten", "Cliënten"),))]))
+    with pytest.raises(PluginConflict, match="Segment 'wmo.S1b' has realisation fields twice"):
+        _start(database_url, _plugin(portal_realisation_fields=[RealisationSpec("wmo.S1b")]),
+               _plugin(portal_realisation_fields=[RealisationSpec("wmo.S1b")]))

@@ -39,8 +39,25 @@ API_TOKEN_ONLY = expect(401, 401, 401, 401, 401, 401)
 EXPECTED = {
     # Realisation (issue 5)
     "realisation.index": expect(302, 200, 200, 403, 403, 403),
+    "realisation.report_detail": expect(302, 200, 200, 403, 403, 403),  # the sample is Zorggroep Maasland's
+    "realisation.upload": expect(302, 200, 200, 403, 403, 403),
+    "realisation.upload_status": expect(302, 200, 200, 403, 403, 403),
+    "realisation.upload_progress": expect(302, 200, 200, 403, 403, 403),
+    "realisation.upload_errors_csv": expect(302, 200, 200, 403, 403, 403),
+    "realisation.template_csv": expect(302, 200, 200, 403, 403, 403),  # the sample segment is contracted
+    "realisation.template_xlsx": expect(302, 200, 200, 403, 403, 403),
+    "realisation.form": expect(302, 200, 200, 403, 403, 403),
+    "realisation.validate_row": POST_ONLY,
     "realisation_review.queue": REGION_READERS,
+    "realisation_review.detail": REGION_READERS,  # the sample report is Zorggroep Maasland's, for Venlo
+    "realisation_review.approve": POST_ONLY,
+    "realisation_review.reject": POST_ONLY,
+    "realisation_review.bulk": POST_ONLY,
+    "api.realisation": API_TOKEN_ONLY,
+    "api.realisation_report": API_TOKEN_ONLY,
     "realisation_dashboard.index": SIGNED_IN,
+    "realisation_dashboard.export_csv": SIGNED_IN,
+    "realisation_dashboard.export_xlsx": SIGNED_IN,
     "static": EVERYONE,
     "home.health": EVERYONE,
     "home.index": SIGNED_IN,
@@ -166,7 +183,23 @@ def _sample_arguments(app):
                 "municipality_id": session.exec(select(Organisation.id).where(Organisation.name == "Venlo")).one(),
                 "segment_key": next(iter(app.extensions["portal.registry"].segments)),
                 "event_id": session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo.loaded")).first(),
-                **_sample_proposal(app, session, admin)}
+                **_sample_proposal(app, session, admin), **_sample_realisation_report(app, session, admin)}
+
+
+def _sample_realisation_report(app, session, admin) -> dict:
+    """A submitted realisation report of Zorggroep Maasland for Venlo (made through the import)."""
+    from portal.api_tokens import membership_for
+    from portal.models.realisation import RealisationReport
+    from portal.realisation_import import submit_rows
+
+    organisation = session.get(Organisation, membership_for(admin).organisation_id)
+    with app.test_request_context():
+        upload, _result = submit_rows(organisation, admin, [
+            {"gemeente": "0983", "segment": "jeugd.S4", "periode": "2026-11", "traject": "S4-BEG-6",
+             "gestart": "2", "lopend": "3", "clienten": "3"}], "api")
+    assert upload.state == "stored", (upload.message, upload.errors)
+    report = session.exec(select(RealisationReport).where(RealisationReport.upload_id == upload.id)).one()
+    return {"report_id": report.id, "upload_id": upload.id}
 
 
 def _sample_proposal(app, session, admin) -> dict:

@@ -38,3 +38,10 @@ def portal_proposal_rules():
     from plugins.jeugd.proposal_rules import RULES
 
     return RULES
+
+
+@hookimpl
+def portal_realisation_fields():
+    from plugins.jeugd.realisation import SPECS
+
+    return SPECS

@@ -32,3 +32,10 @@ def portal_proposal_rules():
     from plugins.wmo.proposal_rules import RULES
 
     return RULES
+
+
+@hookimpl
+def portal_realisation_fields():
+    from plugins.wmo.realisation import SPECS
+
+    return SPECS

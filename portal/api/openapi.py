@@ -453,6 +453,173 @@ PATHS["/proposals"] = {
     },
 }
 
+# --- Realisation ---------------------------------------------------------------------------
+
+REALISATION_STATE = {"type": "string", "enum": ["submitted", "approved", "rejected", "superseded"],
+                     "description": "submitted: ingediend, wacht op beoordeling; approved: goedgekeurd, staat vast; "
+                                    "rejected: afgewezen (zie rejection_reason); superseded: vervangen door een "
+                                    "correctie (een nieuwere versie)."}
+SCHEMAS["RealisationLine"] = {
+    "type": "object",
+    "description": "De realisatie van één (maatwerk)traject in een rapportage, met de waarde volgens de "
+                   "afgesproken prijzen.",
+    "required": ["trajectory", "started", "running", "ended", "clients", "units", "place_days", "unit_price",
+                 "value", "extra"],
+    "additionalProperties": False,
+    "properties": {
+        "trajectory": {"type": "string", "description": "Trajectcode (standaard- of maatwerktraject)."},
+        "started": {"type": "integer", "minimum": 0},
+        "running": {"type": "integer", "minimum": 0},
+        "ended": {"type": "integer", "minimum": 0},
+        "clients": {"type": "integer", "minimum": 0},
+        "units": _nullable(DECIMAL),
+        "place_days": _nullable({"type": "integer", "minimum": 0}),
+        "unit_price": {**AMOUNT, "description": "Prijs per traject, per eenheid of per plekdag."},
+        "value": AMOUNT,
+        "extra": {"type": "object", "additionalProperties": {"type": "string"},
+                  "description": "Velden die de plugin van het segment toevoegt (naam → waarde)."},
+    },
+}
+SCHEMAS["RealisationReport"] = {
+    "type": "object",
+    "description": "De realisatie van een zorgaanbieder voor één gemeente, segment en periode, in één versie. "
+                   "Een correctie is een nieuwe versie; de vorige wordt 'superseded'.",
+    "required": ["id", "provider", "municipality", "segment", "segment_name", "year", "period", "period_kind",
+                 "period_number", "version", "state", "lock_version", "total_value", "line_count", "warnings",
+                 "rejection_reason", "upload_id", "submitted_at", "reviewed_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "integer"},
+        "provider": _nullable(_ref("OrganisationRef")),
+        "municipality": _nullable(_ref("OrganisationRef")),
+        "segment": {"type": "string"},
+        "segment_name": _nullable({"type": "string"}),
+        "year": {"type": "integer"},
+        "period": {"type": "string", "pattern": r"^\d{4}-(\d{2}|K[1-4])$", "examples": ["2026-03", "2026-K1"]},
+        "period_kind": {"type": "string", "enum": ["month", "quarter"]},
+        "period_number": {"type": "integer", "minimum": 1, "maximum": 12},
+        "version": {"type": "integer", "minimum": 1},
+        "state": REALISATION_STATE,
+        "lock_version": {"type": "integer"},
+        "total_value": AMOUNT,
+        "line_count": {"type": "integer", "minimum": 0},
+        "warnings": {"type": "array", "items": {"type": "string"},
+                     "description": "Waarschuwingen bij het inlezen (bijvoorbeeld meer plekdagen dan plekken)."},
+        "rejection_reason": _nullable({"type": "string"}),
+        "upload_id": _nullable({"type": "integer"}),
+        "submitted_at": MOMENT,
+        "reviewed_at": _nullable(MOMENT),
+    },
+}
+SCHEMAS["RealisationReportDetail"] = {
+    **SCHEMAS["RealisationReport"],
+    "description": SCHEMAS["RealisationReport"]["description"] + " Met de regels.",
+    "required": [*SCHEMAS["RealisationReport"]["required"], "lines"],
+    "properties": {**SCHEMAS["RealisationReport"]["properties"],
+                   "lines": {"type": "array", "items": _ref("RealisationLine")}},
+}
+SCHEMAS["RealisationReportList"] = _list_schema("RealisationReport")
+_CELL = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]}
+SCHEMAS["RealisationRows"] = {
+    "type": "object",
+    "description": "Regels realisatie met dezelfde kolommen als het bestand (namen zonder hoofdletters of "
+                   "accenten: 'clienten', 'beeindigd'). Waarden zijn tekst of getallen; null is leeg. Alles of "
+                   "niets: bij één fout wordt niets opgeslagen.",
+    "required": ["rows"],
+    "additionalProperties": False,
+    "properties": {
+        "rows": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
+            "type": "object",
+            "description": "Eén regel. Verplicht zijn gemeente, segment, periode en traject; hoofdletters en "
+                           "accenten in de kolomnamen tellen niet ('Cliënten' is 'clienten').",
+            "properties": {
+                "gemeente": {**_CELL, "description": "CBS-code (\"0983\") of naam van een gemeente van de regio."},
+                "segment": {**_CELL, "description": "Segmentsleutel (\"jeugd.S4\") of domein en code (\"Jeugd S4\")."},
+                "periode": {**_CELL, "description": "\"2026-03\" (maand) of \"2026-K1\" (kwartaal), zoals de "
+                                                    "gemeente het voor het segment vraagt."},
+                "traject": {**_CELL, "description": "Code van een standaardtraject of van uw maatwerktraject."},
+                "gestart": _CELL, "lopend": _CELL, "beeindigd": _CELL, "clienten": _CELL,
+                "eenheden": {**_CELL, "description": "Geleverde eenheden (uren, dagen); decimalen met punt of komma."},
+                "plekdagen": {**_CELL, "description": "Bezette plekdagen, waar de gemeente plekken inkoopt."},
+            },
+            "additionalProperties": {**_CELL, "description": "Velden die de plugin van het segment toevoegt."},
+        }},
+    },
+}
+SCHEMAS["RealisationSubmitted"] = {
+    "type": "object",
+    "required": ["upload_id", "rows", "reports"],
+    "additionalProperties": False,
+    "properties": {
+        "upload_id": {"type": "integer"},
+        "rows": {"type": "integer", "minimum": 1},
+        "reports": {"type": "array", "items": _ref("RealisationReport"),
+                    "description": "Eén nieuwe rapportage(versie) per gemeente × segment × periode."},
+    },
+}
+SCHEMAS["RealisationRowErrors"] = {
+    "type": "object",
+    "description": "De regels kloppen niet; er is niets opgeslagen.",
+    "required": ["error", "errors", "error_count"],
+    "additionalProperties": False,
+    "properties": {
+        "error": SCHEMAS["Error"]["properties"]["error"],
+        "errors": {"type": "array", "description": "De eerste 1000 fouten.", "items": {
+            "type": "object", "required": ["row", "column", "message"], "additionalProperties": False,
+            "properties": {"row": {"type": "integer", "minimum": 1, "description": "Regelnummer, vanaf 1."},
+                           "column": {"type": "string"}, "message": {"type": "string"}}}},
+        "error_count": {"type": "integer", "minimum": 1, "description": "Alle fouten geteld."},
+    },
+}
+PARAMETERS["realisation_state"] = {
+    "name": "state", "in": "query", "required": False,
+    "description": "Alleen deze status. Zonder deze parameter alle versies behalve de vervangen ('superseded').",
+    "schema": {"type": "string", "enum": ["submitted", "approved", "rejected", "superseded"]}}
+PARAMETERS["report_id"] = {"name": "report_id", "in": "path", "required": True,
+                           "description": "Id van de rapportage(versie).", "schema": {"type": "integer"}}
+PATHS["/realisation"] = {
+    "get": {
+        "operationId": "listRealisation",
+        "summary": "Realisatierapportages",
+        "description": SCOPE_NOTE.replace("afspraken", "rapportages") + " Nieuwste periode eerst.",
+        "parameters": [_param("year"), _param("segment"), _param("realisation_state"), _param("page"),
+                       _param("per_page")],
+        "responses": {"200": _json("RealisationReportList", "Eén pagina rapportages."),
+                      "400": {"$ref": "#/components/responses/400"},
+                      "401": {"$ref": "#/components/responses/401"},
+                      "403": {"$ref": "#/components/responses/403"}},
+    },
+    "post": {
+        "operationId": "submitRealisation",
+        "summary": "Realisatie aanleveren",
+        "description": "Alleen met de API-sleutel van een zorgaanbieder. Dezelfde controles als bij een "
+                       "bestand; alles of niets. Per gemeente × segment × periode ontstaat een nieuwe versie; "
+                       "een eerdere, nog niet goedgekeurde versie wordt vervangen. Een goedgekeurde periode "
+                       "staat vast en wordt geweigerd (422). Hoogstens 10.000 regels per verzoek.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("RealisationRows")}}},
+        "responses": {"201": _json("RealisationSubmitted", "Opgeslagen: de nieuwe rapportages."),
+                      "400": _json("Error", "De inhoud is geen object met een niet-lege lijst 'rows' van "
+                                            "hoogstens 10.000 objecten."),
+                      "401": {"$ref": "#/components/responses/401"},
+                      "403": {"$ref": "#/components/responses/403"},
+                      "409": _json("Error", "Tijdens het opslaan is een periode goedgekeurd of gewijzigd; "
+                                            "niets is opgeslagen."),
+                      "422": _json("RealisationRowErrors", "Fouten per regel en kolom; niets is opgeslagen.")},
+    },
+}
+PATHS["/realisation/{report_id}"] = {
+    "get": {
+        "operationId": "getRealisationReport",
+        "summary": "Eén realisatierapportage(versie), met de regels",
+        "description": SCOPE_NOTE.replace("afspraken", "rapportages") + " Een id van een andere organisatie geeft 404.",
+        "parameters": [_param("report_id")],
+        "responses": {"200": _json("RealisationReportDetail", "De rapportage."),
+                      "400": {"$ref": "#/components/responses/400"},
+                      "401": {"$ref": "#/components/responses/401"},
+                      "404": {"$ref": "#/components/responses/404"}},
+    },
+}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {

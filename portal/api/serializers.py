@@ -203,3 +203,58 @@ def budget_agreements(agreements: list[BudgetAgreement], registry) -> list[dict]
             "updated_at": iso_moment(agreement.updated_at),
         })
     return items
+
+
+# --- Realisation -----------------------------------------------------------------------------
+
+
+def realisation_reports(reports: list, registry, with_lines: bool = False) -> list[dict]:
+    """Realisation report versions; with ``with_lines`` each with its lines (one per trajectory)."""
+    from portal.models.realisation import RealisationLine
+    from portal.realisation_rules import Period
+
+    organisations = _by_id(Organisation, [r.organisation_id for r in reports] + [r.municipality_id for r in reports])
+    lines: dict[int, list] = {r.id: [] for r in reports}
+    if with_lines and reports:
+        for line in db.session().exec(select(RealisationLine).where(RealisationLine.report_id.in_(list(lines)))
+                                      .order_by(RealisationLine.trajectory_code, RealisationLine.id)).all():
+            lines[line.report_id].append(line)
+    items = []
+    for report in reports:
+        period = Period(report.year, report.period_kind, report.period)
+        item = {
+            "id": report.id,
+            "provider": organisation_ref(organisations.get(report.organisation_id)),
+            "municipality": organisation_ref(organisations.get(report.municipality_id)),
+            "segment": report.segment_key,
+            "segment_name": segment_name(registry, report.segment_key),
+            "year": report.year,
+            "period": period.code,
+            "period_kind": report.period_kind,
+            "period_number": report.period,
+            "version": report.version,
+            "state": report.state,
+            "lock_version": report.lock_version,
+            "total_value": decimal_string(report.total_value),
+            "line_count": report.line_count,
+            "warnings": list(report.warnings or []),
+            "rejection_reason": report.rejection_reason,
+            "upload_id": report.upload_id,
+            "submitted_at": iso_moment(report.submitted_at),
+            "reviewed_at": iso_moment(report.reviewed_at),
+        }
+        if with_lines:
+            item["lines"] = [{
+                "trajectory": line.trajectory_code,
+                "started": line.started,
+                "running": line.running,
+                "ended": line.ended,
+                "clients": line.clients,
+                "units": decimal_string(line.units),
+                "place_days": line.place_days,
+                "unit_price": decimal_string(line.unit_price),
+                "value": decimal_string(line.value),
+                "extra": {str(key): str(value) for key, value in sorted((line.extra or {}).items())},
+            } for line in lines[report.id]]
+        items.append(item)
+    return items

@@ -309,3 +309,136 @@ def _submit_proposal():
         raise ApiError(409, error.message) from None
     session.commit()
     return json_response(_proposal_json(proposal), 200 if existing else 201)
+
+
+# --- Realisation -------------------------------------------------------------------------------
+
+MAX_REALISATION_ROWS = 10_000
+REALISATION_STATES = ("submitted", "approved", "rejected", "superseded")
+REALISATION_CONFLICT = "De realisatie is intussen gewijzigd; stuur de regels opnieuw."
+
+
+def _realisation_body() -> list[dict]:
+    """The ``rows`` of the body, checked for shape: a non-empty list of at most
+    ``MAX_REALISATION_ROWS`` objects. Numbers are read exactly (never as floats)."""
+    import json
+    from decimal import Decimal
+
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "De inhoud is geen geldige JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Stuur een JSON-object mee: {\"rows\": [{...}, ...]} (Content-Type: application/json).")
+    unknown = sorted(set(body) - {"rows"})
+    if unknown:
+        raise ApiError(400, f"Onbekend veld '{unknown[0]}'; het object heeft alleen 'rows'.")
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise ApiError(400, "'rows' is een niet-lege lijst met één object per regel.")
+    if len(rows) > MAX_REALISATION_ROWS:
+        raise ApiError(400, f"Hoogstens {MAX_REALISATION_ROWS:,} regels per verzoek; u stuurde er "
+                            f"{len(rows):,}. Splits ze, of lever een bestand aan.".replace(",", "."))
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ApiError(400, f"Regel {number} is geen object; elke regel is een object met kolommen.")
+    return rows
+
+
+def _realisation_row_errors(rows: list[dict]) -> list[dict]:
+    """Cells the pipeline cannot read: unknown or repeated columns, values that are not a string,
+    a number or null (empty)."""
+    from decimal import Decimal
+
+    from portal.realisation_rules import allowed_columns, column_key
+
+    specs = [registry().realisation_spec(key) for key in registry().segments]
+    allowed = allowed_columns(specs)
+    errors = []
+    for number, row in enumerate(rows, start=1):
+        seen = set()
+        for name, value in row.items():
+            key = column_key(name)
+            if key not in allowed:
+                errors.append({"row": number, "column": str(name)[:50],
+                               "message": f"Onbekende kolom '{str(name)[:50]}'."})
+            elif key in seen:
+                errors.append({"row": number, "column": key,
+                               "message": f"De kolom '{key}' staat twee keer in de regel."})
+            seen.add(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, Decimal))):
+                errors.append({"row": number, "column": key,
+                               "message": "Geef een tekst of een getal (of null voor leeg)."})
+    return errors
+
+
+def _realisation_refused(errors: list[dict], error_count: int):
+    message = (f"{error_count} {'fout' if error_count == 1 else 'fouten'} gevonden; niets is opgeslagen. "
+               "Verbeter de regels en stuur ze opnieuw.")
+    return json_response({"error": {"code": "invalid", "message": message}, "errors": errors,
+                          "error_count": error_count}, 422)
+
+
+@bp.route("/realisation", methods=["GET", "POST"])
+def realisation():
+    from portal.models.realisation import RealisationReport
+
+    if request.method == "POST":
+        return _submit_realisation()
+    _allow_only("year", "segment", "state", *PAGING)
+    year = _year_arg(None)
+    segment = _segment_arg()
+    state = _choice_arg("state", REALISATION_STATES)
+    statement = scoped(select(RealisationReport), RealisationReport)
+    if year is not None:
+        statement = statement.where(RealisationReport.year == year)
+    if segment:
+        statement = statement.where(RealisationReport.segment_key == segment)
+    if state:
+        statement = statement.where(RealisationReport.state == state)
+    else:  # a superseded version no longer counts; ask for it by name
+        statement = statement.where(RealisationReport.state != "superseded")
+    statement = statement.order_by(RealisationReport.year.desc(), RealisationReport.period_kind,
+                                   RealisationReport.period.desc(), RealisationReport.segment_key,
+                                   RealisationReport.municipality_id, RealisationReport.version.desc(),
+                                   RealisationReport.id)
+    reports, paging = _page(statement)
+    return _listing(serializers.realisation_reports(reports, registry()), paging)
+
+
+@bp.route("/realisation/<int:report_id>")
+def realisation_report(report_id: int):
+    from portal.models.realisation import RealisationReport
+
+    _allow_only()
+    report = get_scoped_or_404(RealisationReport, report_id)
+    [item] = serializers.realisation_reports([report], registry(), with_lines=True)
+    return json_response(item)
+
+
+def _submit_realisation():
+    """Rows of realisation from a provider's own system: all or nothing, through the same checks
+    as a file (:func:`portal.realisation_import.submit_rows`)."""
+    from portal.models.realisation import RealisationReport
+    from portal.realisation_import import submit_rows
+    from portal.realisation_rules import column_key
+
+    if current_user.role not in roles.PROVIDER_ROLES:
+        raise ApiError(403, "Alleen een zorgaanbieder levert realisatie aan.")
+    _allow_only()
+    rows = _realisation_body()
+    errors = _realisation_row_errors(rows)
+    if errors:
+        return _realisation_refused(errors[:1000], len(errors))
+    cleaned = [{column_key(name): value for name, value in row.items() if value is not None} for row in rows]
+    upload, result = submit_rows(current_user.organisation, current_user.user, cleaned, "api")
+    if not result.ok:
+        errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+        return _realisation_refused(errors, result.error_count)
+    if upload.state != "stored":  # refused while storing: someone approved a period meanwhile
+        raise ApiError(409, upload.message or REALISATION_CONFLICT)
+    reports = list(db.session().exec(select(RealisationReport).where(RealisationReport.upload_id == upload.id)
+                                     .order_by(RealisationReport.id)).all())
+    return json_response({"upload_id": upload.id, "rows": result.rows,
+                          "reports": serializers.realisation_reports(reports, registry())}, 201)
+

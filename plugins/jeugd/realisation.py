@@ -1,0 +1,59 @@
+"""What Jeugd realisation consists of, per segment (portal_realisation_fields).
+
+- S1 (behandeling met verblijf, resultaatfinanciering): value = trajectories started × price, as
+  the core does; the provider also reports ``resultaat_behaald``: trajectories that ended in the
+  period with the agreed result. It is required (0 is an answer) and can never exceed the
+  trajectories ended; it is the basis of the later bonus–malus.
+- S2 (wonen, prijs per dag): value = days in care (``eenheden``) × the price per day. A child is
+  in care at most every day of the period, so the days can never exceed the running trajectories
+  × the days in the period, and they are whole days. ``uitgestroomd`` (optional) counts the
+  trajectories that ended with the child leaving the residential setting to live at home or on
+  its own; it can never exceed the trajectories ended.
+
+Where a municipality buys places in a segment, the core values place-days instead; the S2 day
+check only looks at ``eenheden`` when they are reported.
+"""
+from __future__ import annotations
+
+from portal.toolkit import RealisationField, RealisationSpec
+
+RESULT_ACHIEVED = RealisationField(
+    "resultaat_behaald", "Trajecten beëindigd met het afgesproken resultaat", required=True,
+    help="Van de beëindigde trajecten: hoeveel het resultaat uit het behandelplan haalden. "
+         "Grondslag voor de bonus–malus.")
+
+LEFT_CARE = RealisationField(
+    "uitgestroomd", "Trajecten beëindigd met uitstroom naar huis of zelfstandig wonen",
+    help="Van de beëindigde trajecten: hoeveel jeugdigen thuis of zelfstandig zijn gaan wonen.")
+
+
+def _not_more_than_ended(line, name: str, label: str) -> list[tuple[str, str]]:
+    value = line.extra.get(name)
+    if value is not None and value > line.ended:
+        return [(name, f"Er zijn meer {label} ({value}) dan beëindigde trajecten ({line.ended}).")]
+    return []
+
+
+def check_s1(line, _context) -> list[tuple[str, str]]:
+    return _not_more_than_ended(line, "resultaat_behaald", "trajecten met behaald resultaat")
+
+
+def check_s2(line, _context) -> list[tuple[str, str]]:
+    errors = _not_more_than_ended(line, "uitgestroomd", "uitgestroomde jeugdigen")
+    days = line.units
+    if days is not None:
+        if days != days.to_integral_value():
+            errors.append(("eenheden", f"Verblijfsdagen zijn hele dagen, niet {days}."))
+        ceiling = line.running * line.period.days
+        if days > ceiling:
+            errors.append(("eenheden", f"Meer verblijfsdagen ({days:f}) dan mogelijk: {line.running} lopende "
+                                       f"trajecten × {line.period.days} dagen in {line.period.label} is "
+                                       f"{ceiling} dagen."))
+    return errors
+
+
+SPECS = [
+    RealisationSpec("jeugd.S1", basis="trajectory", fields=(RESULT_ACHIEVED,), check=check_s1),
+    RealisationSpec("jeugd.S2", basis="units", fields=(LEFT_CARE,), check=check_s2),
+]
+
