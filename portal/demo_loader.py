@@ -310,7 +310,9 @@ class DemoLoader:
     # --- municipal choices -----------------------------------------------------------------
 
     def choice(self, municipality: Organisation, segment_key: str, lots: list[str], volume_basis: str,
-               funding_form: str, effective_from: date | None = None, note: str = "") -> None:
+               funding_form: str, effective_from: date | None = None, note: str = "",
+               volume: int | None = None) -> None:
+        """``volume``: the number of places (or trajectories) the municipality buys, if known."""
         cache = self._existing(MunicipalChoice, lambda r: (r.municipality_id, r.segment_key, r.effective_from))
         effective_from = effective_from or date(self.years[0], 1, 1)
         key = (municipality.id, segment_key, effective_from)
@@ -319,7 +321,9 @@ class DemoLoader:
         self._queue(MunicipalChoice, cache, key,
                     region_id=self.region.id, municipality_id=municipality.id, segment_key=segment_key,
                     effective_from=effective_from, lots=list(lots), volume_basis=volume_basis,
-                    funding_form=funding_form, details={"note": note} if note else None,
+                    funding_form=funding_form,
+                    details={k: v for k, v in (("note", note), ("volume", None if volume is None else str(volume))) if v}
+                    or None,
                     # recorded a month before it took effect, as a municipality would
                     created_at=datetime(effective_from.year - 1, 12, 1, 9, 0, tzinfo=timezone.utc))
 

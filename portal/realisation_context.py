@@ -123,6 +123,10 @@ class ProviderLookups:
     def locked(self, municipality: Municipality, segment_key: str, period: Period) -> bool:
         return (municipality.id, segment_key, period.year, period.kind, period.number) in self._locked
 
+    def product_code(self, code: str) -> tuple[str, str] | None:
+        """The (segment key, trajectory code) a 323 product code counts as, if a plugin maps it."""
+        return self.registry.product_codes.get(code.strip().upper())
+
     def spec(self, segment_key: str):
         return self.registry.realisation_spec(segment_key)
 

@@ -33,7 +33,8 @@ class FileRefused(ValueError):
 
 
 def sniff(path: Path, original_name: str) -> str:
-    """The file's format from its content ("csv" or "xlsx"), checked against its name."""
+    """The file's format from its content ("csv", "xlsx" or "323" for an iJw/iWmo declaration
+    message), checked against its name."""
     with open(path, "rb") as handle:
         head = handle.read(8192)
     if not head.strip():
@@ -48,7 +49,12 @@ def sniff(path: Path, original_name: str) -> str:
         if is_zip or b"\x00" in head or head.startswith(b"%PDF"):
             raise FileRefused("Dit bestand heet .csv maar is geen tekstbestand met kolommen.")
         return "csv"
-    raise FileRefused("Kies een CSV- of XLSX-bestand (het sjabloon kunt u hieronder downloaden).")
+    if suffix == ".xml":
+        if b"323/schema" not in head or b"Bericht" not in head:
+            raise FileRefused("Dit XML-bestand is geen iJw- of iWmo-declaratiebericht (323).")
+        return "323"
+    raise FileRefused("Kies een CSV- of XLSX-bestand (het sjabloon kunt u hieronder downloaden) of een "
+                      "323-declaratiebericht (XML).")
 
 
 def _is_xlsx(path: Path) -> bool:

@@ -20,7 +20,8 @@ MAX_FORM_ROWS = 500
 class UploadForm(StrictForm):
     bestand = FileField("Bestand met realisatie (CSV of Excel)",
                         description="Een CSV-bestand (puntkomma, komma of tab) of een Excel-werkmap (.xlsx), "
-                                    "het liefst op basis van het sjabloon.")
+                                    "het liefst op basis van het sjabloon; of een iJw/iWmo-declaratiebericht "
+                                    "(323, .xml).")
 
 
 class RowsForm(StrictForm):

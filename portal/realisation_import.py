@@ -28,6 +28,7 @@ from sqlmodel import select
 from portal import audit, db, realisation_progress as progress
 from portal.models import Organisation, User, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
+from portal.realisation_323 import parse_323
 from portal.realisation_context import ProviderLookups
 from portal.realisation_files import FileRefused, open_table
 from portal.templating import nl_datetime
@@ -74,9 +75,13 @@ def _line_key(valued: ValuedLine) -> bytes:
 
 
 def check_source(rows: RowSource, lookups, header: list[str] | None = None,
-                 on_progress: Callable[[int], None] | None = None) -> CheckResult:
-    """Pass 1: check every row; keep only errors, line keys (8 bytes each) and group totals."""
+                 on_progress: Callable[[int], None] | None = None,
+                 first_errors: list[RowError] = ()) -> CheckResult:
+    """Pass 1: check every row; keep only errors, line keys (8 bytes each) and group totals.
+    ``first_errors`` are faults found while reading the source (a 323 message's Prestaties)."""
     result = CheckResult()
+    for error in first_errors:
+        result.add(error)
     if header is not None:
         for error in check_header(header, lookups.specs()):
             result.add(error)
@@ -271,13 +276,19 @@ def process_upload(upload_id: int) -> RealisationUpload:
     user = session.get(User, upload.created_by) if upload.created_by else None
     path = upload_folder() / upload.stored_name
     try:
-        table = open_table(path, upload.original_name)
-        total = table.approx_rows or None
+        lookups = ProviderLookups(provider)
+        if upload.source == "323":
+            # A declaration message: its Prestaties added up into rows first (small: one per
+            # municipality × segment × period × trajectory), then checked like any file.
+            parsed = parse_323(path, lookups, provider.agb_code)
+            rows, header, total, first_errors = (lambda: iter(parsed.rows)), None, len(parsed.rows), parsed.errors
+        else:
+            table = open_table(path, upload.original_name)
+            rows, header, total, first_errors = table.rows, table.header, table.approx_rows or None, []
         upload.rows_total, upload.state = total, "checking"
         session.commit()
         progress.update(upload.id, "checking", 0, total)
-        lookups = ProviderLookups(provider)
-        result = check_source(table.rows, lookups, table.header,
+        result = check_source(rows, lookups, header, first_errors=first_errors,
                               on_progress=lambda n: progress.update(upload.id, "checking", n, total))
         twin = _stored_twin(upload) if result.ok else None  # the same file queued twice
         if twin is not None:
@@ -288,7 +299,7 @@ def process_upload(upload_id: int) -> RealisationUpload:
         else:
             upload.state = "storing"
             progress.update(upload.id, "storing", 0, result.rows)
-            reports = store_source(table.rows, lookups, upload, user, result,
+            reports = store_source(rows, lookups, upload, user, result,
                                    on_progress=lambda n: progress.update(upload.id, "storing", n, result.rows))
             upload.state, upload.rows_done, upload.rows_total = "stored", result.rows, result.rows
             upload.report_count = len(reports)

@@ -157,6 +157,9 @@ class RealisationSpec:
     check: Callable | None = None
     extra_value: Callable | None = None
     extra_value_label: str = ""
+    # iJw/iWmo product codes (a 323 Prestatie's ``ProductCode``, e.g. "45A03") → the code of the
+    # catalogue trajectory in this segment they are counted as (see portal/realisation_323.py).
+    product_codes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -183,6 +186,7 @@ class Registry:
     proposal_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
     realisation_specs: dict[str, RealisationSpec] = field(default_factory=dict)  # segment key -> spec
     realisation_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
+    product_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # 323 code -> (segment, trajectory)
 
     def realisation_spec(self, segment_key: str) -> RealisationSpec:
         """The realisation spec of a segment: the plugin's, or the core default. Segments funded
@@ -324,6 +328,12 @@ def build_registry(pm) -> Registry:
                                  f"twice or reuses a core column.")
         if any(f.kind not in ("integer", "decimal") for f in spec.fields):
             raise PluginConflict(f"Plugin {plugin!r}: realisation fields are integer or decimal.")
+        for product_code, trajectory_code in spec.product_codes.items():
+            product_code = product_code.upper()
+            if product_code in registry.product_codes:
+                raise PluginConflict(f"Plugin {plugin!r}: product code {product_code!r} is mapped twice "
+                                     f"(also in segment {registry.product_codes[product_code][0]!r}).")
+            registry.product_codes[product_code] = (spec.segment_key, trajectory_code.upper())
         registry.owners["realisation:" + spec.segment_key] = plugin
         registry.realisation_specs[spec.segment_key] = spec
 

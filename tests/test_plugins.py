@@ -317,3 +317,7 @@ def test_bad_realisation_specs_stop_start_up(database_url):
     with pytest.raises(PluginConflict, match="Segment 'wmo.S1b' has realisation fields twice"):
         _start(database_url, _plugin(portal_realisation_fields=[RealisationSpec("wmo.S1b")]),
                _plugin(portal_realisation_fields=[RealisationSpec("wmo.S1b")]))
+    # a 323 product code counted as two trajectories (the jeugd plugin maps 45A03 already)
+    with pytest.raises(PluginConflict, match="product code '45A03' is mapped twice"):
+        _start(database_url, _plugin(portal_realisation_fields=[
+            RealisationSpec("wmo.S1b", product_codes={"45a03": "S1B-BEG-3"})]))

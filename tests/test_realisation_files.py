@@ -154,7 +154,8 @@ def test_xlsx_that_is_a_zip_but_no_workbook(tmp_path):
 @pytest.mark.parametrize("name", ["r.pdf", "r.xls", "r", "r.docx"])
 def test_other_file_kinds_are_refused(tmp_path, name):
     path = write(tmp_path, "upload", ";".join(HEADER) + "\n")
-    assert refused(path, name) == "Kies een CSV- of XLSX-bestand (het sjabloon kunt u hieronder downloaden)."
+    assert refused(path, name) == ("Kies een CSV- of XLSX-bestand (het sjabloon kunt u hieronder downloaden) of een "
+                                   "323-declaratiebericht (XML).")
 
 
 def test_sniff_names_the_kind(tmp_path):

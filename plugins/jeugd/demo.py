@@ -106,6 +106,8 @@ LATER_CHOICES = [
     ("Horst aan de Maas", "jeugd.S4", date(2024, 1, 1), ["regional", "local"], "places", "budget_agreement",
      "Na het leerjaar 2022 stapt Horst aan de Maas over op plekken."),
 ]
+# Places bought where a municipality buys places (for occupancy on the dashboard).
+PLACES = {("Venlo", "jeugd.S3"): 50, ("Horst aan de Maas", "jeugd.S4"): 380}
 
 
 def load(demo) -> None:
@@ -130,9 +132,11 @@ def load(demo) -> None:
             lots, basis, funding, note = EXCEPTIONS.get((municipality.name, segment_key),
                                                         (lots, basis, funding, ""))
             lots_of[(municipality.name, segment_key)] = lots
-            loader.choice(municipality, segment_key, lots, basis, funding, note=note)
+            loader.choice(municipality, segment_key, lots, basis, funding, note=note,
+                          volume=PLACES.get((municipality.name, segment_key)) if basis == "places" else None)
     for name, segment_key, effective_from, lots, basis, funding, note in LATER_CHOICES:
-        loader.choice(loader.organisation(name), segment_key, lots, basis, funding, effective_from, note)
+        loader.choice(loader.organisation(name), segment_key, lots, basis, funding, effective_from, note,
+                      volume=PLACES.get((name, segment_key)))
 
     for segment_key, (total, shares) in BUDGETS.items():
         joining = [m for m in loader.municipalities if "regional" in lots_of[(m.name, segment_key)]]

@@ -52,8 +52,21 @@ def check_s2(line, _context) -> list[tuple[str, str]]:
     return errors
 
 
+# iJw product codes (JW323 ``ProductCode``) as the region lists them in its product code table,
+# each counted as a trajectory of the catalogue (same code every catalogue year). Demo values.
+PRODUCT_CODES = {
+    "jeugd.S1": {"44A03": "S1-BMV-3", "44A06": "S1-BMV-6"},
+    "jeugd.S2": {"43A03": "S2-GEZH-3", "43A06": "S2-PLEEG-6"},
+    "jeugd.S3": {"46A04": "S3-DAGB-4", "46A06": "S3-DAGB-6", "46A12": "S3-DAGACT-12"},
+    "jeugd.S4": {"45A03": "S4-BEG-6", "45A04": "S4-BEH-4", "45A09": "S4-SGGZ-9"},
+}
+
 SPECS = [
-    RealisationSpec("jeugd.S1", basis="trajectory", fields=(RESULT_ACHIEVED,), check=check_s1),
-    RealisationSpec("jeugd.S2", basis="units", fields=(LEFT_CARE,), check=check_s2),
+    RealisationSpec("jeugd.S1", basis="trajectory", fields=(RESULT_ACHIEVED,), check=check_s1,
+                    product_codes=PRODUCT_CODES["jeugd.S1"]),
+    RealisationSpec("jeugd.S2", basis="units", fields=(LEFT_CARE,), check=check_s2,
+                    product_codes=PRODUCT_CODES["jeugd.S2"]),
+    RealisationSpec("jeugd.S3", basis="trajectory", product_codes=PRODUCT_CODES["jeugd.S3"]),
+    RealisationSpec("jeugd.S4", basis="trajectory", product_codes=PRODUCT_CODES["jeugd.S4"]),
 ]
 

@@ -1,5 +1,6 @@
-"""The read-only JSON API under ``/api/v1``: catalogue, framework agreements and budget
-agreements, described by the OpenAPI document at ``/api/v1/openapi.json``.
+"""The JSON API under ``/api/v1``: catalogue, framework and budget agreements and proposals to read,
+and custom trajectory proposals and realisation to submit; described by the OpenAPI document at
+``/api/v1/openapi.json``.
 
 Callers authenticate with a bearer token (:mod:`portal.api_tokens`); the token's user and
 membership become ``current_user``, so every query is scoped exactly as on the screens. The API is
@@ -52,7 +53,7 @@ def _set_up(state) -> None:
         app.session_interface = _CookielessApi(app.session_interface)
     csrf = app.extensions.get("csrf")
     if csrf is not None:
-        csrf.exempt(bp)  # read-only and cookie-less: there is no session to ride on
+        csrf.exempt(bp)  # cookie-less (bearer tokens only): there is no session for a forged request to ride on
 
 
 @bp.before_request

@@ -13,7 +13,7 @@ ERRORS = {
     401: ("unauthorized", "Geef een geldige API-sleutel mee in de kop 'Authorization: Bearer <sleutel>'."),
     403: ("forbidden", "U hebt met deze API-sleutel geen toegang tot dit onderdeel."),
     404: ("not_found", "Dit bestaat niet, of u hebt er geen toegang toe."),
-    405: ("method_not_allowed", "Deze API kan alleen lezen (GET)."),
+    405: ("method_not_allowed", "Deze methode is hier niet toegestaan; zie /api/v1/openapi.json."),
     406: ("not_acceptable", "Deze API antwoordt alleen in JSON."),
     409: ("conflict", "Dit is intussen gewijzigd; haal de nieuwe stand op en probeer het opnieuw."),
     422: ("invalid", "De meegestuurde gegevens zijn niet geldig."),

@@ -1,4 +1,4 @@
-"""The read-only endpoints of API v1. Each parses its query, runs a scoped query (exactly the
+"""The endpoints of API v1. Each parses its query, runs a scoped query (exactly the
 scoping of the screens, see :mod:`portal.scoping`) and writes JSON."""
 from __future__ import annotations
 
