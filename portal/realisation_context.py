@@ -54,6 +54,7 @@ class ProviderLookups:
                 end = min(end, agreement.terminated_on)
             self._terms.setdefault(segment_key, []).append((agreement.start_date, end))
         self._prices: dict[tuple[str, int], dict[str, TrajectoryPrice]] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
         self._customs = list(session.exec(select(CustomTrajectory).where(
             CustomTrajectory.organisation_id == provider.id)))
         self._choices: dict[tuple[int, str], list[MunicipalChoice]] = {}
@@ -86,7 +87,12 @@ class ProviderLookups:
         return self._terms.get(segment_key, [])
 
     def reporting_kind(self, municipality: Municipality, segment_key: str) -> str:
-        return self.registry.rule("reporting_period", self.region, municipality.code or None, segment_key).value
+        key = (municipality.code, segment_key)
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = self._kinds[key] = self.registry.rule("reporting_period", self.region, municipality.code or None,
+                                                         segment_key).value
+        return kind
 
     def price(self, segment_key: str, period: Period, code: str) -> TrajectoryPrice | None:
         prices = self._prices.get((segment_key, period.year))

@@ -14,7 +14,8 @@ Rules (the dashboard states them on screen too):
   from 80% a warning, from 100% "over".
 - **Place occupancy** = occupied place-days of approved reports ÷ (places × days of the months
   those reports cover); the places are the municipality's choice (``details["volume"]``) in force
-  on the first of each month.
+  on the first of each month. A municipality buys its places for all providers together: a
+  provider's row shows its use of them, and a roll-up counts each municipality's places once.
 - **Trend**: approved value per month; a quarter report is spread evenly over its three months
   (whole cents that add up exactly: :func:`portal.money.split_evenly`).
 
@@ -102,9 +103,20 @@ class Figures:
     approved_under_ceiling: Decimal = ZERO
     last_month: int = 0
     place_days: int = 0
-    capacity: Decimal = ZERO  # place-days available: places × days of the covered months
-    places: Decimal | None = None
+    # Places are bought by a municipality for a segment, not per provider: the place-days available
+    # (places × days of the covered months) and the places, per (municipality, segment), so that a
+    # roll-up over several providers of one municipality counts its places once.
+    capacities: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    places_by: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     months: set[int] = field(default_factory=set)
+
+    @property
+    def capacity(self) -> Decimal:
+        return sum(self.capacities.values(), Decimal(0))
+
+    @property
+    def places(self) -> Decimal | None:
+        return sum(self.places_by.values(), Decimal(0)) if self.places_by else None
 
     def add(self, other: Figures) -> None:
         self.budget += other.budget
@@ -115,9 +127,10 @@ class Figures:
         self.approved_under_ceiling += other.approved_under_ceiling
         self.last_month = max(self.last_month, other.last_month)
         self.place_days += other.place_days
-        self.capacity += other.capacity
-        if other.places is not None:
-            self.places = (self.places or Decimal(0)) + other.places
+        for key, capacity in other.capacities.items():
+            self.capacities[key] = max(self.capacities.get(key, Decimal(0)), capacity)
+        for key, places in other.places_by.items():
+            self.places_by[key] = max(self.places_by.get(key, Decimal(0)), places)
         self.months |= other.months
 
     @property
@@ -280,9 +293,10 @@ def load(filters: Filters, segment_label) -> Dashboard:
             row.approved_under_ceiling = row.approved
         per_month = places.get((municipality_id, segment_key))
         if per_month:
-            row.capacity = sum((per_month[m] * days_in_month(filters.year, m) for m in row.months if m in per_month),
-                               Decimal(0))
-            row.places = per_month.get(row.last_month) or max(per_month.values())
+            key = (municipality_id, segment_key)
+            row.capacities[key] = sum((per_month[m] * days_in_month(filters.year, m) for m in row.months
+                                       if m in per_month), Decimal(0))
+            row.places_by[key] = per_month.get(row.last_month) or max(per_month.values())
 
     org_names = names({k[0] for k in figures} | {k[1] for k in figures})
     rows = [Row(p, m, s, org_names.get(p, str(p)), org_names.get(m, str(m)), segment_label(s), f)

@@ -359,12 +359,15 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
     if segment_key and period:
         terms = lookups.contract_terms(segment_key)
         label = lookups.segment_label(segment_key)
+        contracted = False
         if not terms:
             errors.append(RowError(row, "segment", f"U heeft geen raamovereenkomst voor {label}."))
         elif not any(start <= period.start and (end is None or period.start <= end) for start, end in terms):
             spans = "; ".join(f"{_nl_date(start)} t/m {_nl_date(end) if end else 'onbepaald'}" for start, end in terms)
             errors.append(RowError(row, "periode", f"De periode {period.label} valt buiten uw raamovereenkomst "
                                                    f"voor {label} ({spans})."))
+        else:
+            contracted = True
         if period.start > lookups.today:
             errors.append(RowError(row, "periode", f"De periode {period.label} is nog niet begonnen."))
         if municipality is not None:
@@ -377,7 +380,7 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
             elif lookups.locked(municipality, segment_key, period):
                 errors.append(RowError(row, "periode", f"De realisatie van {municipality.name}, {label}, "
                                                        f"{period.label} is al goedgekeurd en staat vast."))
-        if code:
+        if code and contracted:  # outside the agreement the trajectory question does not arise
             price = lookups.price(segment_key, period, code)
             if price is None:
                 errors.append(RowError(row, "traject", f"Traject '{code[:40]}' staat niet in uw contract voor "

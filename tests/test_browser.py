@@ -22,6 +22,9 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # WCAG 2.0 and 2.1 level A and AA, plus axe's best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do (Playwright's own default is 5 s): on a loaded 2-core CI
+# machine an htmx round trip can take longer than that without anything being wrong.
+expect.set_options(timeout=TIMEOUT_MS)
 
 PROVIDER_ADMIN = "beheer@zorggroep-maasland.example"
 ONE_ACCOUNT_PER_ROLE = {role: next(a for a in ACCOUNTS if a.role == role) for role in roles.ALL_ROLES}

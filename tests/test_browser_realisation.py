@@ -16,8 +16,8 @@ from portal.catalogue import trajectory_price
 from portal.models import Organisation, StandardTrajectory
 from portal.models.realisation import RealisationReport
 from portal.templating import money
-from tests.test_browser import TIMEOUT_MS, assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
-from tests.test_browser_proposals import shot
+from tests.test_browser import assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
+from tests.test_browser_proposals import new_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +27,6 @@ PERIOD = "2026-11"  # after the demo's own realisation (January–October), befo
 HEADER = "gemeente;segment;periode;traject;gestart;lopend;beeindigd;clienten\n"
 GOOD_ROWS = [f"0889;jeugd.S4;{PERIOD};S4-BEG-6;2;6;1;6", f"0889;jeugd.S4;{PERIOD};S4-BEH-4;1;3;0;3"]
 BAD_ROWS = [f"0889;jeugd.S4;{PERIOD};S4-BEG-6;2;6;1;6", f"Atlantis;jeugd.S4;{PERIOD};S4-BEH-4;-1;drie;0;3"]
-
-
-def new_page(browser):
-    context = browser.new_context(bypass_csp=True)  # so axe-core can be injected
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
 
 
 def _approved_total(app, provider_id: int, municipality_id: int) -> Decimal:
@@ -71,7 +65,7 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
     page.get_by_label("Bestand met realisatie (CSV of Excel)").set_input_files(str(bad_file))
     page.get_by_role("button", name="Uploaden en controleren").click()
     status = page.locator("#uploadstatus")
-    expect(status).to_contain_text("niets is opgeslagen", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("niets is opgeslagen", timeout=30_000)
     errors = page.locator("table.table-errors")
     expect(errors).to_contain_text("Onbekende gemeente 'Atlantis' in deze regio.")
     expect(errors).to_contain_text("kan niet negatief zijn")
@@ -88,7 +82,7 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
     page.get_by_role("link", name="Een ander bestand uploaden").click()
     page.get_by_label("Bestand met realisatie (CSV of Excel)").set_input_files(str(good_file))
     page.get_by_role("button", name="Uploaden en controleren").click()
-    expect(page.locator("#uploadstatus")).to_contain_text("2 regels ingelezen in 1 rapportage", timeout=TIMEOUT_MS)
+    expect(page.locator("#uploadstatus")).to_contain_text("2 regels ingelezen in 1 rapportage", timeout=30_000)
     expect(page.locator("#uploadstatus")).to_contain_text(money(expected_value))
     shot(page, "realisatie-2-ingelezen")
     page.locator("#uploadstatus").get_by_role("link").first.click()

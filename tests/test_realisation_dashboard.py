@@ -284,3 +284,19 @@ def test_every_role_reaches_the_dashboard_and_anonymous_is_sent_to_sign_in(app, 
     for email in (PROVIDER, CONTRACT_MANAGER, MUNICIPALITY, AUDITOR):
         assert signed_in(email).get(URL).status_code == 200
     assert app.test_client().get("/realisatie/dashboard/export.csv").status_code == 302
+
+
+def test_a_roll_up_counts_a_municipalitys_places_once():
+    """Two providers filling the places one municipality bought: each row shows its use of them, the
+    total divides all place-days by the places once (not twice)."""
+    key = (1, "segment.S1")
+    first = figures.Figures(place_days=200, capacities={key: Decimal(362)}, places_by={key: Decimal(2)})
+    second = figures.Figures(place_days=100, capacities={key: Decimal(362)}, places_by={key: Decimal(2)})
+    other = figures.Figures(place_days=50, capacities={(2, "segment.S1"): Decimal(100)},
+                            places_by={(2, "segment.S1"): Decimal(1)})
+    total = figures.Figures()
+    for row in (first, second, other):
+        total.add(row)
+    assert first.occupancy == figures.percentage(200, Decimal(362))
+    assert total.capacity == Decimal(462) and total.places == Decimal(3)
+    assert total.occupancy == figures.percentage(350, Decimal(462))

@@ -502,6 +502,13 @@ def test_screens_bulk_and_scoping(app, demo, signed_in, tmp_path):
     selected = [f"{report_id}:{lock}" for report_id, lock, _warned in reports] + [f"{foreign_id}:{foreign_lock}"]
     none_chosen = manager.post("/realisatie/beoordelen/in-een-keer", data={"csrf_token": token, "action": "approve"})
     assert none_chosen.status_code == 422 and "Kies minstens één rapportage" in none_chosen.get_data(as_text=True)
+    # filters changed through htmx live in the address bar: back to the queue as last seen
+    nothing = manager.post("/realisatie/beoordelen/in-een-keer?status=submitted",
+                           data={"csrf_token": token, "action": "reject", "selected": [f"{foreign_id}:{foreign_lock}"],
+                                 "reason": "Buiten de regio, dit telt niet."},
+                           headers={"Referer": "http://portaal.test/realisatie/beoordelen/?segment=jeugd.S3&status=alle"})
+    assert nothing.status_code == 303
+    assert nothing.headers["Location"].endswith("/realisatie/beoordelen/?segment=jeugd.S3&status=alle")
     short = manager.post("/realisatie/beoordelen/in-een-keer",
                          data={"csrf_token": token, "action": "reject", "selected": selected, "reason": "nee"})
     assert short.status_code == 422 and "minstens 10 tekens" in short.get_data(as_text=True)

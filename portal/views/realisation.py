@@ -130,16 +130,21 @@ def report_detail(report_id: int):
         RealisationReport.segment_key == report.segment_key, RealisationReport.year == report.year,
         RealisationReport.period_kind == report.period_kind, RealisationReport.period == report.period)
         .order_by(RealisationReport.version.desc())).all()
-    spec = registry().realisation_spec(report.segment_key)
-    extra_columns = [(f.name, f.label) for f in spec.fields
-                     if any((line.extra or {}).get(f.name) not in (None, "") for line in lines)]
     municipality = session.get(Organisation, report.municipality_id)
     return render_template("realisation/report.html", report=report, lines=lines, versions=versions,
                            municipality=municipality.name, municipality_code=municipality.municipality_code,
                            segment_label=segment_label, period=period_of(report), states=REPORT_STATES,
-                           extra_columns=extra_columns,
-                           show_units=any(line.units is not None for line in lines),
-                           show_place_days=any(line.place_days is not None for line in lines))
+                           **line_columns(report, lines))
+
+
+def line_columns(report: RealisationReport, lines) -> dict:
+    """Which columns a report's lines table shows: units, place-days and the plugin's fields,
+    each only when some line has a value in it."""
+    spec = registry().realisation_spec(report.segment_key)
+    return {"extra_columns": [(f.name, f.label) for f in spec.fields
+                              if any((line.extra or {}).get(f.name) not in (None, "") for line in lines)],
+            "show_units": any(line.units is not None for line in lines),
+            "show_place_days": any(line.place_days is not None for line in lines)}
 
 
 # --- Uploading a file ----------------------------------------------------------------------------

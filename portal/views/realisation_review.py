@@ -5,6 +5,8 @@ changed, warnings, the upload it came from) with approve and reject. Auditors re
 The views only parse and render; every rule lives in :mod:`portal.realisation_review`."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
@@ -21,6 +23,7 @@ from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
 from portal.views.common import page_number, rejected_status, render_page_or_partial
+from portal.views.realisation import line_columns
 
 bp = Blueprint("realisation_review", __name__, url_prefix="/realisatie/beoordelen")
 
@@ -145,7 +148,17 @@ def bulk():
         flash(f"Niet {word}: {review.report_label(report, names.get(report.municipality_id))} — {message}", "error")
     if len(outcome.skipped) > MAX_FLASHED:
         flash(f"En nog {len(outcome.skipped) - MAX_FLASHED} andere rapportages niet {word}.", "error")
-    return redirect(url_for("realisation_review.queue", **request.args), 303)
+    return redirect(_back_to_queue(), 303)
+
+
+def _back_to_queue() -> str:
+    """The queue as the user last saw it: filters changed through htmx are in the address bar
+    (hx-push-url), so in the Referer, not in the bulk form's own action."""
+    queue_path = url_for("realisation_review.queue")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path == queue_path:
+        return f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path
+    return url_for("realisation_review.queue", **request.args)
 
 
 # --- One report ------------------------------------------------------------------------------
@@ -182,9 +195,7 @@ def _render_detail(report: RealisationReport, status: int = 200, approve_form=No
     body = render_template(
         "realisation_review/detail.html", report=report, provider=provider, municipality=municipality,
         segment=segment_short_label(report.segment_key), period=review.period_of(report), lines=lines,
-        extra_labels=extra_labels, has_extra=any(line.extra for line in lines),
-        has_units=any(line.units is not None for line in lines),
-        has_place_days=any(line.place_days is not None for line in lines),
+        extra_labels=extra_labels, **line_columns(report, lines),
         versions=_version_rows(report), upload=review.upload_of(report), sources=SOURCES,
         labels=review.STATE_LABELS, refusal=review.state_refusal(report), acting=acting,
         approve_form=approve_form, reject_form=reject_form, stale=stale, min_reason=review.MIN_REASON)
