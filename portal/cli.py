@@ -1,5 +1,6 @@
 """Command-line tools: ``flask --app wsgi db-upgrade``, ``flask --app wsgi demo`` and
-``flask --app wsgi token create|revoke|list`` (API tokens)."""
+``flask --app wsgi token create|revoke|list`` (API tokens), ``flask --app wsgi settle-preview FILE.json``
+and ``flask --app wsgi allocate-costs AMOUNT --region CODE`` (settlement, issue 6)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +8,15 @@ from typing import NoReturn
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import migrate, roles
 
 
 def init_app(app) -> None:
     app.cli.add_command(token_group)
+    app.cli.add_command(settle_preview)
+    app.cli.add_command(allocate_costs)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -132,3 +135,104 @@ def token_list(email):
         click.echo(f"{row.token.id:>5}  {row.fingerprint:12}  {status:11}  {moment(row.token.created_at):16}  "
                    f"{moment(row.token.last_used_at):16}  {row.user.email:36}  "
                    f"{row.organisation.name + ' (' + roles.LABELS[row.role] + ')':44}  {row.token.label}")
+
+
+# --- Settlement preview and cost allocation (issue 6) -----------------------------------------
+
+
+@click.command("settle-preview")
+@with_appcontext
+@click.argument("file", metavar="FILE.json")
+def settle_preview(file):
+    """Reken de afrekening van het scenario in FILE.json door ('-' leest standaardinvoer) en toon het
+    resultaat als JSON. Er wordt niets in de database gelezen of opgeslagen. Een ongeldig scenario:
+    de melding op stderr, afsluitcode 2."""
+    import json
+    import sys
+
+    from portal.settlement_engine import ScenarioError
+    from portal.settlement_scenario import load_json, preview
+
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(f"Kan {file} niet lezen: het bestand bestaat niet.")
+    except IsADirectoryError:
+        _fail(f"Kan {file} niet lezen: dit is een map, geen bestand.")
+    except PermissionError:
+        _fail(f"Kan {file} niet lezen: geen leesrechten.")
+    except UnicodeDecodeError:
+        _fail(f"Kan {file} niet lezen: het is geen tekst in UTF-8.")
+    except OSError as error:
+        _fail(f"Kan {file} niet lezen: {error.strerror or error}.")
+    try:
+        scenario = load_json(text)
+    except ValueError as error:
+        _fail(f"{file} is geen geldig scenario: {error}.")
+    try:
+        result = preview(scenario)
+    except ScenarioError as error:
+        _fail(f"{error}.")
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@click.command("allocate-costs")
+@with_appcontext
+@click.argument("amount")
+@click.option("--region", "region_code", required=True, metavar="CODE",
+              help="Code van de regio, bijvoorbeeld noord-limburg.")
+@click.option("--method", type=click.Choice(["table", "exact"]), default="table", show_default=True,
+              help="table: per gemeente half-up op hele euro's, zoals de gepubliceerde tabel (het "
+                   "afrondingsverschil wordt getoond); exact: grootste rest, de delen tellen precies op.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+def allocate_costs(amount, region_code, method, as_json):
+    """Verdeel AMOUNT (euro, bijvoorbeeld 215000 of 215.000,00) over de gemeenten van de regio naar de
+    verdeelsleutel inwonertallen (aandelen in procenten op twee decimalen)."""
+    import json
+
+    from babel.numbers import format_decimal
+
+    from portal.cost_allocation import allocate
+    from portal.money import parse_amount
+    from portal.population import PopulationMissing, allocation_json, region_by_code, residents_of
+    from portal.settlement_engine import euro as nbsp_euro
+
+    def euro(value):  # plain spaces: the output goes to terminals and files
+        return nbsp_euro(value).replace("\xa0", " ")
+
+    try:
+        value = parse_amount(amount)
+    except ValueError:
+        _fail(f"{amount!r} is geen bedrag; schrijf bijvoorbeeld 215000 of 215.000,00.")
+    try:
+        region = region_by_code(region_code)
+        found, residents = residents_of(region.id)
+        allocation = allocate(value, residents, method)
+    except (PopulationMissing, ValueError) as error:
+        _fail(str(error).rstrip(".") + ".")
+    if as_json:
+        click.echo(json.dumps(allocation_json(region, found, allocation), ensure_ascii=False, indent=2))
+        return
+
+    def number(value):
+        return format_decimal(value, locale="nl_NL")
+
+    def share(value):
+        return format_decimal(value, format="#,##0.00", locale="nl_NL") + "%"
+
+    way = ("per gemeente afgerond op hele euro's (zoals de tabel)" if method == "table"
+           else "grootste rest: de bijdragen tellen precies op")
+    click.echo(f"Verdeling van {euro(allocation.amount)} over de gemeenten van {region.name} naar inwonertal; "
+               f"{way}.")
+    click.echo(f"{'Gemeente':24} {'Inwoners':>10} {'Aandeel':>9} {'Bijdrage':>16}")
+    for part in allocation.parts:
+        click.echo(f"{part.name:24} {number(part.residents):>10} {share(part.share):>9} {euro(part.amount):>16}")
+    click.echo(f"{'Totaal':24} {number(allocation.residents_total):>10} {share(allocation.shares_total):>9} "
+               f"{euro(allocation.total):>16}")
+    difference = allocation.rounding_difference
+    if difference:
+        more = "meer" if difference > 0 else "minder"
+        click.echo(f"Afrondingsverschil: {euro(abs(difference))}: de bijdragen samen zijn {more} dan het "
+                   f"bedrag van {euro(allocation.amount)}.")
+    else:
+        click.echo("Afrondingsverschil: geen; de bijdragen tellen precies op tot het bedrag.")

@@ -17,7 +17,7 @@ def portal_menu_items():
     return [
         MenuItem("Home", "home.index", ALL, order=0),
         MenuItem("Organisaties", "organisations.list_organisations", REGION_READERS,
-                 "Zorgaanbieders, gemeenten en hun gebruikers in de regio.", order=10),
+                 "Zorgaanbieders, gemeenten en hun gebruikers in de regio.", order=10, place="home"),
         MenuItem("Gebruikers", "users.list_users", frozenset({roles.PROVIDER_ADMIN}),
                  "Nodig collega's uit en beheer hun rollen.", order=10),
         MenuItem("Segmenten", "segments.list_segments", ALL,

@@ -191,6 +191,46 @@ def portal_realisation_checks():
 
 
 # ---------------------------------------------------------------------------------------------
+# Settlement (afrekening)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_settlement_rules():
+    """Add the extra settlement rules of a domain (shared savings, bonus–malus, a success reward)
+    on top of the settlement engine's band, ceiling and places rules.
+
+    Called once, while ``create_app`` builds the registry, after the domains are known. The
+    registry binds each rule's parameters for a region, municipality and segment
+    (``registry.settlement_adjustments``) and hands the result to
+    :func:`portal.settlement_engine.settle` as its ``adjustments``.
+
+    :return: a list of :class:`portal.registry.SettlementRule` (a documented id such as
+        ``"domain.shared_savings"``, Dutch name and description, the segment keys it applies to,
+        its parameters with their defaults, and ``adjust(agreement, settlement, rules, parameters,
+        results)``). A rule id may be declared once over all plugins; a rule for an unknown
+        segment, or a default that is not a valid value, stops start-up.
+    """
+
+
+@hookspec
+def portal_settlement_parameters():
+    """Set the parameters of declared settlement rules for a region, a municipality and/or a
+    segment: the region's or municipality's own agreements (say, a share of 40% instead of 50%).
+
+    Called once, while ``create_app`` builds the registry, after all settlement rules are known.
+
+    :return: a list of :class:`portal.registry.SettlementParameter`. Each names a declared rule
+        id, one of its parameters, a decimal value as a string, and its scope (region code,
+        optional CBS municipality code, optional segment key the rule applies to). An unknown rule
+        or parameter, a value that is not a decimal (or a fraction outside 0–1), or two values for
+        the same parameter and scope stop start-up. The most specific value wins, as for
+        ``portal_local_rules``: municipality + segment, municipality, region + segment, region,
+        then the rule's default.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Application lifecycle
 # ---------------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ Built once per app by :func:`build_registry`; any clash between plugins stops st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Mapping
 
 # Funding forms of the social domain; segments name one or more of these codes.
 FUNDING_FORMS = {
@@ -162,6 +162,82 @@ class RealisationSpec:
     product_codes: dict[str, str] = field(default_factory=dict)
 
 
+
+@dataclass(frozen=True)
+class SettlementRule:
+    """An extra settlement rule of a domain (``portal_settlement_rules``): shared savings,
+    bonus–malus, a success reward.
+
+    ``id`` is documented and unique (``"domain.name"``); ``name`` and ``description`` are Dutch,
+    and the description documents every parameter and its default. ``segments`` are the segment
+    keys the rule applies to. ``parameters`` maps a parameter name to its default, a decimal as a
+    string (``"0.50"``); names in ``fractions`` must lie between 0 and 1 (0.05 is 5%), the others
+    may not be negative. ``adjust(agreement, settlement, rules, parameters, results)`` receives the
+    engine's :class:`portal.settlement_engine.Agreement`, its ``Settlement`` so far and ``Rules``,
+    the parameters as ``Decimal`` (defaults, or a region's or municipality's own values), and the
+    agreement's result figures (a mapping name → ``Decimal``, such as trajectories ended with the
+    agreed result; empty when the caller has none). It returns ``(amount, Dutch line)``, the
+    amount added to the settled value (negative lowers it), or None when the rule does not apply."""
+
+    id: str
+    name: str
+    description: str
+    segments: tuple[str, ...]
+    parameters: dict[str, str]
+    adjust: Callable[..., "tuple[Decimal, str] | None"]
+    fractions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SettlementParameter:
+    """A region's or municipality's own value for a parameter of a settlement rule
+    (``portal_settlement_parameters``): a decimal as a string, scoped like :class:`LocalRule`."""
+
+    rule_id: str
+    parameter: str
+    value: str
+    region: str
+    municipality: str | None = None  # CBS code, e.g. "0983"
+    segment: str | None = None  # segment key "domain.code"; one the rule applies to
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedParameter:
+    value: Decimal
+    source: str  # Dutch description of where the value comes from
+
+
+@dataclass(frozen=True)
+class BoundSettlementRule:
+    """A settlement rule with its parameters resolved for one scope: an engine ``Adjustment``
+    (call it as ``adjustment(agreement, settlement, rules)``). ``results`` maps an agreement id to
+    its result figures."""
+
+    rule: SettlementRule
+    parameters: dict[str, ResolvedParameter]
+    results: Mapping[str, Mapping[str, Decimal]]
+
+    @property
+    def values(self) -> dict[str, Decimal]:
+        return {name: resolved.value for name, resolved in self.parameters.items()}
+
+    def __call__(self, agreement, settlement, rules):
+        figures = self.results.get(agreement.id) or {}
+        return self.rule.adjust(agreement, settlement, rules, self.values, figures)
+
+
+def parse_parameter(value: str, fraction: bool) -> Decimal | None:
+    """A settlement parameter as a ``Decimal``, or None when it is not a valid value."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number < 0 or (fraction and number > 1):
+        return None
+    return number
+
+
 @dataclass
 class ResolvedRule:
     definition: RuleDefinition
@@ -187,6 +263,8 @@ class Registry:
     realisation_specs: dict[str, RealisationSpec] = field(default_factory=dict)  # segment key -> spec
     realisation_checks: list[Callable] = field(default_factory=list)  # region/municipality checks
     product_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # 323 code -> (segment, trajectory)
+    settlement_rules: dict[str, SettlementRule] = field(default_factory=dict)  # rule id -> rule
+    settlement_values: dict[tuple, tuple[SettlementParameter, str]] = field(default_factory=dict)
 
     def realisation_spec(self, segment_key: str) -> RealisationSpec:
         """The realisation spec of a segment: the plugin's, or the core default. Segments funded
@@ -220,6 +298,40 @@ class Registry:
                 rule, plugin = found
                 return ResolvedRule(definition, rule.value, f"Lokale regel van {source} ({plugin})")
         return ResolvedRule(definition, definition.default, "Standaardwaarde")
+
+    def settlement_parameters(self, rule_id: str, region: str, municipality: str | None = None,
+                              segment: str | None = None) -> dict[str, ResolvedParameter]:
+        """The parameters of a settlement rule for this scope, each the most specific value a
+        region or municipality set (as :meth:`rule`), else the rule's default."""
+        rule = self.settlement_rules[rule_id]
+        scopes = []
+        if municipality is not None:
+            if segment is not None:
+                scopes.append((municipality, segment, "gemeente en segment"))
+            scopes.append((municipality, None, "gemeente"))
+        if segment is not None:
+            scopes.append((None, segment, "regio en segment"))
+        scopes.append((None, None, "regio"))
+        resolved = {}
+        for name, default in rule.parameters.items():
+            resolved[name] = ResolvedParameter(Decimal(str(default)), "Standaardwaarde")
+            for scope_municipality, scope_segment, source in scopes:
+                found = self.settlement_values.get((rule_id, name, region, scope_municipality, scope_segment))
+                if found:
+                    value, plugin = found
+                    resolved[name] = ResolvedParameter(Decimal(str(value.value)), f"Eigen afspraak van {source} ({plugin})")
+                    break
+        return resolved
+
+    def settlement_adjustments(self, segment_key: str, region: str, municipality: str | None = None,
+                               results: Mapping[str, Mapping[str, Decimal]] | None = None
+                               ) -> list[BoundSettlementRule]:
+        """The settlement rules of a segment as engine ``Adjustment`` callables, in the order the
+        plugins registered them, with their parameters bound for the region and municipality.
+        ``results`` maps an agreement id to its result figures (see :class:`SettlementRule`)."""
+        return [BoundSettlementRule(rule, self.settlement_parameters(rule.id, region, municipality, segment_key),
+                                    results or {})
+                for rule in self.settlement_rules.values() if segment_key in rule.segments]
 
     def menu_for(self, role: str | None, place: str | None = None) -> list[MenuItem]:
         """The entries a role may see; only those of ``place`` when given."""
@@ -380,4 +492,54 @@ def build_registry(pm) -> Registry:
                 f"{rule.segment!r}): by plugin {registry.local_rules[key][1]!r} and by plugin {plugin!r}."
             )
         registry.local_rules[key] = (rule, plugin)
+    _merge_settlement_rules(pm, registry)
     return registry
+
+
+def _merge_settlement_rules(pm, registry: Registry) -> None:
+    """Settlement rules (one owner per id, known segments, valid defaults) and the regions' and
+    municipalities' own parameter values (known rule and parameter, valid value, one per scope)."""
+    for plugin, rule in _results(pm.hook.portal_settlement_rules):
+        if rule.id in registry.settlement_rules:
+            raise PluginConflict(
+                f"Settlement rule id {rule.id!r} is declared twice: by plugin "
+                f"{registry.owners['settlement_rule:' + rule.id]!r} and by plugin {plugin!r}."
+            )
+        unknown = [key for key in rule.segments if key not in registry.segments]
+        if unknown or not rule.segments:
+            raise PluginConflict(f"Settlement rule {rule.id!r} of plugin {plugin!r} names unknown segments "
+                                 f"{unknown} (or none).")
+        if not callable(rule.adjust):
+            raise PluginConflict(f"Settlement rule {rule.id!r} of plugin {plugin!r} has no callable adjust.")
+        if set(rule.fractions) - rule.parameters.keys():
+            raise PluginConflict(f"Settlement rule {rule.id!r}: a fraction names an unknown parameter.")
+        for name, default in rule.parameters.items():
+            if parse_parameter(default, name in rule.fractions) is None:
+                raise PluginConflict(f"Settlement rule {rule.id!r} of plugin {plugin!r}: default {default!r} of "
+                                     f"parameter {name!r} is not a valid value.")
+        registry.owners["settlement_rule:" + rule.id] = plugin
+        registry.settlement_rules[rule.id] = rule
+
+    for plugin, value in _results(pm.hook.portal_settlement_parameters):
+        rule = registry.settlement_rules.get(value.rule_id)
+        if rule is None:
+            raise PluginConflict(f"Plugin {plugin!r} sets a parameter of unknown settlement rule {value.rule_id!r}.")
+        if value.parameter not in rule.parameters:
+            raise PluginConflict(f"Plugin {plugin!r} sets unknown parameter {value.parameter!r} of settlement rule "
+                                 f"{rule.id!r}; known: {sorted(rule.parameters)}.")
+        fraction = value.parameter in rule.fractions
+        if parse_parameter(value.value, fraction) is None:
+            raise PluginConflict(f"Plugin {plugin!r} sets parameter {value.parameter!r} of {rule.id!r} to "
+                                 f"{value.value!r}: not a valid value ("
+                                 + ("a fraction from 0 to 1" if fraction else "a decimal, not negative") + ").")
+        if value.segment is not None and value.segment not in rule.segments:
+            raise PluginConflict(f"Plugin {plugin!r} sets {rule.id!r} for segment {value.segment!r}, which the rule "
+                                 f"does not apply to.")
+        key = (value.rule_id, value.parameter, value.region, value.municipality, value.segment)
+        if key in registry.settlement_values:
+            raise PluginConflict(
+                f"Parameter {value.parameter!r} of settlement rule {rule.id!r} is set twice for the same scope "
+                f"(region {value.region!r}, municipality {value.municipality!r}, segment {value.segment!r}): "
+                f"by plugin {registry.settlement_values[key][1]!r} and by plugin {plugin!r}."
+            )
+        registry.settlement_values[key] = (value, plugin)

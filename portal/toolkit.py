@@ -17,8 +17,9 @@ from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCa
 from portal.money import to_cents
 from portal.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
 from portal.registry import (Domain, LocalRule, MenuItem, ProposalRules, RealisationField, RealisationSpec,
-                             RuleDefinition, Segment)
+                             RuleDefinition, Segment, SettlementParameter, SettlementRule)
 from portal.roles import roles_required
+from portal.settlement_engine import euro, percent
 from portal.scoping import get_scoped_or_404, scoped
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity", "FrameworkAgreement",
     "FrameworkSegment", "MunicipalChoice", "Organisation", "OrganisationKind", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion",
+    # settlement rules (portal_settlement_rules, portal_settlement_parameters) and their Dutch amounts
+    "SettlementParameter", "SettlementRule", "euro", "percent",
 ]
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)

@@ -12,7 +12,7 @@ from portal import hookimpl, hookspecs
 from portal.config import ConfigurationError
 from portal.pricing import ExtraField, SegmentPricing
 from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RealisationField,
-                             RealisationSpec, RuleDefinition, Segment)
+                             RealisationSpec, RuleDefinition, Segment, SettlementParameter, SettlementRule)
 from tests.conftest import make_app, sign_in
 
 HOOK_NAMES = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -44,6 +44,18 @@ def proef_realisation_check(line, context):
     if line.municipality.code == "0889" and line.clients > 40:
         return [("clienten", "Beesel neemt in de proef hoogstens 40 cliënten per regel aan.")]
     return []
+
+
+def proef_discount(agreement, settlement, _rules, parameters, results):
+    """The throwaway domain's settlement rule: a discount of ``discount`` per complaint."""
+    complaints = results.get("klachten", Decimal(0))
+    if not complaints:
+        return None
+    return -complaints * parameters["discount"], f"Proefkorting: {complaints} klachten."
+
+
+PROEF_SETTLEMENT_RULE = SettlementRule("proef.korting", "Proefkorting", "Parameter 'discount': euro per klacht "
+                                       "(standaard 10,00).", ("proef.P1",), {"discount": "10.00"}, proef_discount)
 
 
 class ThrowawayPlugin:
@@ -116,6 +128,17 @@ class ThrowawayPlugin:
     def portal_realisation_checks(self):
         self.calls.add("portal_realisation_checks")
         return [proef_realisation_check]
+
+    @hookimpl
+    def portal_settlement_rules(self):
+        self.calls.add("portal_settlement_rules")
+        return [PROEF_SETTLEMENT_RULE]
+
+    @hookimpl
+    def portal_settlement_parameters(self):
+        self.calls.add("portal_settlement_parameters")
+        return [SettlementParameter("proef.korting", "discount", "12.50", "noord-limburg", municipality="0983"),
+                SettlementParameter("jeugd.shared_savings", "share", "0.30", "noord-limburg", segment="jeugd.S4")]
 
     @hookimpl
     def portal_demo_data(self, demo):
@@ -195,6 +218,25 @@ def test_throwaway_realisation_spec_and_check_take_effect(app, demo):
         upload, result = submit_rows(provider, None, [{**row, "clienten": 40}], "api")
         assert upload.state == "stored", result.errors
         assert session.exec(count).one() == before + 1
+
+
+def test_throwaway_settlement_rule_and_parameters_take_effect(app):
+    from portal.settlement_engine import Agreement, settle
+
+    registry = app.extensions["portal.registry"]
+    assert registry.settlement_rules["proef.korting"] is PROEF_SETTLEMENT_RULE
+    agreements = [Agreement(id=code, provider="Proef", municipality=code, segment="proef.P1", kind="ceiling",
+                            ceiling=Decimal(1000), realisation=Decimal(500)) for code in ("0983", "0889")]
+    results = {"0983": {"klachten": Decimal(3)}, "0889": {"klachten": Decimal(3)}}
+    outcome = settle(2026, agreements, adjustments=lambda a: registry.settlement_adjustments(
+        a.segment, "noord-limburg", a.municipality, results))
+    venlo, beesel = outcome.settlements
+    assert venlo.settled_value == Decimal("462.50")  # 500 − 3 × 12,50 (Venlo's own value)
+    assert beesel.settled_value == Decimal("470.00")  # 500 − 3 × 10,00 (the default)
+    assert "Proefkorting: 3 klachten." in venlo.explanation
+    # A plugin's value for another plugin's rule: the region's S4 share of shared savings.
+    share = registry.settlement_parameters("jeugd.shared_savings", "noord-limburg", "0889", "jeugd.S4")["share"]
+    assert share.value == Decimal("0.30") and "regio en segment" in share.source
 
 
 def test_every_hook_is_exercised(app, demo, throwaway):
@@ -321,3 +363,41 @@ def test_bad_realisation_specs_stop_start_up(database_url):
     with pytest.raises(PluginConflict, match="product code '45A03' is mapped twice"):
         _start(database_url, _plugin(portal_realisation_fields=[
             RealisationSpec("wmo.S1b", product_codes={"45a03": "S1B-BEG-3"})]))
+
+
+def _settlement_rule(rule_id="proef.regel", segments=("wmo.S1a",), parameters=None, **values):
+    return SettlementRule(rule_id, "Regel", "", segments, {"deel": "0.50"} if parameters is None else parameters,
+                          lambda *args: None, **values)
+
+
+def test_bad_settlement_rules_stop_start_up(database_url):
+    with pytest.raises(PluginConflict, match="Settlement rule id 'jeugd.shared_savings' is declared twice.*'jeugd'"):
+        _start(database_url, _plugin(portal_settlement_rules=[_settlement_rule("jeugd.shared_savings")]))
+    with pytest.raises(PluginConflict, match=r"names unknown segments \['wmo.S9'\]"):
+        _start(database_url, _plugin(portal_settlement_rules=[_settlement_rule(segments=("wmo.S9",))]))
+    with pytest.raises(PluginConflict, match="default 'veel' of parameter 'deel' is not a valid value"):
+        _start(database_url, _plugin(portal_settlement_rules=[_settlement_rule(parameters={"deel": "veel"})]))
+    with pytest.raises(PluginConflict, match="default '1.5' of parameter 'deel'"):
+        _start(database_url, _plugin(portal_settlement_rules=[
+            _settlement_rule(parameters={"deel": "1.5"}, fractions=("deel",))]))
+
+
+def test_bad_settlement_parameters_stop_start_up(database_url):
+    def start(*values, plugins=()):
+        return _start(database_url, _plugin(portal_settlement_parameters=list(values)), *plugins)
+
+    with pytest.raises(PluginConflict, match="unknown settlement rule 'jeugd.bestaat_niet'"):
+        start(SettlementParameter("jeugd.bestaat_niet", "share", "0.1", "noord-limburg"))
+    with pytest.raises(PluginConflict, match="unknown parameter 'aandeel' of settlement rule 'jeugd.shared_savings'"):
+        start(SettlementParameter("jeugd.shared_savings", "aandeel", "0.1", "noord-limburg"))
+    with pytest.raises(PluginConflict, match="not a valid value \\(a fraction from 0 to 1\\)"):
+        start(SettlementParameter("jeugd.shared_savings", "share", "1.20", "noord-limburg"))
+    with pytest.raises(PluginConflict, match="not a valid value \\(a decimal, not negative\\)"):
+        start(SettlementParameter("participatie.success_reward", "reward_per_outflow", "-5", "noord-limburg"))
+    with pytest.raises(PluginConflict, match="for segment 'jeugd.S1', which the rule does not apply to"):
+        start(SettlementParameter("jeugd.shared_savings", "share", "0.1", "noord-limburg", segment="jeugd.S1"))
+    twice = SettlementParameter("jeugd.shared_savings", "share", "0.1", "noord-limburg", municipality="0983")
+    with pytest.raises(PluginConflict, match="'share' of settlement rule 'jeugd.shared_savings' is set twice"):
+        start(twice, plugins=[_plugin(portal_settlement_parameters=[twice])])
+    # The same parameter for different scopes is fine.
+    start(twice, SettlementParameter("jeugd.shared_savings", "share", "0.2", "noord-limburg", municipality="0889"))

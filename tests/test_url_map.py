@@ -153,6 +153,9 @@ EXPECTED = {
     "proposals.queue": REGION_READERS,
     "proposals.bulk_reject": POST_ONLY,
     "api.proposals": API_TOKEN_ONLY,
+    # Settlement preview and cost allocation (issue 6); the preview is POST only
+    "api.settlement_preview": POST_ONLY,
+    "api.cost_allocation": API_TOKEN_ONLY,
     "wmo.overview": SIGNED_IN,
     "jeugd.overview": SIGNED_IN,
     "participatie.overview": SIGNED_IN,

@@ -45,3 +45,10 @@ def portal_realisation_fields():
     from plugins.jeugd.realisation import SPECS
 
     return SPECS
+
+
+@hookimpl
+def portal_settlement_rules():
+    from plugins.jeugd.settlement import RULES
+
+    return RULES

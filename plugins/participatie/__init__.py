@@ -45,3 +45,10 @@ def portal_realisation_fields():
     from plugins.participatie.realisation import SPECS
 
     return SPECS
+
+
+@hookimpl
+def portal_settlement_rules():
+    from plugins.participatie.settlement import RULES
+
+    return RULES

@@ -620,6 +620,158 @@ PATHS["/realisation/{report_id}"] = {
     },
 }
 
+# --- Settlement preview and cost allocation (issue 6) --------------------------------------
+
+SCHEMAS["Error"]["properties"]["error"]["properties"]["agreement"] = {
+    "type": "string", "description": "Het id van de overeenkomst in het scenario die niet klopt (of 'nr. 3' "
+                                     "als het id zelf ontbreekt); ontbreekt bij een fout buiten de overeenkomsten."}
+_SCENARIO_AMOUNT = {"type": "string", "examples": ["1234.56", "1.234,56"],
+                    "description": "Bedrag in euro als tekst, hoogstens twee decimalen; geen JSON-getal."}
+_SCENARIO_FRACTION = {"type": "string", "examples": ["0.05", "5%"],
+                      "description": "Fractie (0.05) of percentage (5%), van 0 tot en met 1."}
+_SCENARIO_COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+                   "description": "Aantal: een geheel getal, of een decimaal aantal als tekst."}
+SCHEMAS["SettlementScenario"] = {
+    "type": "object",
+    "description": "Een zelfstandig scenario voor de afrekening: er wordt niets in het portaal opgezocht of "
+                   "opgeslagen. Per soort zijn de velden verplicht die de soort gebruikt: budget: budget, "
+                   "advances_paid, bandwidth, realisation; population: budget, advances_paid, realisation "
+                   "(threshold standaard 10%); ceiling: ceiling, payments_made, realisation; places: places, "
+                   "price_per_place_year, occupied_place_days, advances_paid (met het aantal dagen van het jaar). "
+                   "Andere velden mogen ontbreken, null of leeg zijn. Onbekende velden worden geweigerd.",
+    "required": ["year", "agreements"],
+    "additionalProperties": False,
+    "properties": {
+        "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+        "rules": {"type": "object", "additionalProperties": False, "properties": {
+            "outside_band": {"type": "string", "enum": ["full", "excess"], "default": "full",
+                             "description": "full: buiten de band volledig op realisatie; excess: alleen het deel "
+                                            "voorbij de rand."},
+            "band_scope": {"type": "string", "enum": ["municipality", "region"], "default": "municipality",
+                           "description": "De band per overeenkomst, of op het regionale totaal van een "
+                                          "zorgaanbieder per segment (verdeeld naar aandeel in de realisatie)."}}},
+        "agreements": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {
+            "type": "object", "required": ["id", "provider", "municipality", "segment", "kind"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "minLength": 1, "description": "Uniek binnen het scenario."},
+                "provider": {"type": "string", "minLength": 1},
+                "municipality": {"type": "string", "minLength": 1},
+                "segment": {"type": "string", "minLength": 1},
+                "kind": {"type": "string", "enum": ["budget", "ceiling", "population", "places"]},
+                **{name: _nullable(_SCENARIO_AMOUNT) for name in (
+                    "budget", "advances_paid", "realisation", "ceiling", "payments_made", "price_per_place_year")},
+                "bandwidth": _nullable(_SCENARIO_FRACTION),
+                "threshold": _nullable(_SCENARIO_FRACTION),
+                "places": _nullable(_SCENARIO_COUNT),
+                "occupied_place_days": _nullable(_SCENARIO_COUNT),
+            }}},
+    },
+}
+SCHEMAS["SettlementPreview"] = {
+    "type": "object",
+    "description": "De afrekening van het scenario, met per overeenkomst de uitleg in het Nederlands.",
+    "required": ["year", "rules", "agreements", "totals"],
+    "additionalProperties": False,
+    "properties": {
+        "year": {"type": "integer"},
+        "rules": {"type": "object", "required": ["outside_band", "band_scope"], "additionalProperties": False,
+                  "properties": {"outside_band": {"type": "string", "enum": ["full", "excess"]},
+                                 "band_scope": {"type": "string", "enum": ["municipality", "region"]}}},
+        "agreements": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["id", "provider", "municipality", "segment", "kind", "settled_value", "paid", "due",
+                         "direction", "explanation"],
+            "properties": {
+                "id": {"type": "string"}, "provider": {"type": "string"}, "municipality": {"type": "string"},
+                "segment": {"type": "string"},
+                "kind": {"type": "string", "enum": ["budget", "ceiling", "population", "places"]},
+                "settled_value": {**AMOUNT, "description": "Afgerekende waarde."},
+                "paid": {**AMOUNT, "description": "Al betaalde voorschotten (bij een plafond: al gedane "
+                                                  "betalingen)."},
+                "due": {**AMOUNT, "description": "Afgerekende waarde − betaald: positief is een nabetaling aan de "
+                                                 "zorgaanbieder, negatief een terugbetaling."},
+                "direction": {"type": "string", "enum": ["additional_payment", "repayment", "none"]},
+                "explanation": {"type": "array", "items": {"type": "string"}},
+            }}},
+        "totals": {"type": "object", "additionalProperties": False,
+                   "required": ["settled_value", "paid", "due", "additional_payments", "repayments"],
+                   "properties": {name: AMOUNT for name in (
+                       "settled_value", "paid", "due", "additional_payments", "repayments")}},
+    },
+}
+SCHEMAS["CostAllocation"] = {
+    "type": "object",
+    "description": "Een bedrag verdeeld over de gemeenten van de regio naar de verdeelsleutel inwonertallen: "
+                   "aandeel = inwoners ÷ totaal, in procenten half-up op twee decimalen. Methode 'table': per "
+                   "gemeente bedrag × aandeel half-up op hele euro's, zoals de gepubliceerde tabel; de delen "
+                   "tellen dan niet altijd op tot het bedrag en 'rounding_difference' toont het verschil. "
+                   "Methode 'exact': grootste rest op hele euro's, de delen tellen precies op.",
+    "required": ["region", "amount", "method", "residents_total", "municipalities", "shares_total", "total",
+                 "rounding_difference"],
+    "additionalProperties": False,
+    "properties": {
+        "region": {"type": "object", "required": ["code", "name"], "additionalProperties": False,
+                   "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+        "amount": AMOUNT,
+        "method": {"type": "string", "enum": ["table", "exact"]},
+        "residents_total": {"type": "integer", "minimum": 1},
+        "municipalities": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["name", "municipality_code", "residents", "share_percentage", "amount"],
+            "properties": {
+                "name": {"type": "string"},
+                "municipality_code": _nullable({"type": "string", "pattern": r"^\d{4}$"}),
+                "residents": {"type": "integer", "minimum": 0},
+                "share_percentage": {**DECIMAL, "description": "Aandeel in procenten, twee decimalen (4.91 is 4,91%)."},
+                "amount": {**AMOUNT, "description": "Bijdrage van de gemeente."},
+            }}},
+        "shares_total": {**DECIMAL, "description": "Som van de afgeronde aandelen in procenten."},
+        "total": {**AMOUNT, "description": "Som van de bijdragen."},
+        "rounding_difference": {**AMOUNT, "description": "Som van de bijdragen − het bedrag (methode 'exact': 0.00)."},
+    },
+}
+PARAMETERS["allocation_amount"] = {
+    "name": "amount", "in": "query", "required": True,
+    "description": "Het te verdelen bedrag in euro, 0 of meer, hoogstens twee decimalen (215000 of 215000.00).",
+    "schema": {"type": "string", "pattern": r"^\d{1,15}(\.\d{1,2})?$", "examples": ["215000", "215000.00"]}}
+PARAMETERS["allocation_method"] = {
+    "name": "method", "in": "query", "required": False,
+    "description": "table (standaard): zoals de gepubliceerde tabel, met het afrondingsverschil; exact: de delen "
+                   "tellen precies op.",
+    "schema": {"type": "string", "enum": ["table", "exact"], "default": "table"}}
+PATHS["/settlement/preview"] = {
+    "post": {
+        "operationId": "previewSettlement",
+        "summary": "Een afrekening doorrekenen (scenario)",
+        "description": "Rekent de jaarlijkse afrekening door voor de overeenkomsten in het scenario: afgerekende "
+                       "waarde, nabetaling of terugbetaling, en de uitleg. Er wordt niets opgezocht of opgeslagen, "
+                       "dus elke API-sleutel mag dit. Een ongeldig scenario geeft 422 met de overeenkomst in "
+                       "'error.agreement' en het veld in 'error.field'.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SettlementScenario")}}},
+        "responses": {"200": _json("SettlementPreview", "De doorgerekende afrekening."),
+                      "400": _json("Error", "De inhoud is geen geldige JSON."),
+                      "401": {"$ref": "#/components/responses/401"},
+                      "422": _json("Error", "Het scenario klopt niet; 'agreement' en 'field' noemen de fout.")},
+    },
+}
+PATHS["/cost-allocation"] = {
+    "get": {
+        "operationId": "allocateCosts",
+        "summary": "Regionale kosten verdelen naar inwonertal",
+        "description": "Verdeelt het bedrag over de gemeenten van de regio van de API-sleutel naar de verdeelsleutel "
+                       "inwonertallen (de inwonertallen in het portaal). Voor gemeenten, contractmanagers en "
+                       "accountants; een zorgaanbieder krijgt 403.",
+        "parameters": [_param("allocation_amount"), _param("allocation_method")],
+        "responses": {"200": _json("CostAllocation", "De verdeling."),
+                      "400": {"$ref": "#/components/responses/400"},
+                      "401": {"$ref": "#/components/responses/401"},
+                      "403": {"$ref": "#/components/responses/403"},
+                      "422": _json("Error", "De regio heeft geen gemeenten, of bij een gemeente ontbreekt het "
+                                            "inwonertal.")},
+    },
+}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {

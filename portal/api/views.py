@@ -442,3 +442,62 @@ def _submit_realisation():
     return json_response({"upload_id": upload.id, "rows": result.rows,
                           "reports": serializers.realisation_reports(reports, registry())}, 201)
 
+
+
+# --- Settlement preview and cost allocation (issue 6) ------------------------------------------
+
+# The population key is the region's: municipalities, contract managers and auditors read it;
+# providers do not pay these costs and get 403. The settlement preview is a calculator on the
+# caller's own scenario (nothing is read from the database), so every token may use it.
+COST_ALLOCATION_READERS = frozenset({roles.CONTRACT_MANAGER, roles.MUNICIPALITY_USER, roles.AUDITOR})
+PLAIN_AMOUNT = re.compile(r"\d{1,15}(\.\d{1,2})?")
+
+
+@bp.route("/settlement/preview", methods=["POST"])
+def settlement_preview():
+    """Settle a self-contained scenario (:mod:`portal.settlement_scenario`); 422 names the agreement
+    and field at fault."""
+    from portal.settlement_engine import ScenarioError
+    from portal.settlement_scenario import load_json, preview
+
+    _allow_only()
+    body = request.get_data(cache=False)
+    if not body.strip():
+        raise ApiError(400, "Stuur het scenario mee als JSON-object (Content-Type: application/json).")
+    try:
+        scenario = load_json(body)
+    except ValueError as error:
+        raise ApiError(400, f"De inhoud is geen geldige JSON: {error}.") from None
+    try:
+        result = preview(scenario)
+    except ScenarioError as error:
+        detail = {"code": "invalid", "message": f"{error}.", "field": error.field}
+        if error.agreement_id is not None:
+            detail["agreement"] = error.agreement_id
+        return json_response({"error": detail}, 422)
+    return json_response(result)
+
+
+@bp.route("/cost-allocation")
+def cost_allocation():
+    """Split an amount over the municipalities of the token's region by the population key."""
+    from decimal import Decimal
+
+    from portal.cost_allocation import METHODS, allocate
+    from portal.population import PopulationMissing, allocation_json, residents_of
+
+    _require_role(COST_ALLOCATION_READERS, "Kostenverdelingen")
+    _allow_only("amount", "method")
+    raw = request.args.get("amount", "")
+    if not PLAIN_AMOUNT.fullmatch(raw):  # plain for machines: "100.000" is not guessed at
+        raise ApiError(400, "'amount' is een bedrag in euro van 0 of meer met een punt als decimaalteken en "
+                            "hoogstens twee decimalen, bijvoorbeeld 215000 of 215000.00.", "amount")
+    amount = Decimal(raw)
+    method = _choice_arg("method", METHODS) or "table"
+    region = current_user.region
+    try:
+        found, residents = residents_of(region.id)
+        allocation = allocate(amount, residents, method)
+    except (PopulationMissing, ValueError) as error:
+        return _invalid(None, str(error))
+    return json_response(allocation_json(region, found, allocation))

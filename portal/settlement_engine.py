@@ -1,0 +1,319 @@
+"""The yearly settlement (afrekening) as pure functions: ``Decimal`` in, ``Decimal`` out, no
+database and no clock. DOMAIN.md §6–7.
+
+Per agreement (provider × municipality × segment × year) the engine computes the **settled value**
+and the **amount due** = settled value − advances (or payments) already made: positive is an
+additional payment to the provider, negative a repayment by it. Every step is explained in Dutch.
+
+Kinds and their default rules:
+
+``budget``
+    Budget B, bandwidth b (a fraction: 0.05 is 5%), realisation R. Inside the band
+    B·(1−b) ≤ R ≤ B·(1+b) the settled value is B. Outside it the rule ``outside_band`` decides:
+    ``full`` (default) settles R; ``excess`` settles only what lies beyond the band's edge:
+    R + b·B below it, R − b·B above it.
+``ceiling``
+    Settled value min(R, ceiling); there are no advances, so the amount due is the settled value
+    minus the payments made.
+``population``
+    As ``budget``, with the agreement's threshold (default 10%) as the band.
+``places``
+    P places at a price per place-year Q: P × Q, minus the empty place-days (P × days in the year −
+    occupied place-days, not below 0) repaid pro rata (Q ÷ days per place-day). Over-occupancy is
+    not paid extra.
+
+The rule ``band_scope``: ``municipality`` (default) applies the band per agreement; ``region``
+applies it to a provider's regional total per segment (budget and population agreements with the
+same bandwidth and rule) and splits the settled total back over the municipalities by their share
+of realisation (by budget when nothing was realised), in whole cents that add up exactly.
+
+Rounding: the settled value is rounded half-up to the cent once, at the end of its computation
+(:func:`portal.money.to_cents`); splits use :func:`portal.money.split_by_weights`.
+
+Extra rules (shared savings, bonus–malus, success rewards) are :class:`Adjustment` functions the
+domain plugins provide: each takes the agreement and its settlement so far and returns an amount
+added to the settled value, with its explanation.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Iterable
+
+from babel.numbers import format_currency, format_decimal
+
+from portal.money import split_by_weights, to_cents
+
+KINDS = ("budget", "ceiling", "population", "places")
+OUTSIDE_BAND = ("full", "excess")
+BAND_SCOPES = ("municipality", "region")
+DEFAULT_THRESHOLD = Decimal("0.10")
+ZERO = Decimal("0.00")
+ADVANCES = "al betaalde voorschotten"
+PAYMENTS = "al gedane betalingen"
+
+
+def euro(amount: Decimal) -> str:
+    return format_currency(Decimal(amount), "EUR", locale="nl_NL")
+
+
+def percent(fraction: Decimal) -> str:
+    return format_decimal(Decimal(fraction) * 100, format="#,##0.##", locale="nl_NL") + "%"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One agreement to settle. Amounts in euros (``Decimal``); fractions as fractions (0.05)."""
+
+    id: str
+    provider: str
+    municipality: str
+    segment: str
+    kind: str
+    realisation: Decimal = ZERO
+    budget: Decimal = ZERO
+    advances_paid: Decimal = ZERO
+    bandwidth: Decimal = Decimal(0)
+    ceiling: Decimal = ZERO
+    payments_made: Decimal = ZERO
+    threshold: Decimal = DEFAULT_THRESHOLD
+    places: Decimal = Decimal(0)
+    price_per_place_year: Decimal = ZERO
+    occupied_place_days: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Rules:
+    outside_band: str = "full"
+    band_scope: str = "municipality"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    agreement: Agreement
+    settled_value: Decimal
+    paid: Decimal  # advances or payments already made
+    explanation: tuple[str, ...]
+
+    @property
+    def due(self) -> Decimal:
+        return self.settled_value - self.paid
+
+    @property
+    def direction(self) -> str:
+        return "additional_payment" if self.due > 0 else "repayment" if self.due < 0 else "none"
+
+
+@dataclass(frozen=True)
+class Result:
+    year: int
+    settlements: tuple[Settlement, ...]
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        settled = sum((s.settled_value for s in self.settlements), ZERO)
+        paid = sum((s.paid for s in self.settlements), ZERO)
+        additional = sum((s.due for s in self.settlements if s.due > 0), ZERO)
+        repayment = sum((-s.due for s in self.settlements if s.due < 0), ZERO)
+        return {"settled_value": settled, "paid": paid, "due": settled - paid,
+                "additional_payments": additional, "repayments": repayment}
+
+
+# An extra rule of a domain plugin: (agreement, settlement so far, rules) → (amount, Dutch line) or None.
+Adjustment = Callable[[Agreement, Settlement, Rules], "tuple[Decimal, str] | None"]
+
+
+class ScenarioError(ValueError):
+    """An agreement the engine cannot settle; names the agreement and the field."""
+
+    def __init__(self, agreement_id: str, field_name: str, message: str):
+        super().__init__(f"overeenkomst {agreement_id!r}, veld {field_name!r}: {message}")
+        self.agreement_id = agreement_id
+        self.field = field_name
+        self.message = message
+
+
+def days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+# --- One agreement ---------------------------------------------------------------------------------
+
+
+def band_value(budget: Decimal, band: Decimal, realisation: Decimal, outside_band: str) -> tuple[Decimal, list[str]]:
+    """The settled value of a budget under a band (exact, not yet rounded) and why."""
+    lower, upper = budget * (1 - band), budget * (1 + band)
+    lines = [f"Budget {euro(budget)}, bandbreedte {percent(band)}: de band loopt van "
+             f"{euro(to_cents(lower))} tot en met {euro(to_cents(upper))}.",
+             f"Goedgekeurde realisatie: {euro(realisation)}."]
+    if lower <= realisation <= upper:
+        lines.append("De realisatie valt binnen de band: het budget wordt afgerekend.")
+        return budget, lines
+    below = realisation < lower
+    side = "onder" if below else "boven"
+    if outside_band == "full":
+        lines.append(f"De realisatie valt {side} de band; regel 'buiten de band': volledig op realisatie. "
+                     f"Afgerekend wordt de realisatie.")
+        return realisation, lines
+    edge_part = band * budget
+    value = realisation + edge_part if below else realisation - edge_part
+    lines.append(f"De realisatie valt {side} de band; regel 'buiten de band': alleen het deel voorbij de rand. "
+                 f"Afgerekend: realisatie {'+' if below else '−'} bandbreedte × budget = {euro(to_cents(value))}.")
+    return value, lines
+
+
+def settle_one(agreement: Agreement, rules: Rules, year: int) -> Settlement:
+    """Settle one agreement by itself (``band_scope`` municipality)."""
+    _check(agreement, rules)
+    a = agreement
+    if a.kind in ("budget", "population"):
+        band = a.bandwidth if a.kind == "budget" else a.threshold
+        value, lines = band_value(a.budget, band, a.realisation, rules.outside_band)
+        if a.kind == "population":
+            lines[0] = "Populatiebekostiging met drempel: " + lines[0][0].lower() + lines[0][1:]
+        paid, paid_label = a.advances_paid, ADVANCES
+    elif a.kind == "ceiling":
+        value = min(a.realisation, a.ceiling)
+        lines = [f"Budgetplafond {euro(a.ceiling)}; goedgekeurde realisatie {euro(a.realisation)}.",
+                 "Afgerekend wordt de realisatie, nooit meer dan het plafond."
+                 + (" Het plafond is bereikt." if a.realisation > a.ceiling else "")]
+        paid, paid_label = a.payments_made, PAYMENTS
+    elif a.kind == "places":
+        days = days_in_year(year)
+        capacity = a.places * days
+        empty = max(capacity - a.occupied_place_days, Decimal(0))
+        full_price = a.places * a.price_per_place_year
+        repay = empty * a.price_per_place_year / days
+        value = full_price - repay
+        lines = [f"{format_decimal(a.places, locale='nl_NL')} plekken × {euro(a.price_per_place_year)} per plekjaar = "
+                 f"{euro(to_cents(full_price))}.",
+                 f"Beschikbaar: {format_decimal(capacity, locale='nl_NL')} plekdagen ({days} dagen in {year}); "
+                 f"bezet: {format_decimal(a.occupied_place_days, locale='nl_NL')}."]
+        if empty:
+            lines.append(f"Lege plekdagen: {format_decimal(empty, locale='nl_NL')} × {euro(a.price_per_place_year)} ÷ "
+                         f"{days} = {euro(to_cents(repay))} wordt terugbetaald.")
+        else:
+            lines.append("Geen lege plekdagen" + ("; overbezetting wordt niet extra betaald." if
+                                                   a.occupied_place_days > capacity else "."))
+        paid, paid_label = a.advances_paid, ADVANCES
+    else:
+        raise ScenarioError(a.id, "kind", f"onbekende soort {a.kind!r}; kies uit {', '.join(KINDS)}")
+    settled = to_cents(value)
+    return _finish(a, settled, paid, paid_label, lines)
+
+
+def _finish(agreement: Agreement, settled: Decimal, paid: Decimal, paid_label: str, lines: list[str]) -> Settlement:
+    due = settled - paid
+    lines = list(lines) + [f"Afgerekende waarde: {euro(settled)}; {paid_label}: {euro(paid)}."]
+    if due > 0:
+        lines.append(f"Nabetaling aan de zorgaanbieder: {euro(due)}.")
+    elif due < 0:
+        lines.append(f"Terugbetaling door de zorgaanbieder: {euro(-due)}.")
+    else:
+        lines.append("Er hoeft niets te worden betaald of terugbetaald.")
+    return Settlement(agreement, settled, paid, tuple(lines))
+
+
+# --- A whole year -----------------------------------------------------------------------------------
+
+
+def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[Agreement], Rules] = Rules(),
+           adjustments: Callable[[Agreement], list[Adjustment]] | None = None) -> Result:
+    """Settle every agreement of a year. ``rules`` is one set for all or a function giving each
+    agreement its own (a region's or municipality's choice); ``adjustments`` gives the extra rules
+    of an agreement's segment. Results come back in the order of ``agreements``."""
+    agreements = list(agreements)
+    rules_of = rules if callable(rules) else (lambda _a, _r=rules: _r)
+    _check_unique(agreements)
+    settled: dict[str, Settlement] = {}
+    regional: dict[tuple, list[Agreement]] = {}
+    for agreement in agreements:
+        agreement_rules = rules_of(agreement)
+        _check(agreement, agreement_rules)
+        if agreement_rules.band_scope == "region" and agreement.kind in ("budget", "population"):
+            band = agreement.bandwidth if agreement.kind == "budget" else agreement.threshold
+            key = (agreement.provider, agreement.segment, agreement.kind, band, agreement_rules.outside_band)
+            regional.setdefault(key, []).append(agreement)
+        else:
+            settled[agreement.id] = settle_one(agreement, agreement_rules, year)
+    for (_provider, _segment, _kind, band, outside_band), group in regional.items():
+        for settlement in settle_region(group, band, outside_band):
+            settled[settlement.agreement.id] = settlement
+    results = []
+    for agreement in agreements:
+        settlement = settled[agreement.id]
+        for adjustment in (adjustments(agreement) if adjustments else []):
+            outcome = adjustment(agreement, settlement, rules_of(agreement))
+            if outcome:
+                amount, line = outcome
+                amount = to_cents(amount)
+                base = settlement.explanation[:-2]
+                settlement = _finish(agreement, settlement.settled_value + amount, settlement.paid,
+                                     PAYMENTS if agreement.kind == "ceiling" else ADVANCES,
+                                     list(base) + [line])
+        results.append(settlement)
+    return Result(year, tuple(results))
+
+
+def settle_region(group: list[Agreement], band: Decimal, outside_band: str) -> list[Settlement]:
+    """The band on a provider's regional total of one segment, the settled total split back over
+    the municipalities by share of realisation (by budget when nothing was realised)."""
+    if not group:
+        return []
+    for agreement in group:
+        _check(agreement, Rules(outside_band, "region"))
+    if not Decimal(0) <= band <= Decimal(1):
+        raise ScenarioError(group[0].id, "bandwidth", "is een fractie tussen 0 en 1 (0.05 is 5%)")
+    budget = sum((a.budget for a in group), ZERO)
+    realisation = sum((a.realisation for a in group), ZERO)
+    value, lines = band_value(budget, band, realisation, outside_band)
+    total = to_cents(value)
+    weights = [a.realisation for a in group] if realisation > 0 else [a.budget for a in group]
+    if sum(weights, ZERO) <= 0:
+        weights = [Decimal(1)] * len(group)
+    parts = split_by_weights(total, weights)
+    basis = "aandeel in de realisatie" if realisation > 0 else "aandeel in het budget"
+    results = []
+    for agreement, part, weight in zip(group, parts, weights):
+        share = weight / sum(weights, ZERO)
+        own = [f"Bandbreedte op regioniveau: {len(group)} {'gemeente' if len(group) == 1 else 'gemeenten'} samen.",
+               *lines, f"Regionaal afgerekend: {euro(total)}; deel van deze gemeente naar {basis} "
+                       f"({percent(share.quantize(Decimal('0.0001')))}): {euro(part)}."]
+        results.append(_finish(agreement, part, agreement.advances_paid, ADVANCES, own))
+    return results
+
+
+def _check_unique(agreements: list[Agreement]) -> None:
+    seen = set()
+    for agreement in agreements:
+        if agreement.id in seen:
+            raise ScenarioError(agreement.id, "id", "dit id komt twee keer voor")
+        seen.add(agreement.id)
+
+
+def _check(a: Agreement, rules: Rules) -> None:
+    if a.kind not in KINDS:
+        raise ScenarioError(a.id, "kind", f"onbekende soort {a.kind!r}; kies uit {', '.join(KINDS)}")
+    if rules.outside_band not in OUTSIDE_BAND:
+        raise ScenarioError(a.id, "outside_band", f"kies uit {', '.join(OUTSIDE_BAND)}")
+    if rules.band_scope not in BAND_SCOPES:
+        raise ScenarioError(a.id, "band_scope", f"kies uit {', '.join(BAND_SCOPES)}")
+    for name in ("realisation", "budget", "advances_paid", "ceiling", "payments_made", "places",
+                 "price_per_place_year", "occupied_place_days", "bandwidth", "threshold"):
+        # A float, a text or NaN/Infinity would otherwise fail later with a bare TypeError or
+        # decimal.InvalidOperation that names neither the agreement nor the field.
+        value = getattr(a, name)
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or not Decimal(value).is_finite():
+            raise ScenarioError(a.id, name, "moet een eindig Decimal-getal zijn")
+    for name in ("realisation", "budget", "advances_paid", "ceiling", "payments_made", "places",
+                 "price_per_place_year", "occupied_place_days"):
+        if getattr(a, name) < 0:
+            raise ScenarioError(a.id, name, "mag niet negatief zijn")
+    for name in ("bandwidth", "threshold"):
+        if not Decimal(0) <= getattr(a, name) <= Decimal(1):
+            raise ScenarioError(a.id, name, "is een fractie tussen 0 en 1 (0.05 is 5%)")
+
+
+__all__ = ["Agreement", "Rules", "Settlement", "Result", "ScenarioError", "Adjustment", "settle", "settle_one",
+           "settle_region", "band_value"]
