@@ -284,14 +284,7 @@ class Registry:
              segment: str | None = None) -> ResolvedRule:
         """The value of a rule for this scope: the most specific local rule, else the default."""
         definition = self.rules[rule_id]
-        scopes = []
-        if municipality is not None:
-            if segment is not None:
-                scopes.append((municipality, segment, "gemeente en segment"))
-            scopes.append((municipality, None, "gemeente"))
-        if segment is not None:
-            scopes.append((None, segment, "regio en segment"))
-        scopes.append((None, None, "regio"))
+        scopes = _scopes(municipality, segment)
         for scope_municipality, scope_segment, source in scopes:
             found = self.local_rules.get((rule_id, region, scope_municipality, scope_segment))
             if found:
@@ -304,14 +297,7 @@ class Registry:
         """The parameters of a settlement rule for this scope, each the most specific value a
         region or municipality set (as :meth:`rule`), else the rule's default."""
         rule = self.settlement_rules[rule_id]
-        scopes = []
-        if municipality is not None:
-            if segment is not None:
-                scopes.append((municipality, segment, "gemeente en segment"))
-            scopes.append((municipality, None, "gemeente"))
-        if segment is not None:
-            scopes.append((None, segment, "regio en segment"))
-        scopes.append((None, None, "regio"))
+        scopes = _scopes(municipality, segment)
         resolved = {}
         for name, default in rule.parameters.items():
             resolved[name] = ResolvedParameter(Decimal(str(default)), "Standaardwaarde")
@@ -337,6 +323,19 @@ class Registry:
         """The entries a role may see; only those of ``place`` when given."""
         return [item for item in self.menu_items
                 if role in item.roles and (place is None or item.place == place)]
+
+
+def _scopes(municipality: str | None, segment: str | None) -> list[tuple[str | None, str | None, str]]:
+    """The scopes a local value may be set for, most specific first, with their Dutch names."""
+    scopes = []
+    if municipality is not None:
+        if segment is not None:
+            scopes.append((municipality, segment, "gemeente en segment"))
+        scopes.append((municipality, None, "gemeente"))
+    if segment is not None:
+        scopes.append((None, segment, "regio en segment"))
+    scopes.append((None, None, "regio"))
+    return scopes
 
 
 def _results(hook) -> list[tuple[str, Any]]:
