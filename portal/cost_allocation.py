@@ -115,3 +115,20 @@ def allocate(amount, residents: Mapping[str, int], method: str = "table") -> All
 
 
 __all__ = ["METHODS", "Part", "Allocation", "population_key", "allocate"]
+
+
+def split_by_realisation(amount, realisation: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Shared regional costs (``amount``, whole cents) split over the municipalities by their share
+    of the year's approved realisation: parts in whole cents that add up to ``amount`` exactly
+    (largest remainder, :func:`portal.money.split_by_weights`; ties: the earlier municipality in the
+    order given). Without any realisation there is nothing to split by: ValueError."""
+    amount = Decimal(amount)
+    if amount < 0 or amount != amount.quantize(CENT):
+        raise ValueError("het bedrag is niet negatief en in hele centen")
+    names = list(realisation)
+    weights = [Decimal(realisation[name]) for name in names]
+    if any(weight < 0 for weight in weights):
+        raise ValueError("realisatie kan niet negatief zijn")
+    if not names or sum(weights) <= 0:
+        raise ValueError("er is geen realisatie om de kosten naar te verdelen")
+    return dict(zip(names, split_by_weights(amount, weights)))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
-from portal.cost_allocation import allocate, population_key
+from portal.cost_allocation import allocate, population_key, split_by_realisation
 
 # Residents on 1-1-2020, in the order of the table of 000 §9.
 RESIDENTS = {"Beesel": 13_483, "Bergen (L)": 13_085, "Gennep": 16_935, "Horst aan de Maas": 42_407,
@@ -110,3 +110,31 @@ def test_table_method_reports_exactly_what_it_adds_or_drops(residents, cents):
     assert allocation.rounding_difference == allocation.total - amount
     for part in allocation.parts:
         assert abs(part.amount - amount * part.share / 100) <= Decimal("0.5")
+
+
+def test_shared_costs_are_split_by_realisation_in_cents_that_add_up():
+    # 1.000,00 over realisation 1 : 1 : 1 → 333,34 + 333,33 + 333,33 (the first gets the cent)
+    parts = split_by_realisation(Decimal("1000.00"), {"Beesel": Decimal("50"), "Gennep": Decimal("50"),
+                                                      "Venlo": Decimal("50")})
+    assert parts == {"Beesel": Decimal("333.34"), "Gennep": Decimal("333.33"), "Venlo": Decimal("333.33")}
+    # by share of realisation: 25% / 75%
+    assert split_by_realisation(Decimal("80.00"), {"A": Decimal("100000"), "B": Decimal("300000")}) == {
+        "A": Decimal("20.00"), "B": Decimal("60.00")}
+    # a municipality without realisation pays nothing
+    assert split_by_realisation(Decimal("10.00"), {"A": Decimal("0"), "B": Decimal("5")})["A"] == Decimal("0.00")
+    for bad in ({}, {"A": Decimal(0)}, {"A": Decimal(-1), "B": Decimal(2)}):
+        with pytest.raises(ValueError):
+            split_by_realisation(Decimal("10.00"), bad)
+    with pytest.raises(ValueError):
+        split_by_realisation(Decimal("10.005"), {"A": Decimal(1)})
+
+
+@given(amount=st.integers(min_value=0, max_value=10**11),
+       weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_split_by_realisation_never_creates_or_loses_a_cent(amount, weights):
+    assume(sum(weights) > 0)
+    total = Decimal(amount) / 100
+    parts = split_by_realisation(total, {f"g{i}": Decimal(w) for i, w in enumerate(weights)})
+    assert sum(parts.values()) == total
+    assert all(part == part.quantize(Decimal("0.01")) and part >= 0 for part in parts.values())
