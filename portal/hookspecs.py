@@ -161,7 +161,7 @@ def portal_proposal_checks():
 def portal_realisation_fields():
     """Say what realisation in a segment consists of: how its value follows from the prices
     (trajectories started × price, or units × unit price), the extra columns the domain adds
-    (Jeugd S2 days in care, Participatie outflow to work, ...) and the domain's own check of a
+    (days in care, outflow to work, ...) and the domain's own check of a
     line, and optionally an amount added to a line's value (a success reward).
 
     Called once, while ``create_app`` builds the registry, after the domains are known. Segments

@@ -106,7 +106,7 @@ def period_of(report: RealisationReport) -> Period:
 
 
 def report_label(report: RealisationReport, municipality_name: str | None = None) -> str:
-    """"Venlo, Jeugd S4, maart 2026 (versie 2)"."""
+    """Municipality, segment, period and version, e.g. "Venlo, <Domein> S4, maart 2026 (versie 2)"."""
     if municipality_name is None:
         municipality = db.session().get(Organisation, report.municipality_id)
         municipality_name = municipality.name if municipality else "?"

@@ -7,7 +7,7 @@ Columns (names are case- and accent-insensitive, so "Cliënten" is "clienten"):
 
 =============  =================================================================================
 gemeente       CBS code (``0983``) or name of a municipality of the region
-segment        segment key (``jeugd.S4``) or domain and code (``Jeugd S4``)
+segment        segment key (``domain.S4``) or domain name and code (``Domain S4``)
 periode        ``2026-03`` (month) or ``2026-K1`` (quarter), as the region's rule
                ``reporting_period`` asks for the municipality and segment
 traject        code of a standard trajectory of the period's catalogue year, or of one of the

@@ -325,6 +325,13 @@ class Registry:
                 if role in item.roles and (place is None or item.place == place)]
 
 
+def _claim(registry: Registry, owner_key: str, subject: str, plugin: str) -> None:
+    """Record that ``plugin`` registered ``owner_key``; a second claim stops start-up naming both."""
+    if owner_key in registry.owners:
+        raise PluginConflict(f"{subject} twice: by plugin {registry.owners[owner_key]!r} and by plugin {plugin!r}.")
+    registry.owners[owner_key] = plugin
+
+
 def _scopes(municipality: str | None, segment: str | None) -> list[tuple[str | None, str | None, str]]:
     """The scopes a local value may be set for, most specific first, with their Dutch names."""
     scopes = []
@@ -351,12 +358,7 @@ def _results(hook) -> list[tuple[str, Any]]:
 def build_registry(pm) -> Registry:
     registry = Registry()
     for plugin, domain in _results(pm.hook.portal_domains):
-        if domain.code in registry.domains:
-            raise PluginConflict(
-                f"Domain {domain.code!r} is registered twice: by plugin "
-                f"{registry.owners['domain:' + domain.code]!r} and by plugin {plugin!r}."
-            )
-        registry.owners["domain:" + domain.code] = plugin
+        _claim(registry, "domain:" + domain.code, f"Domain {domain.code!r} is registered", plugin)
         stamped = []
         for segment in domain.segments:
             segment = Segment(**{**segment.__dict__, "domain": domain.code})
@@ -383,22 +385,14 @@ def build_registry(pm) -> Registry:
     for plugin, pricing in _results(pm.hook.portal_segment_pricing):
         if pricing.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} prices unknown segment {pricing.segment_key!r}.")
-        if pricing.segment_key in registry.pricing:
-            raise PluginConflict(
-                f"Segment {pricing.segment_key!r} is priced twice: by plugin "
-                f"{registry.owners['pricing:' + pricing.segment_key]!r} and by plugin {plugin!r}."
-            )
-        registry.owners["pricing:" + pricing.segment_key] = plugin
+        _claim(registry, "pricing:" + pricing.segment_key, f"Segment {pricing.segment_key!r} is priced", plugin)
         registry.pricing[pricing.segment_key] = pricing
 
     for plugin, rules in _results(pm.hook.portal_proposal_rules):
         if rules.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} sets proposal rules for unknown segment {rules.segment_key!r}.")
-        if rules.segment_key in registry.proposal_rules:
-            raise PluginConflict(
-                f"Segment {rules.segment_key!r} has proposal rules twice: by plugin "
-                f"{registry.owners['proposal_rules:' + rules.segment_key]!r} and by plugin {plugin!r}."
-            )
+        _claim(registry, "proposal_rules:" + rules.segment_key,
+               f"Segment {rules.segment_key!r} has proposal rules", plugin)
         if not 1 <= rules.min_duration <= rules.max_duration:
             raise PluginConflict(f"Plugin {plugin!r}: the duration range of {rules.segment_key!r} is empty.")
         if rules.min_intensity is not None and rules.min_intensity > rules.max_intensity:
@@ -406,7 +400,6 @@ def build_registry(pm) -> Registry:
         names = [extra.name for extra in rules.fields]
         if len(names) != len(set(names)):
             raise PluginConflict(f"Plugin {plugin!r}: a proposal field of {rules.segment_key!r} appears twice.")
-        registry.owners["proposal_rules:" + rules.segment_key] = plugin
         registry.proposal_rules[rules.segment_key] = rules
 
     seen_checks: dict[Any, str] = {}
@@ -424,11 +417,8 @@ def build_registry(pm) -> Registry:
     for plugin, spec in _results(pm.hook.portal_realisation_fields):
         if spec.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} sets realisation fields for unknown segment {spec.segment_key!r}.")
-        if spec.segment_key in registry.realisation_specs:
-            raise PluginConflict(
-                f"Segment {spec.segment_key!r} has realisation fields twice: by plugin "
-                f"{registry.owners['realisation:' + spec.segment_key]!r} and by plugin {plugin!r}."
-            )
+        _claim(registry, "realisation:" + spec.segment_key,
+               f"Segment {spec.segment_key!r} has realisation fields", plugin)
         if spec.basis not in REALISATION_BASES:
             raise PluginConflict(f"Plugin {plugin!r}: unknown realisation basis {spec.basis!r}; "
                                  f"choose from {sorted(REALISATION_BASES)}.")
@@ -445,7 +435,6 @@ def build_registry(pm) -> Registry:
                 raise PluginConflict(f"Plugin {plugin!r}: product code {product_code!r} is mapped twice "
                                      f"(also in segment {registry.product_codes[product_code][0]!r}).")
             registry.product_codes[product_code] = (spec.segment_key, trajectory_code.upper())
-        registry.owners["realisation:" + spec.segment_key] = plugin
         registry.realisation_specs[spec.segment_key] = spec
 
     seen_realisation: dict[Any, str] = {}
@@ -462,14 +451,9 @@ def build_registry(pm) -> Registry:
     )
 
     for plugin, definition in _results(pm.hook.portal_rule_definitions):
-        if definition.id in registry.rules:
-            raise PluginConflict(
-                f"Rule id {definition.id!r} is declared twice: by plugin "
-                f"{registry.owners['rule:' + definition.id]!r} and by plugin {plugin!r}."
-            )
+        _claim(registry, "rule:" + definition.id, f"Rule id {definition.id!r} is declared", plugin)
         if definition.default not in definition.choices:
             raise PluginConflict(f"Rule {definition.id!r}: default is not one of its choices.")
-        registry.owners["rule:" + definition.id] = plugin
         registry.rules[definition.id] = definition
 
     for plugin, rule in _results(pm.hook.portal_local_rules):
@@ -499,11 +483,7 @@ def _merge_settlement_rules(pm, registry: Registry) -> None:
     """Settlement rules (one owner per id, known segments, valid defaults) and the regions' and
     municipalities' own parameter values (known rule and parameter, valid value, one per scope)."""
     for plugin, rule in _results(pm.hook.portal_settlement_rules):
-        if rule.id in registry.settlement_rules:
-            raise PluginConflict(
-                f"Settlement rule id {rule.id!r} is declared twice: by plugin "
-                f"{registry.owners['settlement_rule:' + rule.id]!r} and by plugin {plugin!r}."
-            )
+        _claim(registry, "settlement_rule:" + rule.id, f"Settlement rule id {rule.id!r} is declared", plugin)
         unknown = [key for key in rule.segments if key not in registry.segments]
         if unknown or not rule.segments:
             raise PluginConflict(f"Settlement rule {rule.id!r} of plugin {plugin!r} names unknown segments "
@@ -516,7 +496,6 @@ def _merge_settlement_rules(pm, registry: Registry) -> None:
             if parse_parameter(default, name in rule.fractions) is None:
                 raise PluginConflict(f"Settlement rule {rule.id!r} of plugin {plugin!r}: default {default!r} of "
                                      f"parameter {name!r} is not a valid value.")
-        registry.owners["settlement_rule:" + rule.id] = plugin
         registry.settlement_rules[rule.id] = rule
 
     for plugin, value in _results(pm.hook.portal_settlement_parameters):

@@ -534,7 +534,7 @@ SCHEMAS["RealisationRows"] = {
                            "accenten in de kolomnamen tellen niet ('Cliënten' is 'clienten').",
             "properties": {
                 "gemeente": {**_CELL, "description": "CBS-code (\"0983\") of naam van een gemeente van de regio."},
-                "segment": {**_CELL, "description": "Segmentsleutel (\"jeugd.S4\") of domein en code (\"Jeugd S4\")."},
+                "segment": {**_CELL, "description": "Segmentsleutel (\"domein.S4\") of domeinnaam en code (\"Domein S4\")."},
                 "periode": {**_CELL, "description": "\"2026-03\" (maand) of \"2026-K1\" (kwartaal), zoals de "
                                                     "gemeente het voor het segment vraagt."},
                 "traject": {**_CELL, "description": "Code van een standaardtraject of van uw maatwerktraject."},
