@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from typing import Callable, Iterable
 
@@ -91,10 +92,28 @@ class Rules:
 
 @dataclass(frozen=True)
 class Settlement:
+    """An agreement's outcome. ``body`` builds the explanation's steps on demand (a year of tens of
+    thousands of agreements is settled without formatting a single amount until one is shown);
+    :attr:`explanation` adds the closing lines with the settled value and the amount due."""
+
     agreement: Agreement
     settled_value: Decimal
     paid: Decimal  # advances or payments already made
-    explanation: tuple[str, ...]
+    body: Callable[[], list[str]]
+    paid_label: str = ADVANCES
+
+    @cached_property
+    def explanation(self) -> tuple[str, ...]:
+        due = self.due
+        lines = list(self.body()) + [f"Afgerekende waarde: {euro(self.settled_value)}; "
+                                     f"{self.paid_label}: {euro(self.paid)}."]
+        if due > 0:
+            lines.append(f"Nabetaling aan de zorgaanbieder: {euro(due)}.")
+        elif due < 0:
+            lines.append(f"Terugbetaling door de zorgaanbieder: {euro(-due)}.")
+        else:
+            lines.append("Er hoeft niets te worden betaald of terugbetaald.")
+        return tuple(lines)
 
     @property
     def due(self) -> Decimal:
@@ -143,76 +162,85 @@ def days_in_year(year: int) -> int:
 
 def band_value(budget: Decimal, band: Decimal, realisation: Decimal, outside_band: str) -> tuple[Decimal, list[str]]:
     """The settled value of a budget under a band (exact, not yet rounded) and why."""
+    return _band(budget, band, realisation, outside_band), _band_lines(budget, band, realisation, outside_band)
+
+
+def _band(budget: Decimal, band: Decimal, realisation: Decimal, outside_band: str) -> Decimal:
+    lower, upper = budget * (1 - band), budget * (1 + band)
+    if lower <= realisation <= upper:
+        return budget
+    if outside_band == "full":
+        return realisation
+    return realisation + band * budget if realisation < lower else realisation - band * budget
+
+
+def _band_lines(budget: Decimal, band: Decimal, realisation: Decimal, outside_band: str) -> list[str]:
     lower, upper = budget * (1 - band), budget * (1 + band)
     lines = [f"Budget {euro(budget)}, bandbreedte {percent(band)}: de band loopt van "
              f"{euro(to_cents(lower))} tot en met {euro(to_cents(upper))}.",
              f"Goedgekeurde realisatie: {euro(realisation)}."]
     if lower <= realisation <= upper:
         lines.append("De realisatie valt binnen de band: het budget wordt afgerekend.")
-        return budget, lines
+        return lines
     below = realisation < lower
     side = "onder" if below else "boven"
     if outside_band == "full":
         lines.append(f"De realisatie valt {side} de band; regel 'buiten de band': volledig op realisatie. "
                      f"Afgerekend wordt de realisatie.")
-        return realisation, lines
-    edge_part = band * budget
-    value = realisation + edge_part if below else realisation - edge_part
+        return lines
+    value = _band(budget, band, realisation, outside_band)
     lines.append(f"De realisatie valt {side} de band; regel 'buiten de band': alleen het deel voorbij de rand. "
                  f"Afgerekend: realisatie {'+' if below else '−'} bandbreedte × budget = {euro(to_cents(value))}.")
-    return value, lines
+    return lines
 
 
 def settle_one(agreement: Agreement, rules: Rules, year: int) -> Settlement:
     """Settle one agreement by itself (``band_scope`` municipality)."""
     _check(agreement, rules)
-    a = agreement
+    return _settle_checked(agreement, rules, year)
+
+
+def _settle_checked(a: Agreement, rules: Rules, year: int) -> Settlement:
     if a.kind in ("budget", "population"):
         band = a.bandwidth if a.kind == "budget" else a.threshold
-        value, lines = band_value(a.budget, band, a.realisation, rules.outside_band)
-        if a.kind == "population":
-            lines[0] = "Populatiebekostiging met drempel: " + lines[0][0].lower() + lines[0][1:]
-        paid, paid_label = a.advances_paid, ADVANCES
-    elif a.kind == "ceiling":
+        value = _band(a.budget, band, a.realisation, rules.outside_band)
+
+        def body(a=a, band=band):
+            lines = _band_lines(a.budget, band, a.realisation, rules.outside_band)
+            if a.kind == "population":
+                lines[0] = "Populatiebekostiging met drempel: " + lines[0][0].lower() + lines[0][1:]
+            return lines
+        return Settlement(a, to_cents(value), a.advances_paid, body, ADVANCES)
+    if a.kind == "ceiling":
         value = min(a.realisation, a.ceiling)
-        lines = [f"Budgetplafond {euro(a.ceiling)}; goedgekeurde realisatie {euro(a.realisation)}.",
-                 "Afgerekend wordt de realisatie, nooit meer dan het plafond."
-                 + (" Het plafond is bereikt." if a.realisation > a.ceiling else "")]
-        paid, paid_label = a.payments_made, PAYMENTS
-    elif a.kind == "places":
+
+        def body(a=a):
+            return [f"Budgetplafond {euro(a.ceiling)}; goedgekeurde realisatie {euro(a.realisation)}.",
+                    "Afgerekend wordt de realisatie, nooit meer dan het plafond."
+                    + (" Het plafond is bereikt." if a.realisation > a.ceiling else "")]
+        return Settlement(a, to_cents(value), a.payments_made, body, PAYMENTS)
+    if a.kind == "places":
         days = days_in_year(year)
         capacity = a.places * days
         empty = max(capacity - a.occupied_place_days, Decimal(0))
         full_price = a.places * a.price_per_place_year
         repay = empty * a.price_per_place_year / days
         value = full_price - repay
-        lines = [f"{format_decimal(a.places, locale='nl_NL')} plekken × {euro(a.price_per_place_year)} per plekjaar = "
-                 f"{euro(to_cents(full_price))}.",
-                 f"Beschikbaar: {format_decimal(capacity, locale='nl_NL')} plekdagen ({days} dagen in {year}); "
-                 f"bezet: {format_decimal(a.occupied_place_days, locale='nl_NL')}."]
-        if empty:
-            lines.append(f"Lege plekdagen: {format_decimal(empty, locale='nl_NL')} × {euro(a.price_per_place_year)} ÷ "
-                         f"{days} = {euro(to_cents(repay))} wordt terugbetaald.")
-        else:
-            lines.append("Geen lege plekdagen" + ("; overbezetting wordt niet extra betaald." if
-                                                   a.occupied_place_days > capacity else "."))
-        paid, paid_label = a.advances_paid, ADVANCES
-    else:
-        raise ScenarioError(a.id, "kind", f"onbekende soort {a.kind!r}; kies uit {', '.join(KINDS)}")
-    settled = to_cents(value)
-    return _finish(a, settled, paid, paid_label, lines)
 
-
-def _finish(agreement: Agreement, settled: Decimal, paid: Decimal, paid_label: str, lines: list[str]) -> Settlement:
-    due = settled - paid
-    lines = list(lines) + [f"Afgerekende waarde: {euro(settled)}; {paid_label}: {euro(paid)}."]
-    if due > 0:
-        lines.append(f"Nabetaling aan de zorgaanbieder: {euro(due)}.")
-    elif due < 0:
-        lines.append(f"Terugbetaling door de zorgaanbieder: {euro(-due)}.")
-    else:
-        lines.append("Er hoeft niets te worden betaald of terugbetaald.")
-    return Settlement(agreement, settled, paid, tuple(lines))
+        def body(a=a):
+            lines = [f"{format_decimal(a.places, locale='nl_NL')} plekken × {euro(a.price_per_place_year)} per "
+                     f"plekjaar = {euro(to_cents(full_price))}.",
+                     f"Beschikbaar: {format_decimal(capacity, locale='nl_NL')} plekdagen ({days} dagen in {year}); "
+                     f"bezet: {format_decimal(a.occupied_place_days, locale='nl_NL')}."]
+            if empty:
+                lines.append(f"Lege plekdagen: {format_decimal(empty, locale='nl_NL')} × "
+                             f"{euro(a.price_per_place_year)} ÷ {days} = {euro(to_cents(repay))} wordt terugbetaald.")
+            else:
+                lines.append("Geen lege plekdagen" + ("; overbezetting wordt niet extra betaald." if
+                                                       a.occupied_place_days > capacity else "."))
+            return lines
+        return Settlement(a, to_cents(value), a.advances_paid, body, ADVANCES)
+    raise ScenarioError(a.id, "kind", f"onbekende soort {a.kind!r}; kies uit {', '.join(KINDS)}")
 
 
 # --- A whole year -----------------------------------------------------------------------------------
@@ -236,7 +264,7 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
             key = (agreement.provider, agreement.segment, agreement.kind, band, agreement_rules.outside_band)
             regional.setdefault(key, []).append(agreement)
         else:
-            settled[agreement.id] = settle_one(agreement, agreement_rules, year)
+            settled[agreement.id] = _settle_checked(agreement, agreement_rules, year)
     for (_provider, _segment, _kind, band, outside_band), group in regional.items():
         for settlement in settle_region(group, band, outside_band):
             settled[settlement.agreement.id] = settlement
@@ -247,11 +275,9 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
             outcome = adjustment(agreement, settlement, rules_of(agreement))
             if outcome:
                 amount, line = outcome
-                amount = to_cents(amount)
-                base = settlement.explanation[:-2]
-                settlement = _finish(agreement, settlement.settled_value + amount, settlement.paid,
-                                     PAYMENTS if agreement.kind == "ceiling" else ADVANCES,
-                                     list(base) + [line])
+                settlement = Settlement(agreement, settlement.settled_value + to_cents(amount), settlement.paid,
+                                        lambda before=settlement.body, line=line: list(before()) + [line],
+                                        settlement.paid_label)
         results.append(settlement)
     return Result(year, tuple(results))
 
@@ -267,21 +293,23 @@ def settle_region(group: list[Agreement], band: Decimal, outside_band: str) -> l
         raise ScenarioError(group[0].id, "bandwidth", "is een fractie tussen 0 en 1 (0.05 is 5%)")
     budget = sum((a.budget for a in group), ZERO)
     realisation = sum((a.realisation for a in group), ZERO)
-    value, lines = band_value(budget, band, realisation, outside_band)
-    total = to_cents(value)
+    total = to_cents(_band(budget, band, realisation, outside_band))
     weights = [a.realisation for a in group] if realisation > 0 else [a.budget for a in group]
     if sum(weights, ZERO) <= 0:
         weights = [Decimal(1)] * len(group)
     parts = split_by_weights(total, weights)
     basis = "aandeel in de realisatie" if realisation > 0 else "aandeel in het budget"
-    results = []
-    for agreement, part, weight in zip(group, parts, weights):
-        share = weight / sum(weights, ZERO)
-        own = [f"Bandbreedte op regioniveau: {len(group)} {'gemeente' if len(group) == 1 else 'gemeenten'} samen.",
-               *lines, f"Regionaal afgerekend: {euro(total)}; deel van deze gemeente naar {basis} "
-                       f"({percent(share.quantize(Decimal('0.0001')))}): {euro(part)}."]
-        results.append(_finish(agreement, part, agreement.advances_paid, ADVANCES, own))
-    return results
+    weight_total = sum(weights, ZERO)
+
+    def body(part, weight, n=len(group)):
+        share = weight / weight_total
+        return [f"Bandbreedte op regioniveau: {n} {'gemeente' if n == 1 else 'gemeenten'} samen.",
+                *_band_lines(budget, band, realisation, outside_band),
+                f"Regionaal afgerekend: {euro(total)}; deel van deze gemeente naar {basis} "
+                f"({percent(share.quantize(Decimal('0.0001')))}): {euro(part)}."]
+    return [Settlement(agreement, part, agreement.advances_paid,
+                       lambda part=part, weight=weight: body(part, weight), ADVANCES)
+            for agreement, part, weight in zip(group, parts, weights)]
 
 
 def _check_unique(agreements: list[Agreement]) -> None:
