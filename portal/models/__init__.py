@@ -8,6 +8,8 @@ from portal.models.proposals import (CustomTrajectory, Proposal, ProposalApprova
                                      ProposalAttachment, ProposalVersion)
 from portal.models.realisation import (RealisationLine, RealisationReport,  # noqa: F401
                                        RealisationUpload)
+from portal.models.settlement import (SettlementCostShare, SettlementLine,  # noqa: F401
+                                      SettlementResponse, SettlementRun)
 from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
                                       ExtraCapacity, FrameworkAgreement, FrameworkSegment,
                                       MunicipalChoice)
@@ -19,4 +21,5 @@ __all__ = [
     "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
     "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload",
+    "SettlementCostShare", "SettlementLine", "SettlementResponse", "SettlementRun",
 ]
