@@ -45,8 +45,13 @@ def portal_menu_items():
                  "Ingediende realisatie goedkeuren of afwijzen.", order=18),
         MenuItem("Dashboard", "realisation_dashboard.index", ALL,
                  "Budget, goedgekeurde realisatie en prognose; plafondgebruik en bezetting.", order=19),
+        MenuItem("Afrekening", "settlement.index", ALL,
+                 "De jaarlijkse afrekening van budgetafspraken en -plafonds op de goedgekeurde realisatie.",
+                 order=21),
+        # On the home page only: with "Afrekening" the region readers' main menu no longer fits on one
+        # line at 1280 px; the log is one click away from the home page.
         MenuItem("Logboek", "audit_log.list_events", REGION_READERS,
-                 "Wie deed wat en wanneer: het controlespoor.", order=90),
+                 "Wie deed wat en wanneer: het controlespoor.", order=90, place="home"),
         MenuItem("API-sleutels", "api_keys.list_tokens", ALL,
                  "Sleutels waarmee uw eigen systemen gegevens lezen via de API.", order=95, place="account"),
     ]

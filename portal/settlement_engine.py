@@ -39,6 +39,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from decimal import Decimal
 from typing import Callable, Iterable
 
@@ -55,15 +56,32 @@ ADVANCES = "al betaalde voorschotten"
 PAYMENTS = "al gedane betalingen"
 
 
+# euro() and percent() write what babel's nl_NL patterns write (currency "¤ #,##0.00" with
+# "¤ -#,##0.00" for negatives; decimal "#,##0.##"), rounded the way babel rounds (``quantize`` in the
+# current decimal context), without babel's pattern machinery: the plugins' settlement rules format
+# amounts for every agreement of a year, and babel took most of a national year's settlement time.
+# Infinity and NaN still go through babel. tests/test_settlement_engine.py compares both.
+_HUNDREDTH = Decimal("0.01")
+_DUTCH_SEPARATORS = str.maketrans(",.", ".,")
+
+
 def euro(amount: Decimal) -> str:
-    return format_currency(Decimal(amount), "EUR", locale="nl_NL")
+    value = Decimal(amount)
+    if not value.is_finite():
+        return format_currency(value, "EUR", locale="nl_NL")
+    return "€\xa0" + format(value.quantize(_HUNDREDTH), ",f").translate(_DUTCH_SEPARATORS)
 
 
 def percent(fraction: Decimal) -> str:
-    return format_decimal(Decimal(fraction) * 100, format="#,##0.##", locale="nl_NL") + "%"
+    value = Decimal(fraction) * 100
+    if not value.is_finite():
+        return format_decimal(value, format="#,##0.##", locale="nl_NL") + "%"
+    whole, _point, hundredths = format(value.quantize(_HUNDREDTH), ",f").partition(".")
+    hundredths = hundredths.rstrip("0")
+    return whole.replace(",", ".") + ("," + hundredths if hundredths else "") + "%"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Agreement:
     """One agreement to settle. Amounts in euros (``Decimal``); fractions as fractions (0.05)."""
 
@@ -84,7 +102,7 @@ class Agreement:
     occupied_place_days: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rules:
     outside_band: str = "full"
     band_scope: str = "municipality"
@@ -320,7 +338,28 @@ def _check_unique(agreements: list[Agreement]) -> None:
         seen.add(agreement.id)
 
 
+_AMOUNTS = attrgetter("realisation", "budget", "advances_paid", "ceiling", "payments_made", "places",
+                      "price_per_place_year", "occupied_place_days")
+
+
 def _check(a: Agreement, rules: Rules) -> None:
+    """Stop with a :class:`ScenarioError` naming the first wrong field. The common case (every
+    amount a finite, non-negative ``Decimal``, fractions between 0 and 1) is recognised in one quick
+    pass; anything else goes through :func:`_check_fields`, which finds the field to name."""
+    if a.kind in KINDS and rules.outside_band in OUTSIDE_BAND and rules.band_scope in BAND_SCOPES:
+        for value in _AMOUNTS(a):
+            if type(value) is not Decimal or not value.is_finite() or value < 0:
+                break
+        else:
+            for value in (a.bandwidth, a.threshold):
+                if type(value) is not Decimal or not value.is_finite() or not 0 <= value <= 1:
+                    break
+            else:
+                return
+    _check_fields(a, rules)
+
+
+def _check_fields(a: Agreement, rules: Rules) -> None:
     if a.kind not in KINDS:
         raise ScenarioError(a.id, "kind", f"onbekende soort {a.kind!r}; kies uit {', '.join(KINDS)}")
     if rules.outside_band not in OUTSIDE_BAND:

@@ -73,14 +73,18 @@ def _was_final(run: SettlementRun) -> bool:
 
 @event.listens_for(OrmSession, "before_flush")
 def _refuse_changes_to_final(session, _context, _instances):
-    for obj in list(session.dirty) + list(session.deleted):
+    final: dict[int, bool] = {}  # run id -> final? (a new run's thousands of lines ask once)
+    # New objects too: a line, cost share or answer added to a final run changes it as well.
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, SettlementRun):
             if _was_final(obj) and (obj in session.deleted or session.is_modified(obj)):
                 raise FinalSettlementIsImmutable("A final settlement run never changes.")
         elif isinstance(obj, (SettlementLine, SettlementCostShare, SettlementResponse)):
-            if obj in session.deleted or session.is_modified(obj):
-                run = session.get(SettlementRun, obj.run_id)
-                if run is not None and run.state == "final":
+            if obj in session.new or obj in session.deleted or session.is_modified(obj):
+                if obj.run_id not in final:
+                    run = session.get(SettlementRun, obj.run_id) if obj.run_id is not None else None
+                    final[obj.run_id] = run is not None and run.state == "final"
+                if final[obj.run_id]:
                     raise FinalSettlementIsImmutable("The lines of a final settlement run never change.")
 
 
@@ -256,15 +260,18 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
     shares = _cost_shares(region, prepared.realisation_by_municipality, shared, program)
     session = db.session()
     previous = latest(region.id, year)
+    before = None if previous is None else {"id": previous.id, **_snapshot(previous)}
     run = SettlementRun(region_id=region.id, year=year, version=(previous.version + 1) if previous else 1,
                         shared_costs=shared, program_costs=program, note=note,
                         previous_id=previous.id if previous else None, created_by=_account(user).id)
-    session.add(run)
+    # Supersede the open versions before adding the new one: the query autoflushes, and would
+    # otherwise find (and supersede) the new draft itself.
     for older in session.exec(select(SettlementRun).where(
             SettlementRun.region_id == region.id, SettlementRun.year == year,
             SettlementRun.state.in_(("draft", "published")))):
         older.state = "superseded"
         older.lock_version += 1
+    session.add(run)
     session.flush()
     for source, settlement in zip(prepared.sources, result.settlements):
         session.add(SettlementLine(
@@ -282,7 +289,7 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
            f"Afrekening {year} versie {run.version} berekend: {len(result.settlements)} afspraken, "
            f"afgerekend {_money(summed['settled_value'])}, per saldo {_money(summed['due'])}",
            totals={name: str(value) for name, value in summed.items()}, shared_costs=str(shared),
-           program_costs=str(program), previous_id=run.previous_id)
+           program_costs=str(program), previous_id=run.previous_id, before=before, after=_snapshot(run))
     return run
 
 
@@ -320,8 +327,10 @@ def publish(run: SettlementRun, user, lock_version) -> SettlementRun:
     if run.state != "draft":
         raise SettlementRefused(f"Alleen een concept kan worden gepubliceerd; deze versie is "
                                 f"{STATE_LABELS[run.state].lower()}.")
+    before = _snapshot(run)
     _move(run, lock_version, "draft", state="published", published_by=_account(user).id, published_at=utcnow())
-    _audit(run, user, "settlement.publish", f"Afrekening {run.year} versie {run.version} gepubliceerd")
+    _audit(run, user, "settlement.publish", f"Afrekening {run.year} versie {run.version} gepubliceerd",
+           before=before, after=_snapshot(run))
     for provider_id in provider_ids(run):
         lines = lines_of(run, organisation_id=provider_id)
         due = totals(lines).due
@@ -338,9 +347,12 @@ def publish(run: SettlementRun, user, lock_version) -> SettlementRun:
 def respond(run: SettlementRun, user, organisation_id: int, accept: bool, reason: str | None = None,
             lock_version=None) -> SettlementResponse:
     """A provider accepts its statement, or disputes it with a reason (caller commits)."""
+    # A signed-in user answers with the membership chosen for this session; a bare User (not signed
+    # in) only with a provider membership of that organisation.
     membership = getattr(user, "membership", None)
-    if membership is not None and (membership.organisation_id != organisation_id
-                                   or membership.role not in roles.PROVIDER_ROLES):
+    memberships = [membership] if membership is not None else db.session().exec(
+        select(Membership).where(Membership.user_id == _account(user).id)).all()
+    if not any(m.organisation_id == organisation_id and m.role in roles.PROVIDER_ROLES for m in memberships):
         raise SettlementRefused("Alleen de zorgaanbieder zelf kan zijn afrekening accepteren of betwisten.")
     if run.state != "published":
         raise SettlementRefused("Deze afrekening staat niet (meer) open voor een antwoord"
@@ -361,11 +373,11 @@ def respond(run: SettlementRun, user, organisation_id: int, accept: bool, reason
     response.reason = reason
     response.responded_by = _account(user).id
     response.responded_at = utcnow()
-    session.add(response)
     # Every answer moves the run's lock version on, so a contract manager finalising a stale screen
-    # is told to look again.
-    run.lock_version += 1
-    session.add(run)
+    # is told to look again; atomically (from "published" at the version read), so that an answer
+    # and a finalisation at the same moment cannot both succeed.
+    _move(run, run.lock_version, "published")
+    session.add(response)
     session.flush()
     provider = session.get(Organisation, organisation_id)
     due = totals(lines_of(run, organisation_id=organisation_id)).due
@@ -402,11 +414,13 @@ def finalise(run: SettlementRun, user, lock_version, reason: str | None = None,
                                       "zorgaanbieders haar hebben geaccepteerd")
     else:
         reason = (reason or "").strip() or None
+    before = _snapshot(run)
     _move(run, lock_version, "published", state="final", final_reason=reason, finalised_by=_account(user).id,
           finalised_at=utcnow())
     _audit(run, user, "settlement.finalise", f"Afrekening {run.year} versie {run.version} definitief gemaakt"
            + (f" ({len(open_)} aanbieder(s) zonder acceptatie)" if open_ else ""),
-           reason=reason, not_accepted=open_, totals={k: str(v) for k, v in vars(totals(lines_of(run))).items()})
+           reason=reason, not_accepted=open_, totals={k: str(v) for k, v in vars(totals(lines_of(run))).items()},
+           before=before, after=_snapshot(run))
     return run
 
 

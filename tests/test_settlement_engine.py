@@ -591,3 +591,22 @@ def test_property_region_with_one_municipality_equals_municipality_scope(realisa
     assert regional_result.settled_value == municipal.settled_value
     assert regional_result.due == municipal.due
     assert regional_result.direction == municipal.direction
+
+
+# --- Formatting: euro() and percent() write what babel writes -----------------------------------------
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**15, max_value=10**15, places=None)
+       | st.integers(min_value=-10**15, max_value=10**15)
+       | st.sampled_from([D("0"), D("-0"), D("-0.001"), D("0.005"), D("0.015"), D("-0.005"), D("999.995"),
+                          D("1E+3"), D("-1E-10"), D("Infinity"), D("-Infinity"), D("NaN")]))
+def test_property_euro_and_percent_match_babel(value):
+    """The engine formats amounts and fractions without babel's pattern machinery (speed: a national
+    year formats tens of thousands of amounts); the text must stay exactly babel's nl_NL text."""
+    from babel.numbers import format_currency, format_decimal
+
+    from portal.settlement_engine import euro, percent
+
+    assert euro(value) == format_currency(D(value), "EUR", locale="nl_NL")
+    assert percent(value) == format_decimal(D(value) * 100, format="#,##0.##", locale="nl_NL") + "%"

@@ -156,6 +156,19 @@ EXPECTED = {
     # Settlement preview and cost allocation (issue 6); the preview is POST only
     "api.settlement_preview": POST_ONLY,
     "api.cost_allocation": API_TOKEN_ONLY,
+    "settlement_whatif.index": expect(302, 403, 403, 200, 200, 200),  # the what-if simulator saves nothing
+    # The yearly settlement (issue 6): the sample run is a published 2026 run with lines of Zorggroep
+    # Maasland and Venlo; a provider reads only its own statement, a municipality only its own
+    "settlement.index": SIGNED_IN,
+    "settlement.run": POST_ONLY,
+    "settlement.run_detail": SIGNED_IN,
+    "settlement.publish": POST_ONLY,
+    "settlement.finalise": POST_ONLY,
+    "settlement.respond": POST_ONLY,
+    "settlement.provider_pdf": expect(302, 200, 200, 200, 403, 200),
+    "settlement.provider_xlsx": expect(302, 200, 200, 200, 403, 200),
+    "settlement.municipality_pdf": expect(302, 403, 403, 200, 200, 200),
+    "settlement.municipality_xlsx": expect(302, 403, 403, 200, 200, 200),
     "wmo.overview": SIGNED_IN,
     "jeugd.overview": SIGNED_IN,
     "participatie.overview": SIGNED_IN,
@@ -186,7 +199,22 @@ def _sample_arguments(app):
                 "municipality_id": session.exec(select(Organisation.id).where(Organisation.name == "Venlo")).one(),
                 "segment_key": next(iter(app.extensions["portal.registry"].segments)),
                 "event_id": session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo.loaded")).first(),
-                **_sample_proposal(app, session, admin), **_sample_realisation_report(app, session, admin)}
+                **_sample_proposal(app, session, admin), **_sample_realisation_report(app, session, admin),
+                **_sample_settlement_run(app, session)}
+
+
+def _sample_settlement_run(app, session) -> dict:
+    """A published settlement run of 2026 (made through the service) and Zorggroep Maasland's id."""
+    from portal import settlement_runs
+    from portal.models import Region
+
+    manager = session.exec(select(User).where(User.email == ACCOUNTS["contract_manager"])).one()
+    maasland = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
+    with app.test_request_context():
+        run = settlement_runs.run_settlement(session.get(Region, maasland.region_id), 2026, manager)
+        settlement_runs.publish(run, manager, run.lock_version)
+        session.commit()
+        return {"run_id": run.id, "provider_id": maasland.id}
 
 
 def _sample_realisation_report(app, session, admin) -> dict:

@@ -36,3 +36,13 @@ def register_core_blueprints(app) -> None:
 
     for module in (realisation, realisation_review, realisation_dashboard):
         app.register_blueprint(module.bp)
+
+    # What-if simulator of the yearly settlement (nothing is stored).
+    from portal.views import settlement_whatif
+
+    app.register_blueprint(settlement_whatif.bp)
+
+    # The yearly settlement (afrekening): runs, statements per provider and municipality, files.
+    from portal.views import settlement
+
+    app.register_blueprint(settlement.bp)
