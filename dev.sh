@@ -5,6 +5,8 @@
 #                    PostgreSQL and Chromium
 #   ./dev.sh bench   install like test, then benchmark the realisation import on SQLite and
 #                    PostgreSQL against COPY (bench/realisation_import.py; options pass through)
+#   ./dev.sh bench settlement   the same set-up, then benchmark settling a national-scale year on
+#                    PostgreSQL against a plain GROUP BY (bench/settlement.py; options pass through)
 # Under CI=true a missing PostgreSQL or Chromium is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -101,6 +103,11 @@ cmd_bench() {
   if [ -z "$pg_url" ] && ! pg_url=$(postgres_url); then
     fail "PostgreSQL is niet bereikbaar en kon niet worden gestart (zet PORTAL_BENCH_POSTGRES_URL)"
   fi
+  if [ "${1:-}" = settlement ]; then
+    shift
+    say "Benchmark afrekening (PostgreSQL: $pg_url)"
+    PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/settlement.py "$@"
+  fi
   say "Benchmark realisatie-import (PostgreSQL: $pg_url)"
   PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/realisation_import.py "$@"
 }
@@ -109,5 +116,5 @@ case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
-  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties] | ./dev.sh bench [--rows N]" >&2; exit 2 ;;
+  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties] | ./dev.sh bench [--rows N] | ./dev.sh bench settlement [--lines N]" >&2; exit 2 ;;
 esac

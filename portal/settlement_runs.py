@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import event, func, inspect, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 
@@ -74,13 +75,15 @@ def _was_final(run: SettlementRun) -> bool:
 @event.listens_for(OrmSession, "before_flush")
 def _refuse_changes_to_final(session, _context, _instances):
     final: dict[int, bool] = {}  # run id -> final? (a new run's thousands of lines ask once)
+    # session.new/dirty/deleted build a new set on every access: read each once per flush.
+    new, deleted = session.new, session.deleted  # identity sets (the objects are not hashable)
     # New objects too: a line, cost share or answer added to a final run changes it as well.
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    for obj in list(new) + list(session.dirty) + list(deleted):
         if isinstance(obj, SettlementRun):
-            if _was_final(obj) and (obj in session.deleted or session.is_modified(obj)):
+            if _was_final(obj) and (obj in deleted or session.is_modified(obj)):
                 raise FinalSettlementIsImmutable("A final settlement run never changes.")
         elif isinstance(obj, (SettlementLine, SettlementCostShare, SettlementResponse)):
-            if obj in session.new or obj in session.deleted or session.is_modified(obj):
+            if obj in new or obj in deleted or session.is_modified(obj):
                 if obj.run_id not in final:
                     run = session.get(SettlementRun, obj.run_id) if obj.run_id is not None else None
                     final[obj.run_id] = run is not None and run.state == "final"
@@ -272,7 +275,13 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
         older.state = "superseded"
         older.lock_version += 1
     session.add(run)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another contract manager ran the same year at the same moment and took this version
+        # number; the caller rolls back, and nothing of this run is kept.
+        raise SettlementRefused(f"Iemand anders berekent de afrekening {year} op dit moment ook. Bekijk de "
+                                "nieuwe versie en reken zo nodig opnieuw.") from None
     for source, settlement in zip(prepared.sources, result.settlements):
         session.add(SettlementLine(
             run_id=run.id, budget_agreement_id=source.budget_agreement_id, organisation_id=source.organisation_id,

@@ -683,3 +683,16 @@ def test_an_answer_and_finalising_at_the_same_moment_one_wins(app, realised):
         assert run.state == "published" and runs.responses(run)[zorggroep].state == "accepted"
     else:
         assert run.state == "final" and runs.responses(run) == {}
+
+
+def test_two_runs_of_one_year_at_once_the_second_is_told_and_keeps_nothing(world, monkeypatch):
+    """Both managers read "no version yet" before either stored one: the second gets a Dutch refusal
+    (not an integrity error), and after its rollback only the first run exists."""
+    first = run_year(world)
+    monkeypatch.setattr(runs, "latest", lambda region_id, year: None)  # as if read before the first was stored
+    with pytest.raises(SettlementRefused, match="Iemand anders berekent de afrekening 2025"):
+        runs.run_settlement(world.region, YEAR, world.user(MANAGER2))
+    world.session.rollback()
+    assert count(world, SettlementRun) == 1
+    assert reload(world, first).state == "draft"
+    assert count(world, SettlementLine, SettlementLine.run_id != first.id) == 0
