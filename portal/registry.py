@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 # Funding forms of the social domain; segments name one or more of these codes.
@@ -177,14 +179,17 @@ class SettlementRule:
     the parameters as ``Decimal`` (defaults, or a region's or municipality's own values), and the
     agreement's result figures (a mapping name → ``Decimal``, such as trajectories ended with the
     agreed result; empty when the caller has none). It returns ``(amount, Dutch line)``, the
-    amount added to the settled value (negative lowers it), or None when the rule does not apply."""
+    amount added to the settled value (negative lowers it), or None when the rule does not apply.
+    The line may also be a function without arguments that returns it: the engine calls it only
+    when the explanation is read, so a year of tens of thousands of agreements settles without
+    formatting their amounts (the function must not depend on anything that changes later)."""
 
     id: str
     name: str
     description: str
     segments: tuple[str, ...]
     parameters: dict[str, str]
-    adjust: Callable[..., "tuple[Decimal, str] | None"]
+    adjust: Callable[..., "tuple[Decimal, str | Callable[[], str]] | None"]
     fractions: tuple[str, ...] = ()
 
 
@@ -218,13 +223,14 @@ class BoundSettlementRule:
     parameters: dict[str, ResolvedParameter]
     results: Mapping[str, Mapping[str, Decimal]]
 
-    @property
-    def values(self) -> dict[str, Decimal]:
-        return {name: resolved.value for name, resolved in self.parameters.items()}
+    @cached_property
+    def values(self) -> Mapping[str, Decimal]:
+        """The parameters' values, worked out once (the rule is called for every agreement of its
+        scope) and read-only (every call receives the same mapping)."""
+        return MappingProxyType({name: resolved.value for name, resolved in self.parameters.items()})
 
     def __call__(self, agreement, settlement, rules):
-        figures = self.results.get(agreement.id) or {}
-        return self.rule.adjust(agreement, settlement, rules, self.values, figures)
+        return self.rule.adjust(agreement, settlement, rules, self.values, self.results.get(agreement.id) or {})
 
 
 def parse_parameter(value: str, fraction: bool) -> Decimal | None:

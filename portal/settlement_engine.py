@@ -32,13 +32,14 @@ Rounding: the settled value is rounded half-up to the cent once, at the end of i
 
 Extra rules (shared savings, bonus–malus, success rewards) are :class:`Adjustment` functions the
 domain plugins provide: each takes the agreement and its settlement so far and returns an amount
-added to the settled value, with its explanation.
+added to the settled value, with its explanation line (a text, or a function that writes it when the
+explanation is read).
 """
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from operator import attrgetter
 from decimal import Decimal
 from typing import Callable, Iterable
@@ -158,7 +159,9 @@ class Result:
 
 
 # An extra rule of a domain plugin: (agreement, settlement so far, rules) → (amount, Dutch line) or None.
-Adjustment = Callable[[Agreement, Settlement, Rules], "tuple[Decimal, str] | None"]
+# The line may be a zero-argument callable returning it: it is then only built when the explanation
+# is read (a year of tens of thousands of agreements is settled without formatting its lines).
+Adjustment = Callable[[Agreement, Settlement, Rules], "tuple[Decimal, str | Callable[[], str]] | None"]
 
 
 class ScenarioError(ValueError):
@@ -274,8 +277,10 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
     _check_unique(agreements)
     settled: dict[str, Settlement] = {}
     regional: dict[tuple, list[Agreement]] = {}
+    own_rules = []
     for agreement in agreements:
         agreement_rules = rules_of(agreement)
+        own_rules.append(agreement_rules)
         _check(agreement, agreement_rules)
         if agreement_rules.band_scope == "region" and agreement.kind in ("budget", "population"):
             band = agreement.bandwidth if agreement.kind == "budget" else agreement.threshold
@@ -284,20 +289,25 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
         else:
             settled[agreement.id] = _settle_checked(agreement, agreement_rules, year)
     for (_provider, _segment, _kind, band, outside_band), group in regional.items():
-        for settlement in settle_region(group, band, outside_band):
+        for settlement in _settle_region_checked(group, band, outside_band):  # checked above
             settled[settlement.agreement.id] = settlement
     results = []
-    for agreement in agreements:
+    append = results.append
+    for agreement, agreement_rules in zip(agreements, own_rules):
         settlement = settled[agreement.id]
-        for adjustment in (adjustments(agreement) if adjustments else []):
-            outcome = adjustment(agreement, settlement, rules_of(agreement))
+        for adjustment in (adjustments(agreement) if adjustments else ()):
+            outcome = adjustment(agreement, settlement, agreement_rules)
             if outcome:
                 amount, line = outcome
                 settlement = Settlement(agreement, settlement.settled_value + to_cents(amount), settlement.paid,
-                                        lambda before=settlement.body, line=line: list(before()) + [line],
-                                        settlement.paid_label)
-        results.append(settlement)
+                                        partial(_with_line, settlement.body, line), settlement.paid_label)
+        append(settlement)
     return Result(year, tuple(results))
+
+
+def _with_line(before: Callable[[], list[str]], line: str | Callable[[], str]) -> list[str]:
+    """An explanation's steps with an adjustment's line after them (built now if it is lazy)."""
+    return [*before(), line if isinstance(line, str) else line()]
 
 
 def settle_region(group: list[Agreement], band: Decimal, outside_band: str) -> list[Settlement]:
@@ -307,6 +317,12 @@ def settle_region(group: list[Agreement], band: Decimal, outside_band: str) -> l
         return []
     for agreement in group:
         _check(agreement, Rules(outside_band, "region"))
+    return _settle_region_checked(group, band, outside_band)
+
+
+def _settle_region_checked(group: list[Agreement], band: Decimal, outside_band: str) -> list[Settlement]:
+    """:func:`settle_region` for agreements :func:`_check` has passed (``band`` is then one of
+    their bandwidths or thresholds, a fraction between 0 and 1)."""
     if not Decimal(0) <= band <= Decimal(1):
         raise ScenarioError(group[0].id, "bandwidth", "is een fractie tussen 0 en 1 (0.05 is 5%)")
     budget = sum((a.budget for a in group), ZERO)
@@ -338,24 +354,27 @@ def _check_unique(agreements: list[Agreement]) -> None:
         seen.add(agreement.id)
 
 
-_AMOUNTS = attrgetter("realisation", "budget", "advances_paid", "ceiling", "payments_made", "places",
-                      "price_per_place_year", "occupied_place_days")
+_VALUES = attrgetter("realisation", "budget", "advances_paid", "ceiling", "payments_made", "places",
+                     "price_per_place_year", "occupied_place_days", "bandwidth", "threshold")
+_DECIMAL_ONLY = {Decimal}
 
 
 def _check(a: Agreement, rules: Rules) -> None:
     """Stop with a :class:`ScenarioError` naming the first wrong field. The common case (every
-    amount a finite, non-negative ``Decimal``, fractions between 0 and 1) is recognised in one quick
-    pass; anything else goes through :func:`_check_fields`, which finds the field to name."""
+    amount a finite, non-negative ``Decimal``, fractions between 0 and 1) is recognised with a few
+    whole-agreement tests: all ten values are ``Decimal`` (so no float, text or bool), the smallest
+    amount is at least 0 and their sum is finite (so none is infinite; a NaN makes the comparison
+    raise), both fractions lie in 0..1. Anything else goes through :func:`_check_fields`, which
+    finds the field to name."""
     if a.kind in KINDS and rules.outside_band in OUTSIDE_BAND and rules.band_scope in BAND_SCOPES:
-        for value in _AMOUNTS(a):
-            if type(value) is not Decimal or not value.is_finite() or value < 0:
-                break
-        else:
-            for value in (a.bandwidth, a.threshold):
-                if type(value) is not Decimal or not value.is_finite() or not 0 <= value <= 1:
-                    break
-            else:
-                return
+        values = _VALUES(a)
+        if set(map(type, values)) == _DECIMAL_ONLY:
+            amounts = values[:8]
+            try:
+                if min(amounts) >= 0 and sum(amounts).is_finite() and 0 <= values[8] <= 1 and 0 <= values[9] <= 1:
+                    return
+            except ArithmeticError:  # a NaN
+                pass
     _check_fields(a, rules)
 
 

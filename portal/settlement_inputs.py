@@ -22,22 +22,32 @@ How an agreement in the database becomes an engine agreement (docs/rounding.md, 
 - The rules ``outside_band`` and ``band_scope`` are the region's (or a municipality's or segment's
   own, from a plugin: :meth:`portal.registry.Registry.rule`); a what-if may override them for the
   whole year (:class:`Overrides`).
-- Result figures for the plugins' rules: ``beeindigd`` (trajectories ended) and every numeric extra
-  column of the approved lines, summed over the year.
+- Result figures for the plugins' rules: ``beeindigd`` (trajectories ended) and **the declared
+  numeric extra columns** of the approved lines, summed over the year: the columns the plugin's
+  realisation spec declares for the segment (:class:`portal.registry.RealisationSpec` ``fields``,
+  always integer or decimal; :func:`result_figures`). A value counts when it is written as a
+  decimal number (a JSON number, or text such as ``"2.50"`` as the import stores it; ``NUMBER``);
+  a figure no line of the agreement reported is absent, not 0. Other keys in ``extra`` (none that
+  the import writes) are not result figures.
 
-On PostgreSQL the sums are one ``GROUP BY``; on SQLite, where decimals are text, they are added up in
-Python.
+On PostgreSQL one statement brings the whole year (:func:`_year_rows`): the approved lines summed
+in one parallel ``GROUP BY`` (result figures as ``SUM(CAST(extra ->> name AS NUMERIC))``, looked at
+only on the lines that hold figures) and the year's budget agreements in a ``FULL OUTER JOIN``, so
+that agreements and their realisation arrive together and realisation without an agreement still
+counts for :attr:`Year.realisation_by_municipality`. On SQLite, where decimals are text, the lines
+are added up in Python with the same rules.
 """
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
-from sqlalchemy import Row, func
+from sqlalchemy import Row
 from sqlmodel import select
 
 from portal import db
@@ -99,26 +109,30 @@ class Year:
     municipality_codes: dict[int, str | None] = field(default_factory=dict)  # organisation id -> CBS code
 
     def settle(self) -> engine.Result:
+        """Settle the year: each agreement with its rules and its segment's settlement rules, bound
+        once per segment × municipality (results in the order of :attr:`sources`)."""
         registry = current_app.extensions["portal.registry"]
-        by_id = {source.agreement.id: source for source in self.sources}
         codes = dict(self.municipality_codes)
-        bound: dict[tuple, list] = {}
         results = {source.agreement.id: source.results for source in self.sources}
-
-        def adjustments(agreement: engine.Agreement):
-            source = by_id[agreement.id]
-            key = (agreement.segment, source.municipality_id)
+        bound: dict[tuple, list] = {}
+        rules_of: dict[str, engine.Rules] = {}
+        adjustments_of: dict[str, list] = {}
+        for source in self.sources:
+            agreement_id, segment = source.agreement.id, source.agreement.segment
+            key = (segment, source.municipality_id)
             found = bound.get(key)
             if found is None:
                 if source.municipality_id not in codes:
-                    codes[source.municipality_id] = db.session().get(Organisation, source.municipality_id).municipality_code
-                found = bound[key] = registry.settlement_adjustments(agreement.segment, self.region.code,
+                    codes[source.municipality_id] = db.session().get(Organisation,
+                                                                     source.municipality_id).municipality_code
+                found = bound[key] = registry.settlement_adjustments(segment, self.region.code,
                                                                      codes[source.municipality_id], results)
-            return found
-
+            rules_of[agreement_id] = source.rules
+            adjustments_of[agreement_id] = found
         with collector_paused():
             return engine.settle(self.year, [s.agreement for s in self.sources],
-                                 lambda agreement: by_id[agreement.id].rules, adjustments)
+                                 lambda agreement: rules_of[agreement.id],
+                                 lambda agreement: adjustments_of[agreement.id])
 
 
 @contextmanager
@@ -128,71 +142,147 @@ def collector_paused():
     settlements) and no reference cycles; on each growth of the heap by a quarter the collector
     would walk every object again, which took half the time of a national year (bench/settlement.py:
     seven full collections, 1.1 s of 2.2 s). Objects freed in between are freed as always (by
-    reference counting); only the search for cycles waits until the block ends. The collector is
-    process-wide: another thread settling at the same time may switch it back on a moment early,
-    which costs time, never correctness."""
+    reference counting); only the search for cycles waits until the block ends.
+
+    At the end the objects made in the block are moved to the oldest generation without being
+    walked (``gc.freeze()`` + ``gc.unfreeze()``, two list splices): otherwise the first allocation
+    after switching the collector back on walks all of them at once as the youngest generation
+    (0.07 s per block for a national year). They are looked at in the next full collection, as any
+    long-lived object. Not done when the process has frozen objects of its own (a pre-forking server
+    may ``gc.freeze()`` before forking), which ``gc.unfreeze()`` would release.
+
+    The collector is process-wide: another thread settling at the same time may switch it back on a
+    moment early, which costs time, never correctness."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
 # --- Reading the database ----------------------------------------------------------------------
 
+# A result figure's value counts when it is a number written as a decimal number (a JSON number, or
+# text as the realisation import writes it: "3", "2.50"); anything else (true, "", a list) adds
+# nothing. The same test on both databases: this pattern in SQL on PostgreSQL, in Python on SQLite.
+NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_NUMBER = re.compile(NUMBER)
+
+
+def result_figures(registry) -> dict[str, tuple[str, ...]]:
+    """Segment key → the names of its result figures: the extra columns its realisation spec
+    declares (:class:`portal.registry.RealisationSpec` ``fields``; always integer or decimal)."""
+    return {key: tuple(f.name for f in spec.fields) for key, spec in registry.realisation_specs.items() if spec.fields}
+
+
+# The approved realisation of a region's year per provider × municipality × segment, with one sum
+# per declared result figure (``%(figure_N)s``; only the lines holding figures are looked at: the
+# others hold SQL NULL or JSON null, what the import writes for "none"). Plain sums, so PostgreSQL
+# computes them in parallel (json_agg could not).
+_REALISED_SQL = """
+SELECT r.organisation_id, r.municipality_id, r.segment_key,
+       SUM(l.value) AS value, COALESCE(SUM(l.place_days), 0) AS place_days, SUM(l.ended) AS ended{figures}
+FROM realisation_line l JOIN realisation_report r ON r.id = l.report_id
+WHERE r.region_id = %(region)s AND r.year = %(year)s AND r.state = 'approved'
+GROUP BY r.organisation_id, r.municipality_id, r.segment_key
+"""
+_FIGURE_SQL = (",\n       SUM(CASE WHEN (l.extra ->> %(figure_{n})s::text) ~ %(number)s "
+               "THEN CAST(l.extra ->> %(figure_{n})s::text AS NUMERIC) END) "
+               "FILTER (WHERE l.extra::text <> 'null') AS figure_{n}")
+# Every budget agreement of the year next to its realisation, and the realisation without an
+# agreement (agreement columns NULL, last), in one round trip; agreements in the order of
+# Year.sources.
+_YEAR_SQL = """
+SELECT b.id, COALESCE(b.organisation_id, t.organisation_id), COALESCE(b.municipality_id, t.municipality_id),
+       COALESCE(b.segment_key, t.segment_key), b.kind, b.amount, b.bandwidth_percentage,
+       t.value, t.place_days, t.ended{figures}
+FROM (SELECT id, organisation_id, municipality_id, segment_key, kind, amount, bandwidth_percentage
+      FROM budget_agreement WHERE region_id = %(region)s AND year = %(year)s) b
+FULL OUTER JOIN ({realised}) t
+  ON t.organisation_id = b.organisation_id AND t.municipality_id = b.municipality_id
+ AND t.segment_key = b.segment_key
+ORDER BY b.organisation_id, b.segment_key, b.municipality_id
+"""
+# work_mem for these statements: with PostgreSQL's default (4MB) a national year's groups spill to
+# disk (bench/settlement.py: Batches 5). Set for the statement only (see _postgresql_rows).
+WORK_MEM = "64MB"
+
+
+def _postgresql_rows(region_id: int, year: int, names: tuple[str, ...], with_agreements: bool) -> list[tuple]:
+    """Run the year's query on the session's own connection (psycopg's cursor: plain tuples, no
+    ORM rows; numeric arrives as ``Decimal``)."""
+    parameters = {"region": region_id, "year": year, "number": NUMBER,
+                  **{f"figure_{n}": name for n, name in enumerate(names)}}
+    realised = _REALISED_SQL.format(figures="".join(_FIGURE_SQL.format(n=n) for n in range(len(names))))
+    sql = _YEAR_SQL.format(figures="".join(f", t.figure_{n}" for n in range(len(names))), realised=realised) \
+        if with_agreements else realised
+    cursor = db.session().connection().connection.cursor()
+    try:
+        # For this statement only (then back as they were, in the same transaction): no JIT, which
+        # would compile for ~0.1 s because the estimated cost is high, and room to aggregate a
+        # national year's groups in memory instead of spilling them to disk.
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem'), "
+                       "set_config('jit', 'off', true), set_config('work_mem', %s, true)", (WORK_MEM,))
+        jit, work_mem = cursor.fetchone()[:2]
+        cursor.execute(sql, parameters)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", (jit, work_mem))
+        return rows
+    finally:
+        cursor.close()
+
+
+def _number(value) -> Decimal | None:
+    """A result figure's value as a ``Decimal`` (see ``NUMBER``), or None when it is not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value)
+    return Decimal(text) if _NUMBER.match(text) else None
+
 
 def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], Totals]:
-    """Approved realisation of the year per (provider id, municipality id, segment key)."""
+    """Approved realisation of the year per (provider id, municipality id, segment key), with the
+    segment's result figures (:func:`result_figures`) that any of its lines reported."""
     session = db.session()
-    key_columns = (RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key)
-    approved = (RealisationReport.region_id == region_id, RealisationReport.year == year,
-                RealisationReport.state == "approved")
+    declared = result_figures(current_app.extensions["portal.registry"])
     totals: dict[tuple[int, int, str], Totals] = {}
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.exec(
-            select(*key_columns, func.sum(RealisationLine.value), func.coalesce(func.sum(RealisationLine.place_days), 0),
-                   func.sum(RealisationLine.ended))
-            .join(RealisationReport, RealisationReport.id == RealisationLine.report_id)
-            .where(*approved).group_by(*key_columns))
-        for provider, municipality, segment, value, place_days, ended in rows:
-            totals[(provider, municipality, segment)] = Totals(Decimal(value or 0), int(place_days or 0), int(ended or 0))
-        # Only the lines with result figures: a line without them holds SQL NULL or JSON null (what
-        # the import writes for "none"), which adds nothing. (One json_agg in the GROUP BY above
-        # would read the lines once, but json_agg cannot be computed in parallel, and the two
-        # queries together are faster.)
-        extras = session.exec(
-            select(*key_columns, RealisationLine.extra)
-            .join(RealisationReport, RealisationReport.id == RealisationLine.report_id)
-            .where(*approved, func.json_typeof(RealisationLine.extra) != "null"))
-        for provider, municipality, segment, extra in extras:
-            _add_extra(totals.setdefault((provider, municipality, segment), Totals()), extra)
+        names = tuple(sorted({name for figures in declared.values() for name in figures}))
+        for provider, municipality, segment, value, place_days, ended, *sums in \
+                _postgresql_rows(region_id, year, names, with_agreements=False):
+            totals[(provider, municipality, segment)] = Totals(
+                value, place_days, ended, _figures(names, sums, declared.get(segment, ())))
         return totals
     rows = session.exec(
-        select(*key_columns, RealisationLine.value, RealisationLine.place_days, RealisationLine.ended,
-               RealisationLine.extra)
+        select(RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
+               RealisationLine.value, RealisationLine.place_days, RealisationLine.ended, RealisationLine.extra)
         .join(RealisationReport, RealisationReport.id == RealisationLine.report_id)
-        .where(*approved))
+        .where(RealisationReport.region_id == region_id, RealisationReport.year == year,
+               RealisationReport.state == "approved"))
     for provider, municipality, segment, value, place_days, ended, extra in rows:
         found = totals.setdefault((provider, municipality, segment), Totals())
         found.value += Decimal(value)
         found.place_days += int(place_days or 0)
         found.ended += int(ended or 0)
-        _add_extra(found, extra)
+        if extra:
+            for name in declared.get(segment, ()):
+                number = _number(extra.get(name))
+                if number is not None:
+                    found.extra[name] = found.extra.get(name, Decimal(0)) + number
     return totals
 
 
-def _add_extra(totals: Totals, extra) -> None:
-    for name, value in (extra or {}).items():
-        if isinstance(value, bool):
-            continue
-        try:
-            number = Decimal(str(value))
-        except ArithmeticError:
-            continue
-        if number.is_finite():
-            totals.extra[name] = totals.extra.get(name, Decimal(0)) + number
+def _figures(names: tuple[str, ...], sums: list, wanted: tuple[str, ...]) -> dict[str, Decimal]:
+    """The sums of a PostgreSQL row (one per name, NULL where no line reported it) that the segment
+    declares."""
+    return {name: total for name, total in zip(names, sums) if total is not None and name in wanted}
 
 
 def choices_on(region_id: int, on: date) -> dict[tuple[int, str], Row]:
@@ -210,8 +300,9 @@ def choices_on(region_id: int, on: date) -> dict[tuple[int, str], Row]:
 def gather(region: Region, year: int, overrides: Overrides | None = None) -> Year:
     """Every budget agreement and ceiling of the region's year as engine agreements.
 
-    Reads columns rather than ORM entities, looks rules up once per municipality × segment and
-    pauses the cyclic garbage collector: a national year has tens of thousands of agreements
+    Reads the year in one statement on PostgreSQL (:func:`_year_rows`: plain tuples from the
+    driver, no ORM rows), looks rules, places and funding form up once per municipality × segment
+    and pauses the cyclic garbage collector: a national year has tens of thousands of agreements
     (bench/settlement.py)."""
     with collector_paused():
         return _gather(region, year, overrides)
@@ -221,67 +312,119 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
     session = db.session()
     registry = current_app.extensions["portal.registry"]
     overrides = overrides or Overrides()
-    agreements = session.exec(
-        select(BudgetAgreement.id, BudgetAgreement.organisation_id, BudgetAgreement.municipality_id,
-               BudgetAgreement.segment_key, BudgetAgreement.kind, BudgetAgreement.amount,
-               BudgetAgreement.bandwidth_percentage)
-        .where(BudgetAgreement.region_id == region.id, BudgetAgreement.year == year)
-        .order_by(BudgetAgreement.organisation_id, BudgetAgreement.segment_key, BudgetAgreement.municipality_id)).all()
     names: dict[int, str] = {}
     municipality_codes: dict[int, str | None] = {}
-    for organisation_id, name, code in session.exec(
+    for organisation_id, name, code in session.connection().execute(
             select(Organisation.id, Organisation.name, Organisation.municipality_code)
             .where(Organisation.region_id == region.id)):
         names[organisation_id] = name
         municipality_codes[organisation_id] = code
-    totals = realisation_totals(region.id, year)
+    rows = _year_rows(region.id, year, result_figures(registry))
     choices = choices_on(region.id, date(year, 1, 1))
-    places_of = {key: _places_of(choice) for key, choice in choices.items()}
+    places_of = {key: places for key, choice in choices.items() if (places := _places_of(choice)) is not None}
+    population = {key for key, choice in choices.items() if choice.funding_form == "population"}
     budgets_for_places: dict[tuple[int, str], Decimal] = {}
-    for _id, _provider, municipality_id, segment_key, kind, amount, _bandwidth in agreements:
-        key = (municipality_id, segment_key)
-        if kind == "budget" and places_of.get(key) is not None:
-            budgets_for_places[key] = budgets_for_places.get(key, ZERO) + amount
+    if places_of:
+        for agreement_id, _provider, municipality_id, segment_key, kind, amount, *_rest in rows:
+            key = (municipality_id, segment_key)
+            if kind == "budget" and key in places_of:
+                budgets_for_places[key] = budgets_for_places.get(key, ZERO) + amount
+    what_if_bandwidth = overrides.bandwidth
+    Agreement = engine.Agreement
     rules_cache: dict[tuple[str | None, str], engine.Rules] = {}
-    nothing = Totals()
+    # Per municipality × segment, looked up once: (rules, places bought or None, population
+    # funding?, municipality name).
+    scopes: dict[tuple[int, str], tuple] = {}
     sources = []
-    for agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage in agreements:
+    append = sources.append
+    by_municipality: dict[int, Decimal] = {}
+    for (agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage,
+         value, place_days, ended, figures) in rows:
+        if value is not None:
+            by_municipality[municipality_id] = by_municipality.get(municipality_id, ZERO) + value
+        if agreement_id is None:  # realisation without an agreement: only in the municipality's total
+            continue
+        if value is None:
+            value, place_days, ended = ZERO, 0, 0
         key = (municipality_id, segment_key)
-        found = totals.get((provider_id, municipality_id, segment_key), nothing)
-        choice = choices.get(key)
-        rules_key = (municipality_codes[municipality_id], segment_key)
-        rules = rules_cache.get(rules_key)
-        if rules is None:
-            rules = rules_cache[rules_key] = engine.Rules(
-                overrides.outside_band or registry.rule("outside_band", region.code, *rules_key).value,
-                overrides.band_scope or registry.rule("band_scope", region.code, *rules_key).value)
-        base = dict(id=str(agreement_id), provider=names[provider_id], municipality=names[municipality_id],
-                    segment=segment_key, realisation=found.value)
-        bandwidth = (bandwidth_percentage or Decimal(0)) / HUNDRED
-        places = places_of.get(key)
+        scope = scopes.get(key)
+        if scope is None:
+            rules_key = (municipality_codes[municipality_id], segment_key)
+            rules = rules_cache.get(rules_key)
+            if rules is None:
+                rules = rules_cache[rules_key] = engine.Rules(
+                    overrides.outside_band or registry.rule("outside_band", region.code, *rules_key).value,
+                    overrides.band_scope or registry.rule("band_scope", region.code, *rules_key).value)
+            scope = scopes[key] = (rules, places_of.get(key), key in population, names[municipality_id])
+        rules, places, population_funding, municipality_name = scope
+        identity = (str(agreement_id), names[provider_id], municipality_name, segment_key)
         if kind == "ceiling":
-            agreement = engine.Agreement(**base, kind="ceiling", ceiling=amount, payments_made=found.value)
+            agreement = Agreement(*identity, "ceiling", value, ceiling=amount, payments_made=value)
         elif places is not None:
             together = budgets_for_places[key]
             share = (places * amount / together).quantize(PLACE, rounding=ROUND_HALF_UP) if together else Decimal(0)
             price = (amount / share).quantize(PRICE, rounding=ROUND_HALF_UP) if share else ZERO
-            agreement = engine.Agreement(**base, kind="places", places=share, price_per_place_year=price,
-                                         occupied_place_days=Decimal(found.place_days), advances_paid=amount)
-        elif choice is not None and choice.funding_form == "population":
-            threshold = bandwidth if bandwidth_percentage is not None else engine.DEFAULT_THRESHOLD
-            agreement = engine.Agreement(**base, kind="population", budget=amount, advances_paid=amount,
-                                         threshold=threshold)
+            agreement = Agreement(*identity, "places", value, places=share, price_per_place_year=price,
+                                  occupied_place_days=Decimal(place_days), advances_paid=amount)
+        elif population_funding:
+            if what_if_bandwidth is not None:
+                threshold = what_if_bandwidth
+            elif bandwidth_percentage is not None:
+                threshold = (bandwidth_percentage or Decimal(0)) / HUNDRED  # as a budget's bandwidth
+            else:
+                threshold = engine.DEFAULT_THRESHOLD
+            agreement = Agreement(*identity, "population", value, budget=amount, advances_paid=amount,
+                                  threshold=threshold,
+                                  bandwidth=what_if_bandwidth if what_if_bandwidth is not None else Decimal(0))
         else:
-            agreement = engine.Agreement(**base, kind="budget", budget=amount, advances_paid=amount,
-                                         bandwidth=bandwidth)
-        if overrides.bandwidth is not None and agreement.kind in ("budget", "population"):
-            agreement = replace(agreement, bandwidth=overrides.bandwidth, threshold=overrides.bandwidth)
-        results = {ENDED: Decimal(found.ended), **found.extra}
-        sources.append(Source(agreement_id, provider_id, municipality_id, agreement, rules, results))
-    by_municipality: dict[int, Decimal] = {}
-    for (_provider, municipality_id, _segment), found in totals.items():
-        by_municipality[municipality_id] = by_municipality.get(municipality_id, ZERO) + found.value
+            bandwidth = what_if_bandwidth if what_if_bandwidth is not None else \
+                (bandwidth_percentage or Decimal(0)) / HUNDRED
+            agreement = Agreement(*identity, "budget", value, budget=amount, advances_paid=amount,
+                                  bandwidth=bandwidth,
+                                  threshold=what_if_bandwidth if what_if_bandwidth is not None
+                                  else engine.DEFAULT_THRESHOLD)
+        results = {ENDED: Decimal(ended), **figures} if figures else {ENDED: Decimal(ended)}
+        append(Source(agreement_id, provider_id, municipality_id, agreement, rules, results))
     return Year(region, year, sources, by_municipality, names, municipality_codes)
+
+
+def _year_rows(region_id: int, year: int, declared: dict[str, tuple[str, ...]]) -> list[tuple]:
+    """The year's budget agreements in the order of ``Year.sources``, each with its approved
+    realisation, then the realisation without an agreement, as tuples ``(agreement id, provider id,
+    municipality id, segment key, kind, amount, bandwidth percentage, value, place-days, ended,
+    result figures)``: agreement columns None without an agreement, realisation columns None
+    without realisation, result figures a dict or None. One statement on PostgreSQL; on SQLite the
+    agreements and :func:`realisation_totals` put together."""
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        names = tuple(sorted({name for figures in declared.values() for name in figures}))
+        width = len(names)
+        rows = []
+        for row in _postgresql_rows(region_id, year, names, with_agreements=True):
+            sums = row[10:]
+            figures = None
+            if sums.count(None) != width:
+                figures = _figures(names, sums, declared.get(row[3], ())) or None
+            rows.append((*row[:10], figures))
+        return rows
+    agreements = session.exec(
+        select(BudgetAgreement.id, BudgetAgreement.organisation_id, BudgetAgreement.municipality_id,
+               BudgetAgreement.segment_key, BudgetAgreement.kind, BudgetAgreement.amount,
+               BudgetAgreement.bandwidth_percentage)
+        .where(BudgetAgreement.region_id == region_id, BudgetAgreement.year == year)
+        .order_by(BudgetAgreement.organisation_id, BudgetAgreement.segment_key, BudgetAgreement.municipality_id))
+    totals = realisation_totals(region_id, year)
+    rows = []
+    for agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage in agreements:
+        found = totals.pop((provider_id, municipality_id, segment_key), None)
+        realised = (None, None, None, None) if found is None else \
+            (found.value, found.place_days, found.ended, found.extra or None)
+        rows.append((agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage,
+                     *realised))
+    for (provider_id, municipality_id, segment_key), found in totals.items():
+        rows.append((None, provider_id, municipality_id, segment_key, None, None, None, found.value,
+                     found.place_days, found.ended, found.extra or None))
+    return rows
 
 
 def _places_of(choice: Row | None) -> Decimal | None:

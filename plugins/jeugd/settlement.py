@@ -23,6 +23,9 @@ plugin sets its own values with ``SettlementParameter`` (portal_settlement_param
     (agreement id → {"beeindigd": …, "resultaat_behaald": …}, the year's totals of the approved
     realisation); without them, or without ended trajectories, the line says so and nothing
     changes.
+
+Both return their explanation line as a function that writes it (the engine calls it only when an
+explanation is read): a national year settles without formatting every agreement's amounts.
 """
 from __future__ import annotations
 
@@ -43,9 +46,10 @@ def shared_savings(agreement, settlement, _rules, parameters, _results):
         return None
     share = parameters["share"]
     amount = to_cents(underspend * share)
-    return amount, (f"Gedeelde besparing: budget {euro(agreement.budget)} − afgerekend "
-                    f"{euro(settlement.settled_value)} = onderbesteding {euro(underspend)}; "
-                    f"{percent(share)} daarvan blijft bij de zorgaanbieder: + {euro(amount)}.")
+    settled = settlement.settled_value
+    return amount, lambda: (f"Gedeelde besparing: budget {euro(agreement.budget)} − afgerekend "
+                            f"{euro(settled)} = onderbesteding {euro(underspend)}; "
+                            f"{percent(share)} daarvan blijft bij de zorgaanbieder: + {euro(amount)}.")
 
 
 def bonus_malus(_agreement, settlement, _rules, parameters, results):
@@ -59,18 +63,21 @@ def bonus_malus(_agreement, settlement, _rules, parameters, results):
         return Decimal(0), "Bonus–malus: er zijn geen trajecten beëindigd; geen bonus of malus."
     rate = achieved / ended
     target, margin = parameters["target"], parameters["margin"]
-    shown = percent(rate.quantize(Decimal("0.0001")))
-    head = (f"Bonus–malus: {achieved:f} van {ended:f} beëindigde trajecten haalden het afgesproken resultaat "
-            f"({shown}); streefwaarde {percent(target)}, marge {percent(margin)}.")
+    settled = settlement.settled_value
+
+    def head() -> str:
+        shown = percent(rate.quantize(Decimal("0.0001")))
+        return (f"Bonus–malus: {achieved:f} van {ended:f} beëindigde trajecten haalden het afgesproken resultaat "
+                f"({shown}); streefwaarde {percent(target)}, marge {percent(margin)}.")
     if rate >= target + margin:
-        amount = to_cents(settlement.settled_value * parameters["bonus"])
-        return amount, (f"{head} Bonus {percent(parameters['bonus'])} van {euro(settlement.settled_value)}: "
-                        f"+ {euro(amount)}.")
+        bonus = parameters["bonus"]
+        amount = to_cents(settled * bonus)
+        return amount, lambda: f"{head()} Bonus {percent(bonus)} van {euro(settled)}: + {euro(amount)}."
     if rate < target - margin:
-        amount = to_cents(settlement.settled_value * parameters["malus"])
-        return -amount, (f"{head} Malus {percent(parameters['malus'])} van {euro(settlement.settled_value)}: "
-                         f"− {euro(amount)}.")
-    return Decimal(0), f"{head} Binnen de marge: geen bonus of malus."
+        malus = parameters["malus"]
+        amount = to_cents(settled * malus)
+        return -amount, lambda: f"{head()} Malus {percent(malus)} van {euro(settled)}: − {euro(amount)}."
+    return Decimal(0), lambda: f"{head()} Binnen de marge: geen bonus of malus."
 
 
 RULES = [

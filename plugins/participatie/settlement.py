@@ -12,7 +12,8 @@
     sets its amount. The engine's agreement carries no outflow count, so it comes in through the
     ``results`` mapping of ``registry.settlement_adjustments`` (agreement id →
     {"uitstroom_werk": …}, the year's total of the approved realisation); without it nothing is
-    added.
+    added. The explanation line is returned as a function that writes it when the explanation is
+    read.
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def success_reward(_agreement, _settlement, _rules, parameters, results):
     if outflow <= 0 or reward <= 0:
         return None
     amount = to_cents(outflow * reward)
-    return amount, (f"Beloning bij succes: {outflow:f} trajecten met uitstroom naar werk × {euro(reward)} = "
-                    f"+ {euro(amount)}.")
+    return amount, lambda: (f"Beloning bij succes: {outflow:f} trajecten met uitstroom naar werk × {euro(reward)} = "
+                            f"+ {euro(amount)}.")
 
 
 RULES = [
