@@ -58,6 +58,24 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+REPORT_TOTALS_SQL = """
+WITH sums AS (
+    SELECT report_id, SUM(value) AS value, COUNT(*) AS lines, COALESCE(SUM(place_days), 0) AS place_days,
+           COALESCE(SUM(ended), 0) AS ended
+    FROM realisation_line GROUP BY report_id),
+per_figure AS (
+    SELECT l.report_id, kv.key, SUM(CAST(kv.value AS NUMERIC)) AS total
+    FROM realisation_line l, json_each_text(l.extra) kv
+    WHERE json_typeof(l.extra) = 'object'
+    GROUP BY l.report_id, kv.key),
+figures AS (
+    SELECT report_id, json_object_agg(key, total::text ORDER BY key) AS figures FROM per_figure GROUP BY report_id)
+UPDATE realisation_report r
+SET total_value = sums.value, line_count = sums.lines, place_days_total = sums.place_days,
+    ended_total = sums.ended, figures = figures.figures
+FROM sums LEFT JOIN figures ON figures.report_id = sums.report_id
+WHERE r.id = sums.report_id
+"""
 RESULTS = ROOT / "bench" / "results" / "settlement.json"
 REGION_CODE = "bench-landelijk"
 YEAR = 2025
@@ -264,6 +282,9 @@ def generate(url: str, segments: list[str], agreements: int, lines: int) -> dict
             "unit_price", "value", "extra"), line_rows())
         made["lines_with_extra"] = connection.execute(
             "SELECT count(*) FROM realisation_line WHERE json_typeof(extra) <> 'null'").fetchone()[0]
+        # Each report's own sums, as the realisation import writes them with its lines (the settlement
+        # reads these; the yardstick (a) adds up the lines themselves).
+        connection.execute(REPORT_TOTALS_SQL)
 
         # A contract manager of the region (only --store needs one).
         user_id = connection.execute(

@@ -46,6 +46,22 @@ class GroupSummary:
     total: Decimal = Decimal("0.00")
     lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    place_days: int = 0
+    ended: int = 0
+    figures: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, line, value: Decimal) -> None:
+        """Count one line's value and the sums the settlement reads from the report."""
+        self.total += value
+        self.lines += 1
+        self.place_days += int(line.place_days or 0)
+        self.ended += int(line.ended or 0)
+        for name, number in line.extra.items():
+            self.figures[name] = self.figures.get(name, Decimal(0)) + Decimal(number)
+
+    @property
+    def figures_json(self) -> dict[str, str] | None:
+        return {name: str(total) for name, total in sorted(self.figures.items())} or None
 
 
 @dataclass
@@ -102,8 +118,7 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
             else:
                 seen[key] = number
                 group = result.groups.setdefault(valued.group, GroupSummary())
-                group.total += valued.value
-                group.lines += 1
+                group.add(valued.line, valued.value)
                 for warning in valued.warnings:
                     if len(group.warnings) < 20:
                         group.warnings.append(f"Regel {number}: {warning}")
@@ -144,6 +159,7 @@ def store_source(rows: RowSource, lookups, upload: RealisationUpload, user: User
             segment_key=segment_key, year=period.year, period_kind=period.kind, period=period.number,
             version=(previous.version + 1) if previous else 1, state="submitted", upload_id=upload.id,
             total_value=summary.total, line_count=summary.lines, warnings=summary.warnings or None,
+            place_days_total=summary.place_days, ended_total=summary.ended, figures=summary.figures_json,
             submitted_by=user.id if user else None)
         session.add(report)
         reports[(municipality_id, segment_key, period)] = report

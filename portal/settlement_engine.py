@@ -82,7 +82,11 @@ def percent(fraction: Decimal) -> str:
     return whole.replace(",", ".") + ("," + hundredths if hundredths else "") + "%"
 
 
-@dataclass(frozen=True, slots=True)
+# Agreement, Settlement and Source (portal.settlement_inputs) are plain (not frozen) dataclasses:
+# a national year makes 50,000 of each, and a frozen dataclass sets every field through
+# object.__setattr__, which made building them three times slower (bench/settlement.py). Treat
+# them as values all the same: nothing in the portal changes one after it is made.
+@dataclass(slots=True)
 class Agreement:
     """One agreement to settle. Amounts in euros (``Decimal``); fractions as fractions (0.05)."""
 
@@ -109,7 +113,7 @@ class Rules:
     band_scope: str = "municipality"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Settlement:
     """An agreement's outcome. ``body`` builds the explanation's steps on demand (a year of tens of
     thousands of agreements is settled without formatting a single amount until one is shown);

@@ -26,16 +26,19 @@ How an agreement in the database becomes an engine agreement (docs/rounding.md, 
   numeric extra columns** of the approved lines, summed over the year: the columns the plugin's
   realisation spec declares for the segment (:class:`portal.registry.RealisationSpec` ``fields``,
   always integer or decimal; :func:`result_figures`). A value counts when it is written as a
-  decimal number (a JSON number, or text such as ``"2.50"`` as the import stores it; ``NUMBER``);
-  a figure no line of the agreement reported is absent, not 0. Other keys in ``extra`` (none that
-  the import writes) are not result figures.
+  decimal number (``NUMBER``); a figure no line of the agreement reported is absent, not 0. Other
+  keys (none that the import writes) are not result figures.
 
-On PostgreSQL one statement brings the whole year (:func:`_year_rows`): the approved lines summed
-in one parallel ``GROUP BY`` (result figures as ``SUM(CAST(extra ->> name AS NUMERIC))``, looked at
-only on the lines that hold figures) and the year's budget agreements in a ``FULL OUTER JOIN``, so
-that agreements and their realisation arrive together and realisation without an agreement still
-counts for :attr:`Year.realisation_by_municipality`. On SQLite, where decimals are text, the lines
-are added up in Python with the same rules.
+The sums come from the **reports**, not from their lines: the realisation import writes each
+report's total value, place-days, trajectories ended and result figures with its lines
+(``RealisationReport.total_value``, ``place_days_total``, ``ended_total``, ``figures``; the
+migration that added them filled them for existing reports), so a national year of a million lines
+is settled from a few hundred thousand reports. tests/test_settlement_inputs.py checks that they
+equal the sums of the lines. On PostgreSQL one statement brings the whole year (:func:`_year_rows`):
+the approved reports summed in one ``GROUP BY`` and the year's budget agreements in a ``FULL OUTER
+JOIN``, so that agreements and their realisation arrive together and realisation without an
+agreement still counts for :attr:`Year.realisation_by_municipality`. On SQLite, where decimals are
+text, the reports are added up in Python with the same rules.
 """
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ from sqlmodel import select
 from portal import db
 from portal import settlement_engine as engine
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region
-from portal.models.realisation import RealisationLine, RealisationReport
+from portal.models.realisation import RealisationReport
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -85,7 +88,7 @@ class Totals:
     extra: dict[str, Decimal] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Source:
     """One budget agreement as the engine sees it, with where it came from."""
 
@@ -180,20 +183,19 @@ def result_figures(registry) -> dict[str, tuple[str, ...]]:
     return {key: tuple(f.name for f in spec.fields) for key, spec in registry.realisation_specs.items() if spec.fields}
 
 
-# The approved realisation of a region's year per provider × municipality × segment, with one sum
-# per declared result figure (``%(figure_N)s``; only the lines holding figures are looked at: the
-# others hold SQL NULL or JSON null, what the import writes for "none"). Plain sums, so PostgreSQL
-# computes them in parallel (json_agg could not).
+# The approved realisation of a region's year per provider × municipality × segment, from the
+# reports' own sums, with one sum per declared result figure (``%(figure_N)s``; reports without
+# figures hold SQL NULL or JSON null).
 _REALISED_SQL = """
 SELECT r.organisation_id, r.municipality_id, r.segment_key,
-       SUM(l.value) AS value, COALESCE(SUM(l.place_days), 0) AS place_days, SUM(l.ended) AS ended{figures}
-FROM realisation_line l JOIN realisation_report r ON r.id = l.report_id
+       SUM(r.total_value) AS value, SUM(r.place_days_total) AS place_days, SUM(r.ended_total) AS ended{figures}
+FROM realisation_report r
 WHERE r.region_id = %(region)s AND r.year = %(year)s AND r.state = 'approved'
 GROUP BY r.organisation_id, r.municipality_id, r.segment_key
 """
-_FIGURE_SQL = (",\n       SUM(CASE WHEN (l.extra ->> %(figure_{n})s::text) ~ %(number)s "
-               "THEN CAST(l.extra ->> %(figure_{n})s::text AS NUMERIC) END) "
-               "FILTER (WHERE l.extra::text <> 'null') AS figure_{n}")
+_FIGURE_SQL = (",\n       SUM(CASE WHEN (r.figures ->> %(figure_{n})s::text) ~ %(number)s "
+               "THEN CAST(r.figures ->> %(figure_{n})s::text AS NUMERIC) END) "
+               "FILTER (WHERE r.figures::text <> 'null') AS figure_{n}")
 # Every budget agreement of the year next to its realisation, and the realisation without an
 # agreement (agreement columns NULL, last), in one round trip; agreements in the order of
 # Year.sources.
@@ -206,7 +208,7 @@ FROM (SELECT id, organisation_id, municipality_id, segment_key, kind, amount, ba
 FULL OUTER JOIN ({realised}) t
   ON t.organisation_id = b.organisation_id AND t.municipality_id = b.municipality_id
  AND t.segment_key = b.segment_key
-ORDER BY b.organisation_id, b.segment_key, b.municipality_id
+ORDER BY b.organisation_id, b.segment_key COLLATE "C", b.municipality_id
 """
 # work_mem for these statements: with PostgreSQL's default (4MB) a national year's groups spill to
 # disk (bench/settlement.py: Batches 5). Set for the statement only (see _postgresql_rows).
@@ -224,14 +226,20 @@ def _postgresql_rows(region_id: int, year: int, names: tuple[str, ...], with_agr
     cursor = db.session().connection().connection.cursor()
     try:
         # For this statement only (then back as they were, in the same transaction): no JIT, which
-        # would compile for ~0.1 s because the estimated cost is high, and room to aggregate a
-        # national year's groups in memory instead of spilling them to disk.
+        # would compile for ~0.1 s because the estimated cost is high; room to aggregate a national
+        # year's groups in memory instead of spilling them to disk; and no parallel workers: a year
+        # has a few reports per group, and handing partial numeric sums from the workers to the
+        # leader cost more than the workers saved (bench/settlement.py: 0.38 s parallel, 0.29 s
+        # serial). Segment keys sort byte by byte (COLLATE "C"), as SQLite sorts them.
         cursor.execute("SELECT current_setting('jit'), current_setting('work_mem'), "
-                       "set_config('jit', 'off', true), set_config('work_mem', %s, true)", (WORK_MEM,))
-        jit, work_mem = cursor.fetchone()[:2]
+                       "current_setting('max_parallel_workers_per_gather'), "
+                       "set_config('jit', 'off', true), set_config('work_mem', %s, true), "
+                       "set_config('max_parallel_workers_per_gather', '0', true)", (WORK_MEM,))
+        jit, work_mem, parallel = cursor.fetchone()[:3]
         cursor.execute(sql, parameters)
         rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", (jit, work_mem))
+        cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true), "
+                       "set_config('max_parallel_workers_per_gather', %s, true)", (jit, work_mem, parallel))
         return rows
     finally:
         cursor.close()
@@ -262,18 +270,18 @@ def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], 
         return totals
     rows = session.exec(
         select(RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
-               RealisationLine.value, RealisationLine.place_days, RealisationLine.ended, RealisationLine.extra)
-        .join(RealisationReport, RealisationReport.id == RealisationLine.report_id)
+               RealisationReport.total_value, RealisationReport.place_days_total, RealisationReport.ended_total,
+               RealisationReport.figures)
         .where(RealisationReport.region_id == region_id, RealisationReport.year == year,
                RealisationReport.state == "approved"))
-    for provider, municipality, segment, value, place_days, ended, extra in rows:
+    for provider, municipality, segment, value, place_days, ended, figures in rows:
         found = totals.setdefault((provider, municipality, segment), Totals())
         found.value += Decimal(value)
         found.place_days += int(place_days or 0)
         found.ended += int(ended or 0)
-        if extra:
+        if figures:
             for name in declared.get(segment, ()):
-                number = _number(extra.get(name))
+                number = _number(figures.get(name))
                 if number is not None:
                     found.extra[name] = found.extra.get(name, Decimal(0)) + number
     return totals

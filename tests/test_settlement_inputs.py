@@ -451,6 +451,7 @@ def test_totals_are_the_same_on_either_path_and_database(app, demo_with_realisat
         region = session.exec(select(Region).where(Region.code == "noord-limburg")).one()
         expected = python_totals(session, region.id, 2026)
         assert len(expected) >= 10 and any(t.place_days for t in expected.values())
+        assert any(t.extra for t in expected.values()) and any(t.ended for t in expected.values())
         assert realisation_totals(region.id, 2026) == expected
         prepared = gather(region, 2026)
         by_municipality: dict = {}

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.models.core import utcnow
@@ -73,6 +73,13 @@ class RealisationReport(SQLModel, table=True):
     upload_id: int | None = Field(default=None, foreign_key="realisation_upload.id", index=True)
     total_value: Decimal = Field(sa_column=Column(ExactDecimal(14, 2), nullable=False))
     line_count: int = Field(default=0)
+    # The sums of the report's lines that the yearly settlement needs, written with the lines so a
+    # national year is settled from its reports, not by adding up millions of lines again:
+    # occupied place-days, trajectories ended, and each result figure (the segment's declared extra
+    # columns) that any line reported, as decimal strings.
+    place_days_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    ended_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    figures: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     warnings: list[str] | None = Field(default=None, sa_column=Column(JSON))
     rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
     lock_version: int = Field(default=1)
