@@ -272,10 +272,17 @@ def _settle_checked(a: Agreement, rules: Rules, year: int) -> Settlement:
 
 
 def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[Agreement], Rules] = Rules(),
-           adjustments: Callable[[Agreement], list[Adjustment]] | None = None) -> Result:
+           adjustments: Callable[[Agreement], list[Adjustment]] | None = None, *,
+           validated: bool = False) -> Result:
     """Settle every agreement of a year. ``rules`` is one set for all or a function giving each
     agreement its own (a region's or municipality's choice); ``adjustments`` gives the extra rules
-    of an agreement's segment. Results come back in the order of ``agreements``."""
+    of an agreement's segment. Results come back in the order of ``agreements``.
+
+    Every agreement is checked first (:func:`check`: a :class:`ScenarioError` names the first wrong
+    field), unless the caller passes ``validated=True`` because it has checked them itself: every
+    kind known, rules among the choices, every amount a finite, non-negative ``Decimal`` and both
+    fractions between 0 and 1. :func:`portal.settlement_inputs.gather` does, with a few comparisons
+    per agreement on the values that can be wrong, and :func:`check` for any that fails them."""
     agreements = list(agreements)
     rules_of = rules if callable(rules) else (lambda _a, _r=rules: _r)
     _check_unique(agreements)
@@ -285,7 +292,8 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
     for agreement in agreements:
         agreement_rules = rules_of(agreement)
         own_rules.append(agreement_rules)
-        _check(agreement, agreement_rules)
+        if not validated:
+            _check(agreement, agreement_rules)
         if agreement_rules.band_scope == "region" and agreement.kind in ("budget", "population"):
             band = agreement.bandwidth if agreement.kind == "budget" else agreement.threshold
             key = (agreement.provider, agreement.segment, agreement.kind, band, agreement_rules.outside_band)
@@ -363,6 +371,11 @@ _VALUES = attrgetter("realisation", "budget", "advances_paid", "ceiling", "payme
 _DECIMAL_ONLY = {Decimal}
 
 
+def check(a: Agreement, rules: Rules) -> None:
+    """Raise a :class:`ScenarioError` naming the agreement and the first wrong field, if any."""
+    _check(a, rules)
+
+
 def _check(a: Agreement, rules: Rules) -> None:
     """Stop with a :class:`ScenarioError` naming the first wrong field. The common case (every
     amount a finite, non-negative ``Decimal``, fractions between 0 and 1) is recognised with a few
@@ -405,5 +418,5 @@ def _check_fields(a: Agreement, rules: Rules) -> None:
             raise ScenarioError(a.id, name, "is een fractie tussen 0 en 1 (0.05 is 5%)")
 
 
-__all__ = ["Agreement", "Rules", "Settlement", "Result", "ScenarioError", "Adjustment", "settle", "settle_one",
+__all__ = ["Agreement", "Rules", "Settlement", "Result", "ScenarioError", "Adjustment", "check", "settle", "settle_one",
            "settle_region", "band_value"]

@@ -29,16 +29,24 @@ How an agreement in the database becomes an engine agreement (docs/rounding.md, 
   decimal number (``NUMBER``); a figure no line of the agreement reported is absent, not 0. Other
   keys (none that the import writes) are not result figures.
 
-The sums come from the **reports**, not from their lines: the realisation import writes each
-report's total value, place-days, trajectories ended and result figures with its lines
-(``RealisationReport.total_value``, ``place_days_total``, ``ended_total``, ``figures``; the
-migration that added them filled them for existing reports), so a national year of a million lines
-is settled from a few hundred thousand reports. tests/test_settlement_inputs.py checks that they
-equal the sums of the lines. On PostgreSQL one statement brings the whole year (:func:`_year_rows`):
-the approved reports summed in one ``GROUP BY`` and the year's budget agreements in a ``FULL OUTER
-JOIN``, so that agreements and their realisation arrive together and realisation without an
-agreement still counts for :attr:`Year.realisation_by_municipality`. On SQLite, where decimals are
-text, the reports are added up in Python with the same rules.
+The sums come from what the database keeps as reports are approved, not from a year's lines: the
+realisation import writes each report's total value, place-days, trajectories ended and result
+figures with its lines (``RealisationReport.total_value``, ``place_days_total``, ``ended_total``,
+``figures``), and triggers on ``realisation_report`` keep a running total per provider ×
+municipality × segment × year of the reports that are approved (``RealisationYearTotal``, in cents;
+approved reports are locked, and the triggers take a report off again should it change or go). So a
+national year of a million lines is settled from 50,000 ready totals plus the few reports that carry
+result figures. tests/test_settlement_inputs.py checks that they equal the sums of the approved
+lines, tests/test_realisation_year_total.py the triggers. On PostgreSQL one statement brings the
+whole year (:func:`_year_rows`): the totals, with the figures summed from the reports that have
+them, in a ``FULL OUTER JOIN`` with the year's budget agreements, so that agreements and their
+realisation arrive together and realisation without an agreement still counts for
+:attr:`Year.realisation_by_municipality`. On SQLite the same rows are put together in Python.
+
+Every value the engine's check would refuse (a year whose credits exceed its declarations, a
+bandwidth outside 0–100%, a rule outside its choices) is tested here, per agreement, and named with
+the engine's own :class:`~portal.settlement_engine.ScenarioError`; the engine then settles with
+``validated=True`` and does not check 50,000 agreements a second time.
 """
 from __future__ import annotations
 
@@ -56,7 +64,7 @@ from sqlmodel import select
 from portal import db
 from portal import settlement_engine as engine
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region
-from portal.models.realisation import RealisationReport
+from portal.models.realisation import RealisationReport, RealisationYearTotal
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -135,7 +143,7 @@ class Year:
         with collector_paused():
             return engine.settle(self.year, [s.agreement for s in self.sources],
                                  lambda agreement: rules_of[agreement.id],
-                                 lambda agreement: adjustments_of[agreement.id])
+                                 lambda agreement: adjustments_of[agreement.id], validated=True)
 
 
 @contextmanager
@@ -183,19 +191,26 @@ def result_figures(registry) -> dict[str, tuple[str, ...]]:
     return {key: tuple(f.name for f in spec.fields) for key, spec in registry.realisation_specs.items() if spec.fields}
 
 
-# The approved realisation of a region's year per provider × municipality × segment, from the
-# reports' own sums, with one sum per declared result figure (``%(figure_N)s``; reports without
-# figures hold SQL NULL or JSON null).
+# The approved realisation of a region's year per provider × municipality × segment: the running
+# totals the database keeps (``realisation_year_total``, in cents), with one sum per declared result
+# figure (``%(figure_N)s``) over the few approved reports that hold figures.
 _REALISED_SQL = """
-SELECT r.organisation_id, r.municipality_id, r.segment_key,
-       SUM(r.total_value) AS value, SUM(r.place_days_total) AS place_days, SUM(r.ended_total) AS ended{figures}
-FROM realisation_report r
-WHERE r.region_id = %(region)s AND r.year = %(year)s AND r.state = 'approved'
-GROUP BY r.organisation_id, r.municipality_id, r.segment_key
+SELECT t.organisation_id, t.municipality_id, t.segment_key,
+       CAST(CAST(t.value_cents AS NUMERIC) / 100 AS NUMERIC(16, 2)) AS value, t.place_days, t.ended{figures}
+FROM realisation_year_total t{figure_join}
+WHERE t.region_id = %(region)s AND t.year = %(year)s AND t.reports > 0
 """
-_FIGURE_SQL = (",\n       SUM(CASE WHEN (r.figures ->> %(figure_{n})s::text) ~ %(number)s "
-               "THEN CAST(r.figures ->> %(figure_{n})s::text AS NUMERIC) END) "
-               "FILTER (WHERE r.figures::text <> 'null') AS figure_{n}")
+_FIGURES_SQL = """
+LEFT JOIN (
+    SELECT r.organisation_id, r.municipality_id, r.segment_key{sums}
+    FROM realisation_report r
+    WHERE r.region_id = %(region)s AND r.year = %(year)s AND r.state = 'approved' AND r.figures IS NOT NULL
+      AND r.figures::text <> 'null'
+    GROUP BY r.organisation_id, r.municipality_id, r.segment_key) f
+  ON f.organisation_id = t.organisation_id AND f.municipality_id = t.municipality_id
+ AND f.segment_key = t.segment_key"""
+_FIGURE_SQL = (",\n           SUM(CASE WHEN (r.figures ->> %(figure_{n})s::text) ~ %(number)s "
+               "THEN CAST(r.figures ->> %(figure_{n})s::text AS NUMERIC) END) AS figure_{n}")
 # Every budget agreement of the year next to its realisation, and the realisation without an
 # agreement (agreement columns NULL, last), in one round trip; agreements in the order of
 # Year.sources.
@@ -220,7 +235,10 @@ def _postgresql_rows(region_id: int, year: int, names: tuple[str, ...], with_agr
     ORM rows; numeric arrives as ``Decimal``)."""
     parameters = {"region": region_id, "year": year, "number": NUMBER,
                   **{f"figure_{n}": name for n, name in enumerate(names)}}
-    realised = _REALISED_SQL.format(figures="".join(_FIGURE_SQL.format(n=n) for n in range(len(names))))
+    realised = _REALISED_SQL.format(
+        figures="".join(f", f.figure_{n}" for n in range(len(names))),
+        figure_join=_FIGURES_SQL.format(sums="".join(_FIGURE_SQL.format(n=n) for n in range(len(names))))
+        if names else "")
     sql = _YEAR_SQL.format(figures="".join(f", t.figure_{n}" for n in range(len(names))), realised=realised) \
         if with_agreements else realised
     cursor = db.session().connection().connection.cursor()
@@ -268,22 +286,25 @@ def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], 
             totals[(provider, municipality, segment)] = Totals(
                 value, place_days, ended, _figures(names, sums, declared.get(segment, ())))
         return totals
-    rows = session.exec(
-        select(RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
-               RealisationReport.total_value, RealisationReport.place_days_total, RealisationReport.ended_total,
-               RealisationReport.figures)
-        .where(RealisationReport.region_id == region_id, RealisationReport.year == year,
-               RealisationReport.state == "approved"))
-    for provider, municipality, segment, value, place_days, ended, figures in rows:
-        found = totals.setdefault((provider, municipality, segment), Totals())
-        found.value += Decimal(value)
-        found.place_days += int(place_days or 0)
-        found.ended += int(ended or 0)
-        if figures:
-            for name in declared.get(segment, ()):
-                number = _number(figures.get(name))
-                if number is not None:
-                    found.extra[name] = found.extra.get(name, Decimal(0)) + number
+    for provider, municipality, segment, cents, place_days, ended in session.exec(
+            select(RealisationYearTotal.organisation_id, RealisationYearTotal.municipality_id,
+                   RealisationYearTotal.segment_key, RealisationYearTotal.value_cents, RealisationYearTotal.place_days,
+                   RealisationYearTotal.ended)
+            .where(RealisationYearTotal.region_id == region_id, RealisationYearTotal.year == year,
+                   RealisationYearTotal.reports > 0)):
+        totals[(provider, municipality, segment)] = Totals(Decimal(cents).scaleb(-2), int(place_days), int(ended))
+    for provider, municipality, segment, figures in session.exec(
+            select(RealisationReport.organisation_id, RealisationReport.municipality_id,
+                   RealisationReport.segment_key, RealisationReport.figures)
+            .where(RealisationReport.region_id == region_id, RealisationReport.year == year,
+                   RealisationReport.state == "approved", RealisationReport.figures.is_not(None))):
+        found = totals.get((provider, municipality, segment))
+        if found is None or not figures:
+            continue
+        for name in declared.get(segment, ()):
+            number = _number(figures.get(name))
+            if number is not None:
+                found.extra[name] = found.extra.get(name, Decimal(0)) + number
     return totals
 
 
@@ -363,6 +384,8 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
                 rules = rules_cache[rules_key] = engine.Rules(
                     overrides.outside_band or registry.rule("outside_band", region.code, *rules_key).value,
                     overrides.band_scope or registry.rule("band_scope", region.code, *rules_key).value)
+                if rules.outside_band not in engine.OUTSIDE_BAND or rules.band_scope not in engine.BAND_SCOPES:
+                    engine.check(Agreement(str(agreement_id), "", "", segment_key, "budget"), rules)
             scope = scopes[key] = (rules, places_of.get(key), key in population, names[municipality_id])
         rules, places, population_funding, municipality_name = scope
         identity = (str(agreement_id), names[provider_id], municipality_name, segment_key)
@@ -391,6 +414,12 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
                                   bandwidth=bandwidth,
                                   threshold=what_if_bandwidth if what_if_bandwidth is not None
                                   else engine.DEFAULT_THRESHOLD)
+        # What settle(validated=True) relies on, tested where it can go wrong (a year's credits
+        # exceeding its declarations, an amount or bandwidth typed wrong outside the portal); the
+        # engine's own check names the field.
+        if value < 0 or amount < 0 or place_days < 0 or not (0 <= agreement.bandwidth <= 1 and
+                                                              0 <= agreement.threshold <= 1):
+            engine.check(agreement, rules)
         results = {ENDED: Decimal(ended), **figures} if figures else {ENDED: Decimal(ended)}
         append(Source(agreement_id, provider_id, municipality_id, agreement, rules, results))
     return Year(region, year, sources, by_municipality, names, municipality_codes)

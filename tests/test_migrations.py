@@ -69,6 +69,6 @@ def test_report_totals_are_filled_from_the_lines_of_existing_reports(database_ur
             assert totals == [(10, 3, {"resultaat_behaald": "3.5"}), (0, 0, None)]
     finally:
         with engine.begin() as connection:  # leave the shared test database as the fixture made it
-            for table in ("realisation_line", "realisation_report", "organisation", "region"):
+            for table in ("realisation_line", "realisation_report", "realisation_year_total", "organisation", "region"):
                 connection.execute(text(f"DELETE FROM {table}"))
         engine.dispose()

@@ -463,3 +463,32 @@ def test_totals_are_the_same_on_either_path_and_database(app, demo_with_realisat
         if dialect.name == "postgresql":  # the Python path (SQLite's) on the same PostgreSQL rows
             monkeypatch.setattr(dialect, "name", "sqlite")
             assert realisation_totals(region.id, 2026) == expected
+
+
+def test_values_the_engine_would_refuse_are_named_before_settling(app, demo):
+    """gather() lets the engine skip its own check (settle(validated=True)), so it tests the values
+    that can be wrong itself: a year whose credits exceed its declarations, or a what-if outside the
+    choices, is refused naming the agreement and the field."""
+    from portal.models import BudgetAgreement
+    from portal.settlement_engine import ScenarioError
+
+    with app.app_context():
+        session = db.session()
+        region = session.exec(select(Region).where(Region.code == "noord-limburg")).one()
+        agreement = session.exec(select(BudgetAgreement).where(
+            BudgetAgreement.region_id == region.id, BudgetAgreement.year == 2025,
+            BudgetAgreement.kind == "budget")).first()
+        with pytest.raises(ScenarioError) as refused:
+            gather(region, 2025, Overrides(outside_band="half"))
+        assert refused.value.field == "outside_band"
+        with pytest.raises(ScenarioError) as refused:
+            gather(region, 2025, Overrides(bandwidth=Decimal("1.5")))
+        assert refused.value.field == "bandwidth" and refused.value.agreement_id.isdigit()
+        session.add(RealisationReport(
+            region_id=region.id, organisation_id=agreement.organisation_id, municipality_id=agreement.municipality_id,
+            segment_key=agreement.segment_key, year=2025, period_kind="month", period=1, state="approved",
+            total_value=Decimal("-125.00")))  # a credit with nothing to set it against
+        session.commit()
+        with pytest.raises(ScenarioError) as refused:
+            gather(region, 2025)
+        assert (refused.value.agreement_id, refused.value.field) == (str(agreement.id), "realisation")

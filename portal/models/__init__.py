@@ -7,7 +7,7 @@ from portal.models.catalogue import (CareForm, StandardTrajectory, Surcharge,  #
 from portal.models.proposals import (CustomTrajectory, Proposal, ProposalApproval,  # noqa: F401
                                      ProposalAttachment, ProposalVersion)
 from portal.models.realisation import (RealisationLine, RealisationReport,  # noqa: F401
-                                       RealisationUpload)
+                                       RealisationUpload, RealisationYearTotal)
 from portal.models.settlement import (SettlementCostShare, SettlementLine,  # noqa: F401
                                       SettlementResponse, SettlementRun)
 from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
@@ -20,6 +20,6 @@ __all__ = [
     "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
     "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
-    "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload",
+    "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload", "RealisationYearTotal",
     "SettlementCostShare", "SettlementLine", "SettlementResponse", "SettlementRun",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.models.core import utcnow
@@ -79,7 +79,7 @@ class RealisationReport(SQLModel, table=True):
     # columns) that any line reported, as decimal strings.
     place_days_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     ended_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    figures: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    figures: dict[str, str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     warnings: list[str] | None = Field(default=None, sa_column=Column(JSON))
     rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
     lock_version: int = Field(default=1)
@@ -107,3 +107,31 @@ class RealisationLine(SQLModel, table=True):
     value: Decimal = Field(sa_column=Column(ExactDecimal(14, 2), nullable=False))
     extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     source_row: int | None = Field(default=None)
+
+
+class RealisationYearTotal(SQLModel, table=True):
+    """The approved realisation of one provider × municipality × segment × year, kept up to date by
+    the database itself: a trigger on ``realisation_report`` adds a report's total value (in
+    cents), place-days and trajectories ended when it becomes approved (inserted as approved, or
+    updated to approved) and takes them off again if an approved report changes or goes. The yearly
+    settlement reads these rows instead of adding up a year's reports (see the migration
+    ``a7e3c1f2d9b4`` for the triggers on PostgreSQL and SQLite). ``reports`` counts the approved
+    reports in it. Never written by the application."""
+
+    __tablename__ = "realisation_year_total"
+    __scope__ = ("organisation_id", "municipality_id")
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "municipality_id", "segment_key", "year", name="uq_realisation_year_total"),
+        Index("ix_realisation_year_total_region_year", "region_id", "year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    municipality_id: int = Field(foreign_key="organisation.id")
+    segment_key: str = Field(max_length=64)
+    year: int
+    value_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    place_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    ended: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reports: int = Field(default=0)
