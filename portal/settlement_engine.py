@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from operator import attrgetter
 from decimal import Decimal
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from babel.numbers import format_currency, format_decimal
 
@@ -271,12 +271,14 @@ def _settle_checked(a: Agreement, rules: Rules, year: int) -> Settlement:
 # --- A whole year -----------------------------------------------------------------------------------
 
 
-def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[Agreement], Rules] = Rules(),
-           adjustments: Callable[[Agreement], list[Adjustment]] | None = None, *,
+def settle(year: int, agreements: Iterable[Agreement],
+           rules: Rules | Callable[[Agreement], Rules] | Sequence[Rules] = Rules(),
+           adjustments: Callable[[Agreement], list[Adjustment]] | Sequence[list[Adjustment]] | None = None, *,
            validated: bool = False) -> Result:
-    """Settle every agreement of a year. ``rules`` is one set for all or a function giving each
-    agreement its own (a region's or municipality's choice); ``adjustments`` gives the extra rules
-    of an agreement's segment. Results come back in the order of ``agreements``.
+    """Settle every agreement of a year. ``rules`` is one set for all, a function giving each
+    agreement its own (a region's or municipality's choice), or a sequence with each agreement's
+    own in the order of ``agreements``; ``adjustments`` gives the extra rules of an agreement's
+    segment, as a function or such a sequence. Results come back in the order of ``agreements``.
 
     Every agreement is checked first (:func:`check`: a :class:`ScenarioError` names the first wrong
     field), unless the caller passes ``validated=True`` because it has checked them itself: every
@@ -284,14 +286,23 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
     fractions between 0 and 1. :func:`portal.settlement_inputs.gather` does, with a few comparisons
     per agreement on the values that can be wrong, and :func:`check` for any that fails them."""
     agreements = list(agreements)
-    rules_of = rules if callable(rules) else (lambda _a, _r=rules: _r)
+    if isinstance(rules, Rules):
+        own_rules = [rules] * len(agreements)
+    elif callable(rules):
+        own_rules = [rules(agreement) for agreement in agreements]
+    else:  # one per agreement, in the same order
+        own_rules = list(rules)
+    if adjustments is None or callable(adjustments):
+        own_adjustments = [adjustments(agreement) for agreement in agreements] if adjustments else \
+            [()] * len(agreements)
+    else:
+        own_adjustments = list(adjustments)
+    if len(own_rules) != len(agreements) or len(own_adjustments) != len(agreements):
+        raise ValueError("rules and adjustments given per agreement must have one entry for each agreement")
     _check_unique(agreements)
     settled: dict[str, Settlement] = {}
     regional: dict[tuple, list[Agreement]] = {}
-    own_rules = []
-    for agreement in agreements:
-        agreement_rules = rules_of(agreement)
-        own_rules.append(agreement_rules)
+    for agreement, agreement_rules in zip(agreements, own_rules):
         if not validated:
             _check(agreement, agreement_rules)
         if agreement_rules.band_scope == "region" and agreement.kind in ("budget", "population"):
@@ -305,9 +316,9 @@ def settle(year: int, agreements: Iterable[Agreement], rules: Rules | Callable[[
             settled[settlement.agreement.id] = settlement
     results = []
     append = results.append
-    for agreement, agreement_rules in zip(agreements, own_rules):
+    for agreement, agreement_rules, agreement_adjustments in zip(agreements, own_rules, own_adjustments):
         settlement = settled[agreement.id]
-        for adjustment in (adjustments(agreement) if adjustments else ()):
+        for adjustment in agreement_adjustments:
             outcome = adjustment(agreement, settlement, agreement_rules)
             if outcome:
                 amount, line = outcome

@@ -126,24 +126,20 @@ class Year:
         codes = dict(self.municipality_codes)
         results = {source.agreement.id: source.results for source in self.sources}
         bound: dict[tuple, list] = {}
-        rules_of: dict[str, engine.Rules] = {}
-        adjustments_of: dict[str, list] = {}
+        own_adjustments = []
         for source in self.sources:
-            agreement_id, segment = source.agreement.id, source.agreement.segment
-            key = (segment, source.municipality_id)
+            key = (source.agreement.segment, source.municipality_id)
             found = bound.get(key)
             if found is None:
                 if source.municipality_id not in codes:
                     codes[source.municipality_id] = db.session().get(Organisation,
                                                                      source.municipality_id).municipality_code
-                found = bound[key] = registry.settlement_adjustments(segment, self.region.code,
+                found = bound[key] = registry.settlement_adjustments(key[0], self.region.code,
                                                                      codes[source.municipality_id], results)
-            rules_of[agreement_id] = source.rules
-            adjustments_of[agreement_id] = found
+            own_adjustments.append(found)
         with collector_paused():
-            return engine.settle(self.year, [s.agreement for s in self.sources],
-                                 lambda agreement: rules_of[agreement.id],
-                                 lambda agreement: adjustments_of[agreement.id], validated=True)
+            return engine.settle(self.year, [s.agreement for s in self.sources], [s.rules for s in self.sources],
+                                 own_adjustments, validated=True)
 
 
 @contextmanager

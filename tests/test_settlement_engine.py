@@ -610,3 +610,16 @@ def test_property_euro_and_percent_match_babel(value):
 
     assert euro(value) == format_currency(D(value), "EUR", locale="nl_NL")
     assert percent(value) == format_decimal(D(value) * 100, format="#,##0.##", locale="nl_NL") + "%"
+
+
+def test_rules_and_adjustments_per_agreement_as_sequences_or_functions_settle_the_same():
+    agreements = [budget("80000.00", id="A1"), budget("120000.00", id="A2", municipality="Venlo")]
+    own = [Rules("full"), Rules("excess")]
+    extra = [[], [lambda _a, _s, _r: (D("10.00"), "Tien euro erbij.")]]
+    by_function = settle(2025, agreements, lambda a: own[agreements.index(a)], lambda a: extra[agreements.index(a)])
+    by_sequence = settle(2025, agreements, own, extra)
+    assert [(s.settled_value, s.explanation) for s in by_sequence.settlements] == \
+        [(s.settled_value, s.explanation) for s in by_function.settlements]
+    assert by_sequence.settlements[1].settled_value == D("115010.00")  # 120000 − 5% × 100000, + 10
+    with pytest.raises(ValueError):
+        settle(2025, agreements, own[:1])
