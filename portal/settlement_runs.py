@@ -269,9 +269,11 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
                         previous_id=previous.id if previous else None, created_by=_account(user).id)
     # Supersede the open versions before adding the new one: the query autoflushes, and would
     # otherwise find (and supersede) the new draft itself.
+    superseded = []
     for older in session.exec(select(SettlementRun).where(
             SettlementRun.region_id == region.id, SettlementRun.year == year,
             SettlementRun.state.in_(("draft", "published")))):
+        superseded.append((older, _snapshot(older)))
         older.state = "superseded"
         older.lock_version += 1
     session.add(run)
@@ -299,6 +301,10 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
            f"afgerekend {_money(summed['settled_value'])}, per saldo {_money(summed['due'])}",
            totals={name: str(value) for name, value in summed.items()}, shared_costs=str(shared),
            program_costs=str(program), previous_id=run.previous_id, before=before, after=_snapshot(run))
+    for older, was in superseded:
+        _audit(older, user, "settlement.superseded",
+               f"Afrekening {year} versie {older.version} vervangen door versie {run.version}",
+               before=was, after=_snapshot(older), superseded_by=run.id)
     return run
 
 

@@ -298,6 +298,9 @@ def test_a_rerun_is_a_new_version_and_shows_what_changed(realised):
     assert event.details["previous_id"] == first.id
     assert event.details["before"] == {"id": first.id, "state": "draft", "version": 1, "lock_version": first_lock}
     assert event.details["after"] == {"state": "draft", "version": 2, "lock_version": 1}
+    [replaced] = events(world, "settlement.superseded", first)
+    assert replaced.details["before"]["state"] == "draft" and replaced.details["after"]["state"] == "superseded"
+    assert replaced.details["superseded_by"] == second.id
     with pytest.raises(SettlementRefused, match="Alleen een concept"):
         runs.publish(first, world.user(MANAGER), first.lock_version)
     world.session.rollback()
@@ -696,3 +699,38 @@ def test_two_runs_of_one_year_at_once_the_second_is_told_and_keeps_nothing(world
     assert count(world, SettlementRun) == 1
     assert reload(world, first).state == "draft"
     assert count(world, SettlementLine, SettlementLine.run_id != first.id) == 0
+
+
+def test_the_database_itself_refuses_to_change_a_final_run(realised, request):
+    """Past the application's guard (a bulk statement, another program): the triggers of migration
+    b5d2e8f4a6c1 refuse changing a final run and its lines, cost shares and answers, and adding to
+    them; DELETE too on PostgreSQL (SQLite keeps DELETE so a development database can be emptied)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    world = realised
+    run = published(world)
+    runs.finalise(run, world.user(MANAGER), run.lock_version, REASON, today=TODAY)
+    world.session.commit()
+    line = runs.lines_of(run)[0]
+    share = runs.cost_shares(run)[0]
+    statements = [
+        ("UPDATE settlement_line SET due = due + 1 WHERE id = :id", {"id": line.id}),
+        ("UPDATE settlement_cost_share SET shared_costs = '1.00' WHERE id = :id", {"id": share.id}),
+        ("UPDATE settlement_run SET note = 'anders' WHERE id = :id", {"id": run.id}),
+        ("INSERT INTO settlement_response (run_id, organisation_id, state, responded_at) "
+         "VALUES (:id, :org, 'accepted', CURRENT_TIMESTAMP)", {"id": run.id, "org": world.org(WERKBEDRIJF).id}),
+    ]
+    if request.config.getoption("--db") == "postgresql":
+        statements += [("DELETE FROM settlement_line WHERE id = :id", {"id": line.id}),
+                       ("DELETE FROM settlement_run WHERE id = :id", {"id": run.id})]
+    for sql, parameters in statements:
+        with pytest.raises(DatabaseError, match="final"):
+            world.session.execute(text(sql), parameters)
+        world.session.rollback()
+    assert reload(world, run).state == "final" and runs.lines_of(run)[0].due == line.due
+    # A draft's lines may still change.
+    draft = run_year(world, 2024)
+    draft_line = runs.lines_of(draft)[0]
+    world.session.execute(text("UPDATE settlement_line SET explanation = '[]' WHERE id = :id"), {"id": draft_line.id})
+    world.session.commit()
