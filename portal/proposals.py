@@ -28,10 +28,12 @@ from portal import audit, db, proposal_states as states, roles
 from portal.agreements import segment_short_label, term_of
 from portal.catalogue import trajectory_price
 from portal.mail import send_mail
-from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegment, Membership, Organisation,
+from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegment, Organisation,
                            OrganisationKind, Proposal, ProposalApproval, ProposalAttachment,
                            ProposalVersion, Region, StandardTrajectory, User, utcnow)
 from portal.money import to_cents
+from portal.people import account_of as _account, contract_manager_recipients, provider_recipients
+from portal.people import memberships_of as _memberships
 from portal.pricing import PERIODS, PriceBreakdown, PricingError, validate_extra
 from portal.registry import ProposalRules
 from portal.scoping import scoped
@@ -65,23 +67,6 @@ class StaleProposal(RuleViolation):
 
 def _registry():
     return current_app.extensions["portal.registry"]
-
-
-def _account(user) -> User:
-    """The :class:`User` behind a signed-in user (the views pass ``current_user``) or a User."""
-    inner = getattr(user, "user", None)
-    return inner if isinstance(inner, User) else user
-
-
-def _memberships(user) -> list[tuple[Membership, Organisation]]:
-    membership = getattr(user, "membership", None)
-    session = db.session()
-    if membership is not None:
-        organisation = session.get(Organisation, membership.organisation_id)
-        return [(membership, organisation)] if organisation is not None else []
-    return list(session.exec(select(Membership, Organisation).join(
-        Organisation, Organisation.id == Membership.organisation_id).where(
-        Membership.user_id == _account(user).id)).all())
 
 
 def _side(user, proposal: Proposal) -> str:
@@ -159,23 +144,10 @@ def _check_lock(proposal: Proposal, lock_version) -> None:
 # --- Notifications ---------------------------------------------------------------------------
 
 
-def _provider_recipients(proposal: Proposal) -> list[str]:
-    return list(db.session().exec(select(User.email).join(Membership, Membership.user_id == User.id).where(
-        Membership.organisation_id == proposal.organisation_id, Membership.role.in_(roles.PROVIDER_ROLES),
-        User.is_active.is_(True)).order_by(User.email)).unique().all())
-
-
-def _manager_recipients(proposal: Proposal) -> list[str]:
-    return list(db.session().exec(
-        select(User.email).join(Membership, Membership.user_id == User.id)
-        .join(Organisation, Organisation.id == Membership.organisation_id).where(
-            Organisation.region_id == proposal.region_id, Organisation.kind == OrganisationKind.PURCHASING_OFFICE,
-            Membership.role == roles.CONTRACT_MANAGER, User.is_active.is_(True)).order_by(User.email)).unique().all())
-
-
 def _notify(proposal: Proposal, to_side: str, what: str, extra: str = "", exclude: User | None = None) -> None:
     """Mail the other side that the proposal changed (one message per recipient)."""
-    recipients = _provider_recipients(proposal) if to_side == "provider" else _manager_recipients(proposal)
+    recipients = (provider_recipients(proposal.organisation_id) if to_side == "provider"
+                  else contract_manager_recipients(proposal.region_id))
     provider = db.session().get(Organisation, proposal.organisation_id)
     subject = f"Maatwerkvoorstel '{proposal.title}': {what}"
     body = (f"Het maatwerkvoorstel '{proposal.title}' van {provider.name} "

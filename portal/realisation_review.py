@@ -27,17 +27,18 @@ from decimal import Decimal
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from portal import audit, db, roles
+from portal import audit, db, roles, validators
 from portal.agreements import segment_short_label
 from portal.mail import send_mail
-from portal.models import Membership, Organisation, OrganisationKind, User, utcnow
+from portal.models import Membership, Organisation, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
+from portal.people import account_of as _account, is_region_manager, provider_recipients
 from portal.realisation_rules import Period
 from portal.scoping import scoped
 from portal.validators import RuleViolation
 
-MIN_REASON = 10
-MAX_REASON = 10_000
+MIN_REASON = validators.MIN_REASON
+MAX_REASON = validators.MAX_REASON
 STATE_LABELS = {"submitted": "Ingediend", "approved": "Goedgekeurd", "rejected": "Afgewezen",
                 "superseded": "Vervangen door een correctie"}
 STALE_MESSAGE = ("Deze realisatie is intussen gewijzigd: iemand anders heeft haar beoordeeld of de "
@@ -69,27 +70,6 @@ class BulkOutcome:
 
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def _account(user) -> User:
-    """The :class:`User` behind a signed-in user (views pass ``current_user``) or a User."""
-    inner = getattr(user, "user", None)
-    return inner if isinstance(inner, User) else user
-
-
-def is_region_manager(user, region_id: int) -> bool:
-    """True for a contract manager of the region's purchasing office. A signed-in user counts
-    with the membership chosen for this session only."""
-    membership = getattr(user, "membership", None)
-    session = db.session()
-    if membership is not None:
-        pairs = [(membership, session.get(Organisation, membership.organisation_id))]
-    else:
-        pairs = session.exec(select(Membership, Organisation).join(
-            Organisation, Organisation.id == Membership.organisation_id).where(
-            Membership.user_id == _account(user).id)).all()
-    return any(m.role == roles.CONTRACT_MANAGER and o is not None and o.region_id == region_id
-               and o.kind == OrganisationKind.PURCHASING_OFFICE for m, o in pairs)
 
 
 def _report(report_or_id) -> RealisationReport:
@@ -148,13 +128,9 @@ def _expected(lock_version) -> int:
 
 
 def clean_reason(reason) -> str:
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REASON:
-        raise RuleViolation("reason", f"Geef de reden van de afwijzing in minstens {MIN_REASON} tekens; de "
-                                      "zorgaanbieder krijgt die te zien en moet er een correctie op kunnen baseren.")
-    if len(reason) > MAX_REASON:
-        raise RuleViolation("reason", f"De reden is hoogstens {MAX_REASON} tekens.")
-    return reason
+    return validators.clean_reason(
+        reason, f"Geef de reden van de afwijzing in minstens {MIN_REASON} tekens; de zorgaanbieder krijgt die te "
+                "zien en moet er een correctie op kunnen baseren.", MIN_REASON, MAX_REASON)
 
 
 def _decide(report: RealisationReport, user, lock_version, to_state: str, reason: str | None) -> None:
@@ -189,12 +165,6 @@ def _audit(report: RealisationReport, user, action: str, summary: str, before: d
 # --- Notifications ---------------------------------------------------------------------------
 
 
-def _provider_recipients(organisation_id: int) -> list[str]:
-    return list(db.session().exec(select(User.email).join(Membership, Membership.user_id == User.id).where(
-        Membership.organisation_id == organisation_id, Membership.role.in_(roles.PROVIDER_ROLES),
-        User.is_active.is_(True)).order_by(User.email)).unique().all())
-
-
 def _notify(reports: list[RealisationReport], decision: str, reason: str | None = None) -> None:
     """One mail per provider user about the reports of that provider just decided."""
     from portal.templating import money
@@ -217,7 +187,7 @@ def _notify(reports: list[RealisationReport], decision: str, reason: str | None 
                      "dezelfde gemeente, hetzelfde segment en dezelfde periode.")
         body = (f"De regio heeft de volgende realisatie {word}:\n{lines}\n\n{after}\n\n"
                 "Bekijk de realisatie in het aanbiedersportaal onder Realisatie.")
-        for recipient in _provider_recipients(provider_id):
+        for recipient in provider_recipients(provider_id):
             send_mail(recipient, subject[:300], body)
 
 

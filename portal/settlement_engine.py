@@ -49,6 +49,8 @@ from babel.numbers import format_currency, format_decimal
 from portal.money import split_by_weights, to_cents
 
 KINDS = ("budget", "ceiling", "population", "places")
+KIND_LABELS = {"budget": "Budgetafspraak", "ceiling": "Budgetplafond", "population": "Populatiebekostiging",
+               "places": "Plekken"}
 OUTSIDE_BAND = ("full", "excess")
 BAND_SCOPES = ("municipality", "region")
 DEFAULT_THRESHOLD = Decimal("0.10")
@@ -64,6 +66,11 @@ PAYMENTS = "al gedane betalingen"
 # Infinity and NaN still go through babel. tests/test_settlement_engine.py compares both.
 _HUNDREDTH = Decimal("0.01")
 _DUTCH_SEPARATORS = str.maketrans(",.", ".,")
+
+
+def direction_label(due: Decimal) -> str:
+    """The amount due in a word: "Nabetaling" (to the provider), "Terugbetaling" (by it), "Geen betaling"."""
+    return "Nabetaling" if due > 0 else "Terugbetaling" if due < 0 else "Geen betaling"
 
 
 def euro(amount: Decimal) -> str:

@@ -12,6 +12,7 @@ from fpdf.enums import XPos, YPos
 from portal import db
 from portal import settlement_runs as runs_service
 from portal.agreement_pdf import SummaryPdf
+from portal.settlement_engine import direction_label
 from portal.models import Organisation, Region
 from portal.models.settlement import SettlementResponse, SettlementRun
 from portal.templating import TIMEZONE, money, nl_date, nl_datetime, number
@@ -33,10 +34,6 @@ class StatementPdf(SummaryPdf):
         self.font(size, bold)
         self.multi_cell(0, 5, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
         self.font(10)
-
-
-def _direction(due) -> str:
-    return "Nabetaling" if due > 0 else "Terugbetaling" if due < 0 else "Geen betaling"
 
 
 def _start(run: SettlementRun, title: str, subject: str) -> StatementPdf:
@@ -70,7 +67,7 @@ def _start(run: SettlementRun, title: str, subject: str) -> StatementPdf:
 def _totals(pdf: StatementPdf, totals, party: str) -> None:
     pdf.facts([("Afgerekend", money(totals.settled_value)), ("Al betaald", money(totals.paid)),
                ("Nabetalingen", money(totals.additional_payments)), ("Terugbetalingen", money(totals.repayments)),
-               ("Saldo", f"{money(totals.due)} ({_direction(totals.due).lower()}{party if totals.due else ''})")])
+               ("Saldo", f"{money(totals.due)} ({direction_label(totals.due).lower()}{party if totals.due else ''})")])
 
 
 def _lines(pdf: StatementPdf, rows, with_provider: bool) -> None:

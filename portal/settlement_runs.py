@@ -32,21 +32,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 
-from portal import audit, db, roles
+from portal import audit, db, roles, validators
 from portal.cost_allocation import allocate, split_by_realisation
 from portal.mail import send_mail
-from portal.models import Membership, Organisation, OrganisationKind, Region, User, utcnow
+from portal.models import Organisation, Region, utcnow
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
 from portal.money import parse_amount
-from portal.realisation_review import _account, is_region_manager
+from portal.people import account_of as _account, contract_manager_recipients, is_region_manager, memberships_of
+from portal.people import provider_recipients
 from portal.settlement_inputs import Overrides, gather, inputs_of
 from portal.validators import RuleViolation
 
 STATE_LABELS = {"draft": "Concept", "published": "Gepubliceerd", "final": "Definitief",
                 "superseded": "Vervangen door een nieuwe versie"}
 RESPONSE_LABELS = {"accepted": "Geaccepteerd", "disputed": "Betwist", None: "Nog geen antwoord"}
-MIN_REASON = 10
-MAX_REASON = 10_000
+MIN_REASON = validators.MIN_REASON
+MAX_REASON = validators.MAX_REASON
 MAX_COSTS = Decimal("999999999999.99")
 STALE_MESSAGE = ("Deze afrekening is intussen gewijzigd (door iemand anders of door een nieuwe versie). "
                  "Bekijk de nieuwe stand en probeer het opnieuw.")
@@ -175,6 +176,11 @@ def changes(run: SettlementRun) -> list[Change] | None:
 # --- Checks ----------------------------------------------------------------------------------------
 
 
+def year_has_ended(year: int, on: date | None = None) -> bool:
+    """True from 1 January of the next year on (``on``, default today): a run can be made final."""
+    return (on or date.today()) > date(year, 12, 31)
+
+
 def _require_manager(user, region_id: int) -> None:
     if not is_region_manager(user, region_id):
         raise SettlementRefused("Alleen een contractmanager van de regio kan afrekeningen maken, publiceren of "
@@ -182,12 +188,7 @@ def _require_manager(user, region_id: int) -> None:
 
 
 def clean_reason(reason, what: str) -> str:
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REASON:
-        raise RuleViolation("reason", f"Geef {what} in minstens {MIN_REASON} tekens.")
-    if len(reason) > MAX_REASON:
-        raise RuleViolation("reason", f"De reden is hoogstens {MAX_REASON} tekens.")
-    return reason
+    return validators.clean_reason(reason, f"Geef {what} in minstens {MIN_REASON} tekens.", MIN_REASON, MAX_REASON)
 
 
 def clean_costs(value, field_name: str) -> Decimal:
@@ -350,7 +351,7 @@ def publish(run: SettlementRun, user, lock_version) -> SettlementRun:
         lines = lines_of(run, organisation_id=provider_id)
         due = totals(lines).due
         word = "nabetaling aan u" if due > 0 else "terugbetaling door u" if due < 0 else "niets te betalen"
-        for recipient in _recipients(provider_id, roles.PROVIDER_ROLES):
+        for recipient in provider_recipients(provider_id):
             send_mail(recipient, f"Afrekening {run.year} staat klaar",
                       f"De regio heeft de afrekening over {run.year} gepubliceerd (versie {run.version}).\n"
                       f"Per saldo: {_money(abs(due))} ({word}) over {len(lines)} afspraken.\n\n"
@@ -364,10 +365,8 @@ def respond(run: SettlementRun, user, organisation_id: int, accept: bool, reason
     """A provider accepts its statement, or disputes it with a reason (caller commits)."""
     # A signed-in user answers with the membership chosen for this session; a bare User (not signed
     # in) only with a provider membership of that organisation.
-    membership = getattr(user, "membership", None)
-    memberships = [membership] if membership is not None else db.session().exec(
-        select(Membership).where(Membership.user_id == _account(user).id)).all()
-    if not any(m.organisation_id == organisation_id and m.role in roles.PROVIDER_ROLES for m in memberships):
+    if not any(m.organisation_id == organisation_id and m.role in roles.PROVIDER_ROLES
+               for m, _organisation in memberships_of(user)):
         raise SettlementRefused("Alleen de zorgaanbieder zelf kan zijn afrekening accepteren of betwisten.")
     if run.state != "published":
         raise SettlementRefused("Deze afrekening staat niet (meer) open voor een antwoord"
@@ -404,7 +403,7 @@ def respond(run: SettlementRun, user, organisation_id: int, accept: bool, reason
                  region_id=run.region_id, actor=_account(user),
                  details={"before": before, "after": {"state": response.state, "reason": reason},
                           "due": str(due), "year": run.year, "version": run.version})
-    for recipient in _recipients_of_office(run.region_id):
+    for recipient in contract_manager_recipients(run.region_id):
         send_mail(recipient, f"Afrekening {run.year}: {provider.name} heeft {word}",
                   f"{provider.name} heeft de afrekening over {run.year} (versie {run.version}) {word}."
                   + ("" if accept else f"\nReden: {reason}") + "\n\nBekijk de afrekening in het portaal.")
@@ -419,8 +418,7 @@ def finalise(run: SettlementRun, user, lock_version, reason: str | None = None,
     if run.state != "published":
         raise SettlementRefused(f"Alleen een gepubliceerde afrekening kan definitief worden; deze versie is "
                                 f"{STATE_LABELS[run.state].lower()}.")
-    today = today or date.today()
-    if today <= date(run.year, 12, 31):
+    if not year_has_ended(run.year, today):
         raise SettlementRefused(f"Een afrekening over {run.year} kan pas definitief worden na afloop van het jaar.")
     answers = responses(run)
     open_ = [pid for pid in provider_ids(run) if getattr(answers.get(pid), "state", None) != "accepted"]
@@ -437,21 +435,6 @@ def finalise(run: SettlementRun, user, lock_version, reason: str | None = None,
            reason=reason, not_accepted=open_, totals={k: str(v) for k, v in vars(totals(lines_of(run))).items()},
            before=before, after=_snapshot(run))
     return run
-
-
-def _recipients(organisation_id: int, role_set) -> list[str]:
-    return list(db.session().exec(select(User.email).join(Membership, Membership.user_id == User.id).where(
-        Membership.organisation_id == organisation_id, Membership.role.in_(role_set),
-        User.is_active.is_(True)).order_by(User.email)).unique().all())
-
-
-def _recipients_of_office(region_id: int) -> list[str]:
-    offices = db.session().exec(select(Organisation.id).where(
-        Organisation.region_id == region_id, Organisation.kind == OrganisationKind.PURCHASING_OFFICE)).all()
-    found: list[str] = []
-    for office in offices:
-        found += _recipients(office, {roles.CONTRACT_MANAGER})
-    return sorted(set(found))
 
 
 def years_with_agreements(region_id: int) -> list[int]:

@@ -19,8 +19,7 @@ from portal.validators import RuleViolation
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 AS_AGREED = "Zoals afgesproken"
-KIND_LABELS = {"budget": "Budget", "ceiling": "Budgetplafond", "population": "Populatiebekostiging",
-               "places": "Plekken"}
+KIND_LABELS = {**engine.KIND_LABELS, "budget": "Budget"}  # short: the what-if table is wide
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,19 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+MIN_REASON = 10
+MAX_REASON = 10_000
+
+
+def clean_reason(reason, too_short: str, minimum: int = MIN_REASON, maximum: int = MAX_REASON,
+                 field: str = "reason") -> str:
+    """A reason as typed, stripped; :class:`RuleViolation` on ``field`` with the caller's Dutch
+    ``too_short`` message below ``minimum`` characters, and a standard one above ``maximum``."""
+    reason = (reason or "").strip()
+    if len(reason) < minimum:
+        raise RuleViolation(field, too_short)
+    if len(reason) > maximum:
+        raise RuleViolation(field, f"De reden is hoogstens {maximum} tekens.")
+    return reason

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db, roles
 from portal import settlement_runs as runs_service
+from portal import settlement_engine as engine
 from portal.agreements import segment_short_label
 from portal.models import Organisation, OrganisationKind, Region, User
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementRun
@@ -30,8 +31,7 @@ bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR)
 EVERY_ROLE = tuple(roles.ALL_ROLES)
-KIND_LABELS = {"budget": "Budgetafspraak", "ceiling": "Budgetplafond", "population": "Populatiebekostiging",
-               "places": "Plekken"}
+KIND_LABELS = engine.KIND_LABELS
 STATE_EXPLANATIONS = {
     "draft": "Concept: alleen contractmanagers en de accountant zien deze versie. Publiceer haar om de "
              "zorgaanbieders en gemeenten hun afrekening te laten zien.",
@@ -47,16 +47,8 @@ def today() -> date:
     return date.today()
 
 
-def direction(due: Decimal) -> str:
-    if due > 0:
-        return "Nabetaling"
-    if due < 0:
-        return "Terugbetaling"
-    return "Geen betaling"
-
-
-def year_has_ended(year: int, on: date | None = None) -> bool:
-    return (on or today()) > date(year, 12, 31)
+def year_has_ended(year: int) -> bool:
+    return runs_service.year_has_ended(year, today())
 
 
 def _region() -> Region:
@@ -118,7 +110,7 @@ class LineRow:
 def line_rows(lines: list[SettlementLine]) -> list[LineRow]:
     names = _names({l.organisation_id for l in lines} | {l.municipality_id for l in lines})
     rows = [LineRow(l, names.get(l.organisation_id, ""), names.get(l.municipality_id, ""),
-                    segment_short_label(l.segment_key), KIND_LABELS.get(l.kind, l.kind), direction(l.due))
+                    segment_short_label(l.segment_key), KIND_LABELS.get(l.kind, l.kind), engine.direction_label(l.due))
             for l in lines]
     rows.sort(key=lambda r: (r.provider, r.segment, r.municipality))
     return rows
