@@ -6,7 +6,6 @@ Helvetica, which only knows Latin-1: "€" is then written as "EUR".
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -16,14 +15,14 @@ from fpdf.fonts import FontFace
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from portal import agreement_rules as rules
+from portal import agreement_rules as rules, clock
 from portal import agreements as service
 from portal import contract_terms as terms
 from portal import db
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, Region
 from portal.registry import LOTS
 from portal.scoping import scoped
-from portal.templating import TIMEZONE, money, nl_date, nl_datetime, number
+from portal.templating import money, nl_date, nl_datetime, number
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -158,7 +157,7 @@ def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.font(10)
-    pdf.multi_cell(0, 5, pdf.t(f"{provider.name} · gemaakt op {nl_datetime(datetime.now(TIMEZONE))}"),
+    pdf.multi_cell(0, 5, pdf.t(f"{provider.name} · gemaakt op {nl_datetime(clock.local_now())}"),
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
 
     pdf.heading("Partijen")

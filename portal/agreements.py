@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import agreement_rules as rules
+from portal import agreement_rules as rules, clock
 from portal import audit, contract_terms as terms, db
 from portal.models import (BowWaveEvaluation, BudgetAgreement, ExtraCapacity, FrameworkAgreement,
                            FrameworkSegment, Organisation, OrganisationKind, utcnow)
@@ -77,7 +77,7 @@ class Term:
 
 def term_of(agreement: FrameworkAgreement, evaluations: list[BowWaveEvaluation] | None = None,
             today: date | None = None) -> Term:
-    today = today or date.today()
+    today = today or clock.today()
     if evaluations is None:
         evaluations = evaluations_of(agreement)
     earned = sum(1 for evaluation in evaluations if evaluation.satisfactory)
@@ -380,7 +380,7 @@ def update_framework_agreement(agreement: FrameworkAgreement, *, reference: str,
 
 def use_extension(agreement: FrameworkAgreement, today: date | None = None) -> Term:
     """Use the next extension option; returns the new term."""
-    today = today or date.today()
+    today = today or clock.today()
     evaluations = evaluations_of(agreement)
     term = term_of(agreement, evaluations, today)
     if agreement.bow_wave:
@@ -416,7 +416,7 @@ def _nl_date(day: date) -> str:
 def record_bow_wave_evaluation(agreement: FrameworkAgreement, year: int | None, satisfactory: bool, note: str = "",
                                today: date | None = None, decided_by: int | None = None) -> BowWaveEvaluation:
     """The yearly evaluation under the bow-wave principle: a satisfactory year earns one year."""
-    today = today or date.today()
+    today = today or clock.today()
     if not agreement.bow_wave:
         raise RuleViolation("year", "Deze overeenkomst valt niet onder het boeggolfprincipe.")
     evaluations = evaluations_of(agreement)

@@ -10,7 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from portal import migrate, roles
+from portal import clock, migrate, roles
+from portal.templating import nl_date
 
 
 def init_app(app) -> None:
@@ -26,18 +27,27 @@ def init_app(app) -> None:
 
     @app.cli.command("demo")
     @click.option("--password", help="Wachtwoord voor alle demogebruikers (minstens 12 tekens).")
-    def demo(password):
-        """Migrate the database and load the demo region Noord-Limburg (idempotent)."""
+    @click.option("--today", help="Bouw de demo rond deze datum (JJJJ-MM-DD) in plaats van vandaag.")
+    def demo(password, today):
+        """Migrate the database and load the demo region Noord-Limburg (idempotent), built around
+        today (or ``--today``): five years of agreements up to this year, realisation up to last
+        month, last year ended and ready to settle."""
         from portal.demo import load_demo, write_accounts_file
 
         if password is not None and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
             raise click.BadParameter(
                 f"kies minstens {current_app.config['PASSWORD_MIN_LENGTH']} tekens.", param_hint="--password")
+        if today:
+            try:
+                current_app.config["TODAY"] = clock.parse_today(today)
+            except ValueError:
+                raise click.BadParameter(f"{today!r} is geen datum; schrijf bijvoorbeeld 2028-02-29.",
+                                         param_hint="--today") from None
         migrate.upgrade(current_app.config["DATABASE_URL"])
         accounts, new_password = load_demo(password)
         path = Path(current_app.instance_path) / "demo-accounts.json"
         write_accounts_file(path, accounts)
-        click.echo("Demoregio Noord-Limburg geladen. Accounts:")
+        click.echo(f"Demoregio Noord-Limburg geladen rond {nl_date(clock.today())}. Accounts:")
         for account in accounts:
             click.echo(f"  {account.email:48} {roles.LABELS[account.role]:28} {account.organisation}")
         if new_password:
@@ -45,6 +55,8 @@ def init_app(app) -> None:
         else:
             click.echo("Wachtwoorden zijn niet gewijzigd (geef --password om ze te zetten).")
         click.echo(f"Overzicht geschreven naar {path}")
+        if today:
+            click.echo(f"Start het portaal met PORTAL_TODAY={today} om op die dag te werken.")
 
 
 # --- API tokens ------------------------------------------------------------------------------

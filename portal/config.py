@@ -5,6 +5,8 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+from portal.clock import parse_today
+
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
 
 DEFAULTS: dict = {
@@ -49,6 +51,9 @@ DEFAULTS: dict = {
     # thread (the page shows progress) or within the request (tests, small installations).
     "MAX_REALISATION_BYTES": 16 * 1024 * 1024,
     "REALISATION_IN_BACKGROUND": True,
+    # Move the portal's calendar to this date (YYYY-MM-DD; the time of day still runs), for a demo
+    # or an acceptance run "on" another day; empty means the real date (portal/clock.py).
+    "TODAY": None,
 }
 
 PRODUCTION_OVERRIDES: dict = {
@@ -87,6 +92,10 @@ def load_settings(app, overrides: dict | None) -> None:
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    try:
+        app.config["TODAY"] = parse_today(app.config["TODAY"])
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
     app.config["FOUR_EYES_THRESHOLD"] = Decimal(str(app.config["FOUR_EYES_THRESHOLD"]))
     app.config["MAX_ATTACHMENT_BYTES"] = int(app.config["MAX_ATTACHMENT_BYTES"])
     app.config["MAX_REALISATION_BYTES"] = int(app.config["MAX_REALISATION_BYTES"])

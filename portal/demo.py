@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
 
-from portal import audit, db, roles
+from portal import audit, clock, db, roles
 from portal.models import Membership, Organisation, OrganisationKind, Region, User
 from portal.passwords import hash_password
 
@@ -44,14 +45,28 @@ PROVIDERS = [
 ]
 
 
+# The demo tells five years of history up to and including the year of the day it is loaded.
+DEMO_YEARS = 5
+
+
 @dataclass
 class DemoContext:
-    """What ``portal_demo_data`` gets: the demo region, its organisations by name, the session."""
+    """What ``portal_demo_data`` gets: the demo region, its organisations by name, the session and
+    the day the demo is built around (``today``): its years run from ``first_year`` up to and
+    including ``today.year``, so the region is alive whatever the date."""
 
     region: Region
     organisations: dict[str, Organisation]
     session: object
-    first_year: int = 2022
+    today: date
+
+    @property
+    def first_year(self) -> int:
+        return self.today.year - DEMO_YEARS + 1
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.today.year + 1))
 
 
 @dataclass(frozen=True)
@@ -91,13 +106,17 @@ def _upsert_organisation(session, region: Region, name: str, kind: str, **values
     return organisation
 
 
-def load_demo(password: str | None, realisation: bool = True) -> tuple[list[DemoAccount], str | None]:
+def load_demo(password: str | None, realisation: bool = True,
+              today: date | None = None) -> tuple[list[DemoAccount], str | None]:
     """Create or update the demo region. Returns the accounts and the password newly set (if any).
 
     Without ``password``, existing accounts keep theirs and new ones get one random password.
     ``realisation=False`` leaves out the months of realisation (most tests do not need them and
-    they cost about a second on PostgreSQL).
+    they cost about a second on PostgreSQL). ``today`` (default: the portal's clock) is the day the
+    demo is built around: five years of agreements up to its year, realisation up to the month
+    before it (:mod:`portal.realisation_demo`).
     """
+    today = today or clock.today()
     session = db.session()
     region = session.exec(select(Region).where(Region.code == REGION_CODE)).first()
     if region is None:
@@ -140,7 +159,7 @@ def load_demo(password: str | None, realisation: bool = True) -> tuple[list[Demo
         session.add(membership)
     from flask import current_app
 
-    context = DemoContext(region=region, organisations=organisations, session=session)
+    context = DemoContext(region=region, organisations=organisations, session=session, today=today)
     current_app.extensions["portal.plugins"].hook.portal_demo_data(demo=context)
     # Realisation goes through the import pipeline, which commits on its own: after the rest.
     session.commit()

@@ -28,7 +28,6 @@ from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCa
 from portal.money import split_by_weights, to_cents
 
 INDEXATION = Decimal("0.03")  # yearly indexation of tariffs and budgets in the demo
-DEMO_YEARS = 5  # 2022 up to and including 2026
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class DemoLoader:
         self.plugin = plugin
         self.region = demo.region
         self.session = demo.session
-        self.years = list(range(demo.first_year, demo.first_year + DEMO_YEARS))
+        self.years = demo.years  # five years up to and including the demo's today
         self.added: Counter = Counter()
         self._cache: dict[type, dict] = {}
         self._queued: dict[type, list[dict]] = {}
@@ -232,14 +231,14 @@ class DemoLoader:
                 {"framework_agreement_id": agreement.id, "segment_key": segment_key})
         end = self._end(agreement)
         for evaluation in evaluations:
-            if not agreement.start_date.year <= evaluation.year <= min(end.year, date.today().year):
+            if not agreement.start_date.year <= evaluation.year <= min(end.year, self.demo.today.year):
                 raise ValueError(f"demo data: {reference} cannot be evaluated for {evaluation.year}")
             end_after = contract_terms.bow_wave_end_after(end, evaluation.satisfactory)
             self._queued.setdefault(BowWaveEvaluation, []).append({
                 "framework_agreement_id": agreement.id, "year": evaluation.year,
                 "satisfactory": evaluation.satisfactory, "end_before": end, "end_after": end_after,
                 "note": evaluation.note,
-                "decided_at": datetime(evaluation.year + 1, 1, 20, 10, 0, tzinfo=timezone.utc)})
+                "decided_at": min(datetime(evaluation.year + 1, 1, 20, 10, 0, tzinfo=timezone.utc), self.now)})
             self.added[BowWaveEvaluation.__name__] += 1
             self._earned[agreement.id] += int(evaluation.satisfactory)
             end = end_after

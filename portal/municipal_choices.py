@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, func
 from sqlmodel import select
 
-from portal import audit, catalogue, db, pricing
+from portal import audit, catalogue, clock, db, pricing
 from portal.agreement_rules import VOLUME_BASES, funding_form_refusal
 from portal.models import MunicipalChoice, Organisation, OrganisationKind, StandardTrajectory
 from portal.money import to_cents
@@ -35,7 +35,7 @@ def registry():
 
 def current_choice(municipality_id: int, segment_key: str, on: date | None = None) -> MunicipalChoice | None:
     """The version in force on ``on`` (default today): the latest one that started on or before it."""
-    on = on or date.today()
+    on = on or clock.today()
     return db.session().exec(
         select(MunicipalChoice)
         .where(MunicipalChoice.municipality_id == municipality_id,
@@ -55,7 +55,7 @@ def history(municipality_id: int, segment_key: str) -> list[MunicipalChoice]:
 
 def choices_in_force(municipality_id: int, on: date | None = None) -> dict[str, MunicipalChoice]:
     """Segment key -> the version in force on ``on`` (segments without a choice are absent)."""
-    on = on or date.today()
+    on = on or clock.today()
     rows = db.session().exec(
         select(MunicipalChoice)
         .where(MunicipalChoice.municipality_id == municipality_id, MunicipalChoice.effective_from <= on)
@@ -73,7 +73,7 @@ def version_counts(municipality_id: int) -> dict[str, int]:
 def in_force_statement(on: date | None = None):
     """A select of (MunicipalChoice, municipality name) for the versions in force on ``on``; the
     caller scopes, filters, sorts and pages it."""
-    on = on or date.today()
+    on = on or clock.today()
     latest = (select(MunicipalChoice.municipality_id.label("municipality_id"),
                      MunicipalChoice.segment_key.label("segment_key"),
                      func.max(MunicipalChoice.effective_from).label("effective_from"))
@@ -254,7 +254,7 @@ def conversion_preview(region_id: int, segment_key: str, on: date | None, volume
     """For each standard trajectory of the segment in the catalogue year of ``on``: its price,
     how many fit in one place-year (12 / duration) and the price of a place-year; with a volume,
     what N trajectories are in places or P places in trajectories, and what that costs a year."""
-    on = on or date.today()
+    on = on or clock.today()
     year = catalogue_year(region_id, segment_key, on)
     if year is None:
         return ConversionPreview(segment_key, None, volume_basis, volume, ())

@@ -2,16 +2,15 @@
 in the same layout as the framework agreement summary (:mod:`portal.agreement_pdf`)."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from fpdf.enums import XPos, YPos
 from sqlmodel import select
 
-from portal import db
+from portal import clock, db
 from portal.agreement_pdf import BLUE, SummaryPdf
 from portal.models import FrameworkAgreement, Organisation, Region, StandardTrajectory, User
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalApproval
-from portal.templating import TIMEZONE, money, nl_date, nl_datetime, number
+from portal.templating import money, nl_date, nl_datetime, number
 
 PERIODS = {"week": "per week", "month": "per maand"}
 
@@ -94,7 +93,7 @@ def custom_trajectory_pdf(proposal: Proposal, custom: CustomTrajectory) -> bytes
     pdf.multi_cell(0, 9, pdf.t(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.font(10)
-    pdf.multi_cell(0, 5, pdf.t(f"{provider.name} · gemaakt op {nl_datetime(datetime.now(TIMEZONE))}"),
+    pdf.multi_cell(0, 5, pdf.t(f"{provider.name} · gemaakt op {nl_datetime(clock.local_now())}"),
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
 
     pdf.heading("Partijen")

@@ -24,7 +24,7 @@ from sqlalchemy import case, func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
-from portal import audit, db, proposal_states as states, roles
+from portal import audit, clock, db, proposal_states as states, roles
 from portal.agreements import segment_short_label, term_of
 from portal.catalogue import trajectory_price
 from portal.mail import send_mail
@@ -471,7 +471,7 @@ def approve(proposal: Proposal, manager, lock_version, today: date | None = None
     """A contract manager's approval of the current version. Above the four-eyes threshold it
     takes two different managers (an accepted counter-proposal counts as its author's approval);
     the approval that completes it creates the custom trajectory (the additional agreement)."""
-    today = today or date.today()
+    today = today or clock.today()
     _step(proposal, manager, "approve", lock_version)
     session = db.session()
     account = _account(manager)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlmodel import select
 
-from portal import catalogue, db, pricing
+from portal import catalogue, clock, db, pricing
 from portal.agreements import segment_short_label, term_of
 from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegment, MunicipalChoice, Organisation,
                            OrganisationKind, Region, StandardTrajectory, Tariff)
@@ -31,7 +31,7 @@ class ProviderLookups:
         self.region_row = region
         self.region = region.code
         self.provider = provider.name
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self._municipalities: dict[str, Municipality] = {}
         for org in session.exec(select(Organisation).where(Organisation.region_id == region.id,
                                                            Organisation.kind == OrganisationKind.MUNICIPALITY)):

@@ -5,17 +5,16 @@ with every provider, its share of the region's costs and what it pays in total).
 The caller has checked that the signed-in user may see the statement."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from fpdf.enums import XPos, YPos
 
-from portal import db
+from portal import clock, db
 from portal import settlement_runs as runs_service
 from portal.agreement_pdf import SummaryPdf
 from portal.settlement_engine import direction_label
 from portal.models import Organisation, Region
 from portal.models.settlement import SettlementResponse, SettlementRun
-from portal.templating import TIMEZONE, money, nl_date, nl_datetime, number
+from portal.templating import money, nl_date, nl_datetime, number
 
 
 class StatementPdf(SummaryPdf):
@@ -55,12 +54,12 @@ def _start(run: SettlementRun, title: str, subject: str) -> StatementPdf:
     pdf.set_text_color(0, 0, 0)
     pdf.font(10)
     state = runs_service.STATE_LABELS[run.state]
-    if run.state != "final" and datetime.now(TIMEZONE).date() <= datetime(run.year, 12, 31).date():
+    if run.state != "final" and not runs_service.year_has_ended(run.year):
         state += " (voorlopig: het jaar is nog niet voorbij)"
     pdf.facts([("Regio", region.name), ("Jaar", str(run.year)), ("Versie", str(run.version)), ("Status", state),
                ("Gepubliceerd", nl_date(run.published_at) if run.published_at else "Nog niet"),
                ("Definitief", nl_date(run.finalised_at) if run.finalised_at else "Nog niet"),
-               ("Gemaakt op", nl_datetime(datetime.now(TIMEZONE)))])
+               ("Gemaakt op", nl_datetime(clock.local_now()))])
     return pdf
 
 

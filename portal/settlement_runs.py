@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 
-from portal import audit, db, roles, validators
+from portal import audit, clock, db, roles, validators
 from portal.cost_allocation import allocate, split_by_realisation
 from portal.mail import send_mail
 from portal.models import Organisation, Region, utcnow
@@ -178,7 +178,7 @@ def changes(run: SettlementRun) -> list[Change] | None:
 
 def year_has_ended(year: int, on: date | None = None) -> bool:
     """True from 1 January of the next year on (``on``, default today): a run can be made final."""
-    return (on or date.today()) > date(year, 12, 31)
+    return (on or clock.today()) > date(year, 12, 31)
 
 
 def _require_manager(user, region_id: int) -> None:

@@ -7,19 +7,18 @@ The caller has checked that the signed-in user may see the statement."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from portal import db
+from portal import clock, db
 from portal import settlement_runs as runs_service
 from portal.audit_export import neutralise
 from portal.models import Organisation, Region
 from portal.models.settlement import SettlementRun
-from portal.templating import TIMEZONE, nl_datetime
+from portal.templating import nl_datetime
 
 EURO = '"€" #,##0.00;-"€" #,##0.00'
 PERCENT = '0.00"%"'
@@ -54,7 +53,7 @@ def _workbook(run: SettlementRun, title: str, rows) -> tuple[Workbook, int]:
     _text(sheet, 1, 1, title)
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     _text(sheet, 2, 1, f"Regio {region.name} · jaar {run.year} · versie {run.version} · "
-                       f"{runs_service.STATE_LABELS[run.state]} · gemaakt op {nl_datetime(datetime.now(TIMEZONE))}")
+                       f"{runs_service.STATE_LABELS[run.state]} · gemaakt op {nl_datetime(clock.local_now())}")
     _header(sheet, 4, LINE_HEADERS)
     number = 5
     for row in rows:

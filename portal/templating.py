@@ -1,20 +1,19 @@
 """Jinja set-up: nl-NL formatting filters and what every page needs (menu, user, role labels)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import current_app
 from flask_login import current_user
 
-from portal import roles
+from portal import clock, roles
 from portal.models import OrganisationKind
 
 LOCALE = "nl_NL"
-TIMEZONE = ZoneInfo("Europe/Amsterdam")
+TIMEZONE = clock.TIMEZONE
 
 
 def money(value) -> str:
@@ -53,7 +52,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         role_labels=roles.LABELS,
         kind_labels=OrganisationKind.LABELS,
-        today=date.today,
+        today=clock.today,
     )
 
     @app.context_processor

@@ -11,6 +11,7 @@ from sqlmodel import select
 from portal import agreements, db
 from portal.models import (BudgetAgreement, FrameworkAgreement, FrameworkSegment, Organisation,
                            OrganisationKind, Region)
+from tests.dates import YEAR
 
 D = Decimal
 
@@ -33,10 +34,10 @@ def new_provider(name: str) -> Organisation:
     return provider
 
 
-def free_start(organisation_id: int, segment_keys: list[str], earliest: int = 2026) -> date:
-    """1 January of the first year from ``earliest`` after every framework agreement the
+def free_start(organisation_id: int, segment_keys: list[str], earliest: int | None = None) -> date:
+    """1 January of the first year from ``earliest`` (default: the run's year) after every framework agreement the
     provider already has for these segments, even with all its extensions used."""
-    year = earliest
+    year = earliest or YEAR
     for agreement in db.session().exec(
             select(FrameworkAgreement).join(FrameworkSegment, FrameworkSegment.framework_agreement_id == FrameworkAgreement.id)
             .where(FrameworkAgreement.organisation_id == organisation_id,

@@ -12,6 +12,7 @@ from portal.models import Organisation, StandardTrajectory
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.money import to_cents
 from portal.realisation_import import submit_rows
+from tests.dates import this_year
 
 COLUMNS = ("gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten",
            "eenheden", "plekdagen")
@@ -49,18 +50,19 @@ def stored_line(organisation: Organisation, row: dict) -> RealisationLine:
     return db.session().exec(select(RealisationLine).where(RealisationLine.report_id == report.id)).one()
 
 
-def standard(segment_key: str, code: str, year: int = 2026) -> StandardTrajectory:
+def standard(segment_key: str, code: str, year: int | None = None) -> StandardTrajectory:
+    """The catalogue's standard trajectory of ``year`` (default: the year on the clock)."""
     return db.session().exec(select(StandardTrajectory).where(
         StandardTrajectory.segment_key == segment_key, StandardTrajectory.code == code,
-        StandardTrajectory.year == year)).one()
+        StandardTrajectory.year == (year or this_year()))).one()
 
 
-def trajectory_price(organisation: Organisation, segment_key: str, code: str, year: int = 2026) -> Decimal:
+def trajectory_price(organisation: Organisation, segment_key: str, code: str, year: int | None = None) -> Decimal:
     """The catalogue's price of a standard trajectory for this provider."""
     return catalogue.trajectory_price(standard(segment_key, code, year), organisation.id).total
 
 
-def unit_price(organisation: Organisation, segment_key: str, code: str, year: int = 2026) -> Decimal:
+def unit_price(organisation: Organisation, segment_key: str, code: str, year: int | None = None) -> Decimal:
     """One unit (hour, day) at the tariff's rate of the year with the provider's surcharges."""
     terms = catalogue.trajectory_terms(standard(segment_key, code, year), organisation.id)
     factor = Decimal(1)

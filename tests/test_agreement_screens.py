@@ -7,6 +7,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -14,6 +15,7 @@ from portal import agreements, db
 from portal.models import AuditEvent, BowWaveEvaluation, BudgetAgreement, ExtraCapacity, FrameworkAgreement
 from tests.agreement_data import budget, framework, new_provider, organisation
 from tests.conftest import post_form
+from tests.dates import YEAR, this_year
 
 D = Decimal
 MANAGER = "contractmanager@mgr-noord-limburg.example"
@@ -67,11 +69,11 @@ def test_contract_manager_creates_and_changes_a_framework_agreement(app, signed_
     response = post_form(client, "/afspraken/nieuw", {
         "organisation_id": provider_id, "reference": "T-SCHERM-1", "domain": "jeugd",
         "segments": ["jeugd.S3", "jeugd.S4"], "lot": "regional", "contract_form": "d",
-        "start_date": "2026-01-01", "scheme": ""})
+        "start_date": f"{YEAR}-01-01", "scheme": ""})
     assert response.status_code == 302, _text(response.get_data(as_text=True))
     detail = _text(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "Raamovereenkomst T-SCHERM-1" in detail and "Testzorg Scherm" in detail
-    assert "31 december 2028" in detail  # 3+1 from the segments, no extension used
+    assert f"31 december {YEAR + 2}" in detail  # 3+1 from the segments, no extension used
     assert "Verlengen met 1 jaar" in detail
     with app.app_context():
         agreement = db.session().exec(select(FrameworkAgreement).where(FrameworkAgreement.reference == "T-SCHERM-1")).one()
@@ -83,14 +85,14 @@ def test_contract_manager_creates_and_changes_a_framework_agreement(app, signed_
 
     response = post_form(client, f"/afspraken/{agreement_id}/bewerken", {
         "reference": "T-SCHERM-1", "domain": "jeugd", "segments": ["jeugd.S4"], "lot": "regional",
-        "contract_form": "c", "start_date": "2026-01-01", "scheme": "3+1"})
+        "contract_form": "c", "start_date": f"{YEAR}-01-01", "scheme": "3+1"})
     assert response.status_code == 302
     with app.app_context():
         assert agreements.segments_of(db.session().get(FrameworkAgreement, agreement_id)) == ["jeugd.S4"]
     # The provider does not change, even when someone posts it.
     response = post_form(client, f"/afspraken/{agreement_id}/bewerken", {
         "organisation_id": provider_id, "reference": "T-SCHERM-1", "domain": "jeugd", "segments": ["jeugd.S4"],
-        "lot": "regional", "contract_form": "c", "start_date": "2026-01-01", "scheme": "3+1"})
+        "lot": "regional", "contract_form": "c", "start_date": f"{YEAR}-01-01", "scheme": "3+1"})
     assert response.status_code == 400
 
 
@@ -112,13 +114,16 @@ def organisation_id(app, name: str) -> int:
         return organisation(name).id
 
 
+@pytest.mark.date_sensitive
 def test_extension_and_evaluation_through_the_screens(app, signed_in):
-    this_year = date.today().year
+    """Agreements that started last year run today: both extensions can be used, and last year is
+    the bow-wave agreement's next year to evaluate."""
+    year = this_year()
     with app.app_context():
         provider = new_provider("Testzorg Scherm")
-        ordinary = framework(provider, "T-VERL-1", segments=("wmo.S1a",), start=date(this_year - 1, 1, 1))
+        ordinary = framework(provider, "T-VERL-1", segments=("wmo.S1a",), start=date(year - 1, 1, 1))
         bow_wave = framework(provider, "T-BOEG-1", segments=("participatie.S3",), contract_form="a",
-                             start=date(this_year - 1, 1, 1), bow_wave=True)
+                             start=date(year - 1, 1, 1), bow_wave=True)
         db.session().commit()
         ordinary_id, bow_wave_id = ordinary.id, bow_wave.id
     client = signed_in(MANAGER)
@@ -130,22 +135,22 @@ def test_extension_and_evaluation_through_the_screens(app, signed_in):
     with app.app_context():
         agreement = db.session().get(FrameworkAgreement, ordinary_id)
         assert agreement.extensions_used == 2
-        assert agreements.term_of(agreement).end == date(this_year + 3, 12, 31)
+        assert agreements.term_of(agreement).end == date(year + 3, 12, 31)
     detail = client.get(page).get_data(as_text=True)
     assert "Verlengen met" not in detail and "2 van 2 gebruikt" in detail
     refused = post_form(client, f"{page}/verlengen", {}, form_path=f"/afspraken/{bow_wave_id}")
     assert refused.status_code == 422 and "Alle verlengingsopties" in refused.get_data(as_text=True)
 
     page = f"/afspraken/{bow_wave_id}"
-    assert f'value="{this_year - 1}"' in client.get(page).get_data(as_text=True)  # next year to evaluate
-    response = post_form(client, f"{page}/evaluatie", {"year": this_year - 1, "satisfactory": "nee",
+    assert f'value="{year - 1}"' in client.get(page).get_data(as_text=True)  # next year to evaluate
+    response = post_form(client, f"{page}/evaluatie", {"year": year - 1, "satisfactory": "nee",
                                                       "note": "Doorlooptijden te lang"})
     assert response.status_code == 302
-    again = post_form(client, f"{page}/evaluatie", {"year": this_year - 1, "satisfactory": "ja"})
+    again = post_form(client, f"{page}/evaluatie", {"year": year - 1, "satisfactory": "ja"})
     assert again.status_code == 422
     assert re.search(r'id="year-error".*al geëvalueerd', again.get_data(as_text=True), re.S)
     history = _text(client.get(page).get_data(as_text=True))
-    assert f"{this_year - 1} Onvoldoende" in history and "Doorlooptijden te lang" in history
+    assert f"{year - 1} Onvoldoende" in history and "Doorlooptijden te lang" in history
     with app.app_context():
         assert db.session().exec(select(func.count()).select_from(BowWaveEvaluation).where(
             BowWaveEvaluation.framework_agreement_id == bow_wave_id)).one() == 1

@@ -18,6 +18,7 @@ from portal.models import (AuditEvent, BowWaveEvaluation, BudgetAgreement, Extra
                            FrameworkAgreement)
 from portal.validators import RuleViolation
 from tests.agreement_data import budget, framework, new_provider, organisation, region_id
+from tests.dates import YEAR
 
 D = Decimal
 
@@ -337,16 +338,18 @@ def test_changing_a_budget_agreement_is_audited_and_never_changes_what_it_is(app
 
 
 def test_extra_capacity_stays_within_ten_percent_of_the_contracted_value(app, demo):
+    # Years after the demo's (which end with this year), so only this test's budgets count.
+    start, year = YEAR, YEAR + 1
     with context(app) as session:
         provider = new_provider("Testzorg Regionaal")
         other = new_provider("Testzorg Buiten")
-        framework(provider, "T-RO-20", start=date(2026, 1, 1))
-        budget(provider, "Venlo", 2027, amount="100000.00")
-        budget(provider, "Gennep", 2027, amount="50000.00", kind="ceiling")
-        budget(provider, "Venlo", 2027, amount="900000.00", segment_key="jeugd.S4")  # another segment
-        assert agreements.contracted_value(region_id(), "jeugd.S3", 2027) == D("150000.00")
+        framework(provider, "T-RO-20", start=date(start, 1, 1))
+        budget(provider, "Venlo", year, amount="100000.00")
+        budget(provider, "Gennep", year, amount="50000.00", kind="ceiling")
+        budget(provider, "Venlo", year, amount="900000.00", segment_key="jeugd.S4")  # another segment
+        assert agreements.contracted_value(region_id(), "jeugd.S3", year) == D("150000.00")
 
-        def add(amount, reason="Wachtlijst: aanbieders met raamovereenkomst zitten vol", year=2027):
+        def add(amount, reason="Wachtlijst: aanbieders met raamovereenkomst zitten vol", year=year):
             return agreements.add_extra_capacity(region_id(), organisation_id=other.id, municipality_id=None,
                                                  segment_key="jeugd.S3", year=year, amount=D(amount), reason=reason)
 
@@ -355,10 +358,10 @@ def test_extra_capacity_stays_within_ten_percent_of_the_contracted_value(app, de
         assert "nog" in error.message
         add("5000.00")
         _refused(session, lambda: add("0.01"), "amount", "10%")
-        _refused(session, lambda: add("100.00", year=2028), "amount", "10%")  # nothing contracted in 2028
+        _refused(session, lambda: add("100.00", year=year + 1), "amount", "10%")  # nothing contracted then
         _refused(session, lambda: add("100.00", reason="  te kort "), "reason", "ten minste 10 tekens")
         session.commit()
-        assert agreements.extra_capacity_total(region_id(), "jeugd.S3", 2027) == D("15000.00")
+        assert agreements.extra_capacity_total(region_id(), "jeugd.S3", year) == D("15000.00")
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "extra_capacity.added",
                                                       AuditEvent.organisation_id == other.id)
                              .order_by(AuditEvent.id.desc())).first()

@@ -4,7 +4,6 @@ the page shows progress), a contract manager approves the report, and the budget
 the approved numbers."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from portal.catalogue import trajectory_price
 from portal.models import Organisation, StandardTrajectory
 from portal.models.realisation import RealisationReport
 from portal.templating import money
+from tests.dates import RUN_DATE, YEAR, month
 from tests.test_browser import assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
 from tests.test_browser_proposals import new_page, shot
 
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.browser
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 MANAGER = "contractmanager@mgr-noord-limburg.example"
-PERIOD = "2026-11"  # after the demo's own realisation (January–October), before today
+# The month that holds the run's date: begun, and after the demo's own realisation (up to last month).
+PERIOD = month(RUN_DATE.month, RUN_DATE.year)
 HEADER = "gemeente;segment;periode;traject;gestart;lopend;beeindigd;clienten\n"
 GOOD_ROWS = [f"0889;jeugd.S4;{PERIOD};S4-BEG-6;2;6;1;6", f"0889;jeugd.S4;{PERIOD};S4-BEH-4;1;3;0;3"]
 BAD_ROWS = [f"0889;jeugd.S4;{PERIOD};S4-BEG-6;2;6;1;6", f"Atlantis;jeugd.S4;{PERIOD};S4-BEH-4;-1;drie;0;3"]
@@ -33,14 +34,13 @@ def _approved_total(app, provider_id: int, municipality_id: int) -> Decimal:
     with app.app_context():
         reports = db.session().exec(select(RealisationReport).where(
             RealisationReport.organisation_id == provider_id, RealisationReport.municipality_id == municipality_id,
-            RealisationReport.segment_key == "jeugd.S4", RealisationReport.year == 2026,
+            RealisationReport.segment_key == "jeugd.S4", RealisationReport.year == YEAR,
             RealisationReport.state == "approved")).all()
         return sum((report.total_value for report in reports), Decimal("0.00"))
 
 
 def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashboard(browser, portal, live_server,  # noqa: F811
                                                                                    tmp_path):
-    assert date.today() >= date(2026, 11, 1), "the test reports November 2026 and needs it to have begun"
     with live_server.app_context():
         session = db.session()
         provider = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
@@ -48,13 +48,13 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
         expected_value = Decimal(0)
         for code, started in (("S4-BEG-6", 2), ("S4-BEH-4", 1)):
             standard = session.exec(select(StandardTrajectory).where(
-                StandardTrajectory.year == 2026, StandardTrajectory.code == code)).one()
+                StandardTrajectory.year == YEAR, StandardTrajectory.code == code)).one()
             expected_value += started * trajectory_price(standard, provider.id).total
     approved_before = _approved_total(live_server, provider.id, beesel.id)
 
-    bad_file = tmp_path / "realisatie-november.csv"
+    bad_file = tmp_path / "realisatie.csv"
     bad_file.write_text(HEADER + "\n".join(BAD_ROWS) + "\n", encoding="utf-8")
-    good_file = tmp_path / "realisatie-november-verbeterd.csv"
+    good_file = tmp_path / "realisatie-verbeterd.csv"
     good_file.write_text(HEADER + "\n".join(GOOD_ROWS) + "\n", encoding="utf-8")
 
     # 1. The provider uploads a file with errors and gets the report per row and column.
@@ -74,8 +74,8 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
     assert_accessible(page, "foutenrapport")
     with live_server.app_context():
         stored = db.session().exec(select(RealisationReport).where(
-            RealisationReport.organisation_id == provider.id, RealisationReport.year == 2026,
-            RealisationReport.period == 11)).all()
+            RealisationReport.organisation_id == provider.id, RealisationReport.year == YEAR,
+            RealisationReport.period == RUN_DATE.month)).all()
     assert stored == [], "nothing of a refused file may be stored"
 
     # 2. The corrected file is checked and stored; the page follows it (htmx polling) until done.
@@ -104,7 +104,7 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
     # 4. The dashboard counts the approved report; the provider sees the state of its report.
     approved_after = _approved_total(live_server, provider.id, beesel.id)
     assert approved_after - approved_before == expected_value
-    manager.goto(f"{portal}/realisatie/dashboard/?jaar=2026&aanbieder={provider.id}&gemeente={beesel.id}"
+    manager.goto(f"{portal}/realisatie/dashboard/?jaar={YEAR}&aanbieder={provider.id}&gemeente={beesel.id}"
                  f"&segment=jeugd.S4")
     summary = manager.locator("dl").filter(has_text="Goedgekeurde realisatie").first
     expect(summary).to_contain_text(money(approved_after))

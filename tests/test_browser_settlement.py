@@ -1,7 +1,8 @@
 """The yearly settlement end to end in Chromium (issue 6, "done when"): a contract manager runs the
-settlement of 2026 and publishes it, the provider signs in, sees its statement with amounts in nl-NL
-and accepts it, and the contract manager sees "Geaccepteerd". axe-core checks the run page and the
-statements; the main menu stays on one line at 1280 px for every role."""
+settlement of this year (the run's year, ``YEAR``) and publishes it, the provider signs in, sees its
+statement with amounts in nl-NL and accepts it, and the contract manager sees "Geaccepteerd".
+axe-core checks the run page and the statements; the main menu stays on one line at 1280 px for
+every role."""
 from __future__ import annotations
 
 import os
@@ -17,6 +18,7 @@ from portal import settlement_runs as runs_service
 from portal.models import Organisation
 from portal.models.settlement import SettlementRun
 from portal.templating import money
+from tests.dates import YEAR
 from tests.test_browser import ONE_ACCOUNT_PER_ROLE, assert_accessible, portal, sign_in  # noqa: F401
 from tests.test_browser_proposals import new_page
 
@@ -35,18 +37,19 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"settle-{name}.png"), full_page=True)
 
 
+@pytest.mark.clock_on(12, 1)  # shared costs are split by this year's approved realisation: months of it
 def test_manager_runs_and_publishes_provider_accepts_manager_sees_it(browser, portal, live_server):  # noqa: F811
-    # 1. The contract manager runs 2026 from the menu and publishes the draft.
+    # 1. The contract manager runs this year from the menu and publishes the draft.
     manager_context, manager = new_page(browser)
     sign_in(manager, portal, MANAGER)
     manager.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Afrekening").click()
-    expect(manager.get_by_role("heading", level=1)).to_have_text("Afrekening 2026")
-    manager.get_by_label("Jaar om af te rekenen").select_option("2026")
+    expect(manager.get_by_role("heading", level=1)).to_have_text(f"Afrekening {YEAR}")
+    manager.get_by_label("Jaar om af te rekenen").select_option(str(YEAR))
     manager.get_by_label("Programmakosten (verdeeld naar inwonertal)").fill("10.000,00")
     manager.get_by_label("Gedeelde regionale kosten (verdeeld naar realisatie)").fill("25.000,00")
     shot(manager, "manager-overzicht")
     manager.get_by_role("button", name="Afrekening berekenen").click()
-    expect(manager.get_by_role("heading", level=1)).to_contain_text("Afrekening 2026, versie 1")
+    expect(manager.get_by_role("heading", level=1)).to_contain_text(f"Afrekening {YEAR}, versie 1")
     expect(manager.locator("main")).to_contain_text("Voorlopige afrekening")
     assert_accessible(manager, "the settlement run page (draft)")
     manager.get_by_role("button", name="Publiceren").click()
@@ -65,7 +68,7 @@ def test_manager_runs_and_publishes_provider_accepts_manager_sees_it(browser, po
     provider_context, page = new_page(browser)
     sign_in(page, portal, PROVIDER)
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Afrekening").click()
-    page.get_by_role("link", name="2026, versie 1").click()
+    page.get_by_role("link", name=f"{YEAR}, versie 1").click()
     main = page.locator("main")
     expect(main).to_contain_text(money(own.settled_value))
     expect(main).to_contain_text(money(abs(own.due)))
@@ -84,7 +87,7 @@ def test_manager_runs_and_publishes_provider_accepts_manager_sees_it(browser, po
     manager.goto(run_url)
     answers = manager.get_by_role("table", name="Antwoord per zorgaanbieder")
     expect(answers.get_by_role("row", name=re.compile("Zorggroep Maasland"))).to_contain_text("Geaccepteerd")
-    manager.get_by_role("link", name="← Afrekening 2026").click()
+    manager.get_by_role("link", name=f"← Afrekening {YEAR}").click()
     expect(manager.get_by_role("link", name="Versie 1")).to_be_visible()
     shot(manager, "manager-versions")
 
@@ -92,8 +95,8 @@ def test_manager_runs_and_publishes_provider_accepts_manager_sees_it(browser, po
     municipality_context, town = new_page(browser)
     sign_in(town, portal, MUNICIPALITY)
     town.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Afrekening").click()
-    town.get_by_role("link", name="2026, versie 1").click()
-    expect(town.get_by_role("heading", level=1)).to_contain_text("Afrekening 2026 van Venlo")
+    town.get_by_role("link", name=f"{YEAR}, versie 1").click()
+    expect(town.get_by_role("heading", level=1)).to_contain_text(f"Afrekening {YEAR} van Venlo")
     expect(town.locator("main")).to_contain_text("Programmakosten (naar inwonertal)")
     assert_accessible(town, "the municipality's settlement statement")
     shot(town, "municipality-statement")

@@ -1,24 +1,48 @@
 """The what-if simulator in Chromium: a contract manager changes the bandwidth and the results follow
 without a page load (htmx); a bad bandwidth gets its message on the field; axe finds nothing.
 
+The page opens on this year (the latest with approved realisation); the tests that need its
+realisation to lie below the budgets run on 1 December (``clock_on``), with months of it approved.
+
 Screenshots of every step with ``PORTAL_SCREENSHOTS=/tmp`` (whatif-*.png)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from portal import db
+from portal import settlement_whatif as whatif
+from portal.models import Region
+from portal.settlement_inputs import Overrides
+from portal.templating import money
+from tests.dates import YEAR
 from tests.test_browser import assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
 from tests.test_browser_proposals import new_page, shot
 
 pytestmark = pytest.mark.browser
 
 MANAGER = "contractmanager@mgr-noord-limburg.example"
-NBSP = "\u00a0"
 
 
-def test_manager_changes_the_bandwidth_and_only_the_results_follow(browser, portal):  # noqa: F811
+def venlo_s1_under_half_a_band(app):
+    """Werkbedrijf Noord-Limburg with Venlo in Participatie S1 this year, under a bandwidth of 50%."""
+    with app.app_context():
+        region = db.session().exec(select(Region).where(Region.code == "noord-limburg")).one()
+        comparison = whatif.compare(region, YEAR, Overrides(bandwidth=Decimal("0.5")))
+    [row] = [r for r in comparison.rows if (r.agreement.provider, r.agreement.municipality, r.agreement.segment)
+             == ("Werkbedrijf Noord-Limburg", "Venlo", "participatie.S1")]
+    return row
+
+
+@pytest.mark.clock_on(12, 1)  # this year's realisation up to September is approved: below the budgets
+def test_manager_changes_the_bandwidth_and_only_the_results_follow(browser, portal, live_server):  # noqa: F811
+    venlo = venlo_s1_under_half_a_band(live_server)
+    budget, realised = venlo.agreement.budget, venlo.agreement.realisation
+    assert budget / 2 <= realised < budget  # inside a band of 50%, below the budget
     context, page = new_page(browser)
     sign_in(page, portal, MANAGER)
     page.goto(f"{portal}/afrekening/wat-als/")
@@ -37,9 +61,10 @@ def test_manager_changes_the_bandwidth_and_only_the_results_follow(browser, port
     bandwidth.press("Tab")  # leaving the field fires "change"
     expect(page).to_have_url(re.compile(r"bandbreedte=50"))
     row = results.locator("tbody tr.whatif-row").filter(has_text="Werkbedrijf Noord-Limburg").filter(has_text="Venlo")
-    # € 87.789 lies inside a band of 50% around the budget of € 137.615: the budget is settled.
-    expect(row.locator("td").nth(6)).to_have_text(f"€{NBSP}137.615,00")  # settled under the what-if
-    expect(row.locator("td").nth(8)).to_have_text(f"+€{NBSP}49.826,00")  # the difference
+    # The realisation lies inside a band of 50% around the budget: the budget is settled.
+    expect(row.locator("td").nth(6)).to_have_text(money(budget))  # settled under the what-if
+    expect(row.locator("td").nth(8)).to_have_text("+" + money(budget - realised))  # the difference
+    assert venlo.whatif.settled_value == budget and venlo.difference == budget - realised
     expect(results).to_contain_text("meer voor de zorgaanbieders")
     assert page.evaluate("() => window.__noPageLoad === true"), "the results must come by htmx, not a page load"
     explanation = row.locator("xpath=following-sibling::tr[1]").locator("details")
@@ -74,6 +99,7 @@ def test_manager_changes_the_bandwidth_and_only_the_results_follow(browser, port
     context.close()
 
 
+@pytest.mark.clock_on(12, 1)  # this year's realisation up to September is approved: below the budgets
 def test_without_javascript_the_button_computes(browser, portal):  # noqa: F811
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -2,7 +2,8 @@
 lots of the segment, the place conversion shown before confirming, scoping and the audit trail.
 
 Uses the demo region: its Jeugd S3 catalogue holds a 4-month trajectory (S3-DAGB-4), and Venlo
-buys places in Jeugd S3 from 1 January 2022.
+buys places in Jeugd S3 from 1 January of the first demo year (2022 in a run of 2026). A new
+choice takes effect on 1 January of next year (``NEXT``), priced from this year's catalogue.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from portal import db, municipal_choices
 from portal.models import AuditEvent, MunicipalChoice, Organisation
 from portal.validators import RuleViolation
 from tests.conftest import csrf_token, post_form
+from tests.dates import FIRST_YEAR, YEAR, demo_year, this_year
 
 VENLO_USER = "medewerker@venlo.example"
 CONTRACT_MANAGER = "contractmanager@mgr-noord-limburg.example"
@@ -24,6 +26,7 @@ AUDITOR = "auditor@accountant-noord-limburg.example"
 PROVIDER = "beheer@zorggroep-maasland.example"
 SEGMENT = "jeugd.S3"
 HTMX = {"HX-Request": "true"}
+NEXT = YEAR + 1  # the year a new choice takes effect
 
 
 def _id(app, name):
@@ -43,8 +46,8 @@ def _audit_count(app, action="municipal_choice.recorded"):
 
 
 def _choice(**changes):
-    data = {"effective_from": "2027-01-01", "lots": ["regional", "local"], "volume_basis": "places",
-            "funding_forms": ["budget_agreement"], "volume": "2", "note": "Besluit college 12 november 2026"}
+    data = {"effective_from": f"{NEXT}-01-01", "lots": ["regional", "local"], "volume_basis": "places",
+            "funding_forms": ["budget_agreement"], "volume": "2", "note": f"Besluit college 12 november {YEAR}"}
     data.update(changes)
     return data
 
@@ -64,7 +67,9 @@ def venlo(app, signed_in):
     return client, municipality_id, f"/keuzes/gemeente/{municipality_id}/{SEGMENT}"
 
 
+@pytest.mark.date_sensitive
 def test_municipality_sees_its_choices_per_domain_with_the_date_they_changed(venlo):
+    """The choices in force today, with the date they took effect (the demo's first year)."""
     client, _venlo_id, _path = venlo
     body = client.get("/keuzes/").get_data(as_text=True)
     assert "Keuzes per segment" in body
@@ -72,7 +77,7 @@ def test_municipality_sees_its_choices_per_domain_with_the_date_they_changed(ven
         assert f">{domain} <span class=\"domain-law\">" in body
     s3_row = re.search(r">S3<span class=\"visually-hidden\"> van Jeugd</span></a>\s*"
                        r"<span class=\"hint\">Dagactiviteiten.*?</tr>", body, re.S).group(0)
-    assert "Plekken" in s3_row and "1 januari 2022" in s3_row and "Keuze wijzigen" in s3_row
+    assert "Plekken" in s3_row and f"1 januari {this_year() - 4}" in s3_row and "Keuze wijzigen" in s3_row
     assert 'aria-current="page"' in body and "Keuzes per segment</a>" in body
 
 
@@ -90,7 +95,7 @@ def test_conversion_is_shown_before_confirming_and_nothing_is_saved_until_then(a
     assert review.status_code == 200
     assert "Bevestig keuze" in body and "Er is nog niets vastgelegd" in body
     cells = _cell_after(body, "S3-DAGB-4")
-    # Catalogue year 2026: the trajectory costs € 10.743,20, so a place-year € 32.229,60;
+    # Catalogue year of this year (the demo's fifth: tariffs indexed four times): the trajectory costs € 10.743,20, so a place-year € 32.229,60;
     # 2 places hold 6 trajectories of 4 months and cost € 64.459,20 a year.
     assert cells[1] == "€ 10.743,20" and cells[2] == "3" and cells[3] == "€ 32.229,60"
     assert cells[4] == "6" and cells[5] == "€ 64.459,20"
@@ -101,26 +106,27 @@ def test_conversion_is_shown_before_confirming_and_nothing_is_saved_until_then(a
     assert confirmed.headers["Location"].endswith(path)
     assert _versions(app, venlo_id) == before + 1
     with app.app_context():
-        new = municipal_choices.current_choice(venlo_id, SEGMENT, date(2027, 1, 1))
-        assert new.effective_from == date(2027, 1, 1) and new.volume_basis == "places"
+        new = municipal_choices.current_choice(venlo_id, SEGMENT, date(NEXT, 1, 1))
+        assert new.effective_from == date(NEXT, 1, 1) and new.volume_basis == "places"
         assert new.funding_form == "budget_agreement" and new.lots == ["regional", "local"]
-        assert new.details["volume"] == "2" and new.details["catalogue_year"] == 2026
+        assert new.details["volume"] == "2" and new.details["catalogue_year"] == YEAR
         dagb4 = next(row for row in new.details["conversion"] if row["code"] == "S3-DAGB-4")
         assert dagb4 == {"code": "S3-DAGB-4", "duration_months": 4, "price": "10743.20",
                          "trajectories_per_place_year": "3.0000", "price_per_place_year": "32229.60"}
-        # Until 2027 the old version stays in force.
-        assert municipal_choices.current_choice(venlo_id, SEGMENT, date(2026, 12, 31)).effective_from == date(2022, 1, 1)
+        # Until next year the old version stays in force.
+        assert municipal_choices.current_choice(venlo_id, SEGMENT, date(YEAR, 12, 31)).effective_from == \
+            date(FIRST_YEAR, 1, 1)
         event = db.session().exec(select(AuditEvent).where(AuditEvent.action == "municipal_choice.recorded")).one()
         assert event.actor_email == VENLO_USER and event.organisation_id == venlo_id
         assert event.object_id == str(new.id)
-        assert event.details["before"]["effective_from"] == "2022-01-01"
-        assert event.details["after"] == {"segment_key": SEGMENT, "effective_from": "2027-01-01",
+        assert event.details["before"]["effective_from"] == f"{FIRST_YEAR}-01-01"
+        assert event.details["after"] == {"segment_key": SEGMENT, "effective_from": f"{NEXT}-01-01",
                                           "lots": ["regional", "local"], "volume_basis": "places",
                                           "funding_form": "budget_agreement", "volume": "2"}
 
     history = client.get(path).get_data(as_text=True)
-    assert "1 januari 2027" in history and "toekomstig" in history and "geldt nu" in history
-    assert "Besluit college 12 november 2026" in history and "Medewerker Venlo" in history
+    assert f"1 januari {NEXT}" in history and "toekomstig" in history and "geldt nu" in history
+    assert f"Besluit college 12 november {YEAR}" in history and "Medewerker Venlo" in history
 
 
 def test_second_funding_form_is_refused_on_its_field_and_nothing_is_saved(app, venlo):
@@ -152,8 +158,8 @@ def test_lots_must_be_of_the_segment_and_at_least_one(app, venlo):
 
 
 @pytest.mark.parametrize("effective_from, message", [
-    ("2022-01-01", "Er is al een keuze die ingaat op 1 januari 2022"),
-    ("2021-06-01", "De ingangsdatum ligt vóór de laatste keuze"),
+    (f"{FIRST_YEAR}-01-01", f"Er is al een keuze die ingaat op 1 januari {FIRST_YEAR}"),
+    (f"{FIRST_YEAR - 1}-06-01", "De ingangsdatum ligt vóór de laatste keuze"),
     ("", "Vul de ingangsdatum in"),
 ])
 def test_effective_date_comes_after_the_latest_version(app, venlo, effective_from, message):
@@ -168,7 +174,7 @@ def test_effective_date_comes_after_the_latest_version(app, venlo, effective_fro
 
 def test_live_conversion_partial_follows_basis_and_volume(venlo):
     client, _venlo_id, path = venlo
-    partial = client.get(f"{path}/omrekening?volume_basis=trajectories&volume=9&effective_from=2026-03-01",
+    partial = client.get(f"{path}/omrekening?volume_basis=trajectories&volume=9&effective_from={YEAR}-03-01",
                          headers=HTMX)
     body = partial.get_data(as_text=True)
     assert partial.status_code == 200 and "<html" not in body
@@ -221,37 +227,39 @@ def test_contract_manager_and_auditor_read_every_municipality_but_change_nothing
 
 
 def test_service_versions_and_rules(app, demo):
+    switch, later = demo_year(2), demo_year(3)  # 2024 and 2025 in a run of 2026
     with app.app_context():
         session = db.session()
         horst = session.exec(select(Organisation).where(Organisation.name == "Horst aan de Maas")).one()
-        # Horst aan de Maas switched Jeugd S4 to places on 1 January 2024.
-        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(2023, 12, 31)).volume_basis == "trajectories"
-        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(2024, 1, 1)).volume_basis == "places"
-        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(2021, 12, 31)) is None
+        # Horst aan de Maas switched Jeugd S4 to places on 1 January of the demo's third year.
+        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(switch - 1, 12, 31)).volume_basis == \
+            "trajectories"
+        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(switch, 1, 1)).volume_basis == "places"
+        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(FIRST_YEAR - 1, 12, 31)) is None
         assert [c.effective_from for c in municipal_choices.history(horst.id, "jeugd.S4")] == [
-            date(2024, 1, 1), date(2022, 1, 1)]
-        assert municipal_choices.choices_in_force(horst.id, date(2025, 1, 1))["jeugd.S4"].volume_basis == "places"
+            date(switch, 1, 1), date(FIRST_YEAR, 1, 1)]
+        assert municipal_choices.choices_in_force(horst.id, date(later, 1, 1))["jeugd.S4"].volume_basis == "places"
 
-        choice = municipal_choices.ChoiceInput("jeugd.S4", date(2025, 1, 1), ("regional",), "trajectories",
+        choice = municipal_choices.ChoiceInput("jeugd.S4", date(later, 1, 1), ("regional",), "trajectories",
                                                ("trajectory", "budget_agreement"))
         with pytest.raises(RuleViolation) as refused:
             municipal_choices.record_choice(horst, choice)
         assert refused.value.field == "funding_forms"
         with pytest.raises(RuleViolation) as wrong_form:
             municipal_choices.check_choice(horst, municipal_choices.ChoiceInput(
-                "jeugd.S4", date(2025, 1, 1), ("regional",), "trajectories", ("population",)))
+                "jeugd.S4", date(later, 1, 1), ("regional",), "trajectories", ("population",)))
         assert wrong_form.value.message == "Deze bekostigingssystematiek hoort niet bij dit segment."
         with pytest.raises(RuleViolation) as basis:
             municipal_choices.check_choice(horst, municipal_choices.ChoiceInput(
-                "jeugd.S4", date(2025, 1, 1), ("regional",), "uren", ("trajectory",)))
+                "jeugd.S4", date(later, 1, 1), ("regional",), "uren", ("trajectory",)))
         assert basis.value.field == "volume_basis"
         assert len(municipal_choices.history(horst.id, "jeugd.S4")) == 2
 
         row = municipal_choices.record_choice(horst, municipal_choices.ChoiceInput(
-            "jeugd.S4", date(2025, 7, 1), ("local",), "trajectories", ("trajectory",)))
+            "jeugd.S4", date(later, 7, 1), ("local",), "trajectories", ("trajectory",)))
         session.commit()
-        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(2025, 7, 1)).id == row.id
+        assert municipal_choices.current_choice(horst.id, "jeugd.S4", date(later, 7, 1)).id == row.id
         # Between two versions nothing may be slipped in.
         with pytest.raises(RuleViolation):
             municipal_choices.check_choice(horst, municipal_choices.ChoiceInput(
-                "jeugd.S4", date(2025, 3, 1), ("local",), "trajectories", ("trajectory",)))
+                "jeugd.S4", date(later, 3, 1), ("local",), "trajectories", ("trajectory",)))

@@ -14,6 +14,7 @@ from portal.pricing import ExtraField, SegmentPricing
 from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RealisationField,
                              RealisationSpec, RuleDefinition, Segment, SettlementParameter, SettlementRule)
 from tests.conftest import make_app, sign_in
+from tests.dates import month, this_year, today
 
 HOOK_NAMES = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
                     if name.startswith("portal_"))
@@ -208,7 +209,8 @@ def test_throwaway_realisation_spec_and_check_take_effect(app, demo):
         provider = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
         count = select(func.count()).select_from(RealisationReport)
         before = session.exec(count).one()
-        row = {"gemeente": "0889", "segment": "jeugd.S4", "periode": "2026-11", "traject": "S4-BEG-6",
+        this_month = month(today().month, this_year())  # begun, so the import takes it
+        row = {"gemeente": "0889", "segment": "jeugd.S4", "periode": this_month, "traject": "S4-BEG-6",
                "gestart": 2, "lopend": 50, "beeindigd": 1, "clienten": 41}
         upload, result = submit_rows(provider, None, [row], "api")
         assert upload.state == "refused"

@@ -24,6 +24,7 @@ from portal.models import (AuditEvent, CustomTrajectory, FrameworkAgreement, Mai
 from portal.proposal_states import TransitionRefused
 from portal.proposals import StaleProposal
 from portal.validators import RuleViolation
+from tests.dates import this_year, today
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 LOCAL_PROVIDER = "beheer@thuishulp-venray.example"
@@ -223,10 +224,12 @@ def test_revise_makes_a_new_provider_version(world):
         ("Intensiteit", "2,5 per week", "2,75 per week")]
 
 
+@pytest.mark.date_sensitive
 def test_approve_below_threshold_creates_the_custom_trajectory_with_its_dates(world):
+    year = this_year()  # the demo's Wmo agreements run up to the end of this year
     proposal = in_state(world, states.SUBMITTED)
     mails = world.counts()["MailMessage"]
-    proposals.approve(proposal, world.user(MANAGER), proposal.lock_version, today=date(2026, 3, 15))
+    proposals.approve(proposal, world.user(MANAGER), proposal.lock_version, today=date(year, 3, 15))
     world.session.commit()
     proposal = world.reload(proposal)
     assert proposal.state == "approved" and proposal.decided_at is not None
@@ -235,22 +238,45 @@ def test_approve_below_threshold_creates_the_custom_trajectory_with_its_dates(wo
     assert custom.code == f"S1B-BEG-6-M{proposal.id}"
     assert custom.organisation_id == world.zorggroep.id
     assert (custom.intensity, custom.intensity_period, custom.duration_months) == (Decimal("3.00"), "week", 8)
-    assert custom.valid_from == date(2026, 4, 1)
-    assert custom.valid_until == term_of(agreement).end == date(2026, 12, 31)
+    assert custom.valid_from == date(year, 4, 1)
+    assert custom.valid_until == term_of(agreement).end == date(year, 12, 31)
     assert PROVIDER in world.session.exec(select(MailMessage.recipient).order_by(MailMessage.id).offset(mails)).all()
     created = world.session.exec(select(AuditEvent).where(AuditEvent.action == "custom_trajectory.created")).one()
-    assert created.details["after"]["valid_from"] == "2026-04-01"
+    assert created.details["after"]["valid_from"] == f"{year}-04-01"
 
 
+@pytest.mark.date_sensitive
 def test_custom_trajectory_starts_no_earlier_than_the_agreement(world):
+    year = this_year()
     proposal = in_state(world, states.SUBMITTED)
     agreement = world.session.get(FrameworkAgreement, proposal.framework_agreement_id)
-    assert proposals.first_of_next_month(date(2026, 12, 5)) == date(2027, 1, 1)
-    with pytest.raises(RuleViolation, match="eindigt op 31-12-2026"):
-        proposals.approve(proposal, world.user(MANAGER), proposal.lock_version, today=date(2026, 12, 5))
+    assert proposals.first_of_next_month(date(year, 12, 5)) == date(year + 1, 1, 1)
+    with pytest.raises(RuleViolation, match=f"eindigt op 31-12-{year}"):
+        proposals.approve(proposal, world.user(MANAGER), proposal.lock_version, today=date(year, 12, 5))
     world.session.rollback()
     assert world.reload(proposal).state == "submitted"
-    assert max(proposals.first_of_next_month(date(2021, 5, 3)), agreement.start_date) == agreement.start_date
+    assert max(proposals.first_of_next_month(date(year - 5, 5, 3)), agreement.start_date) == agreement.start_date
+
+
+@pytest.mark.date_sensitive
+def test_approved_today_it_starts_next_month_unless_the_agreement_ends_first(world):
+    """Approved on the clock's today: the custom trajectory starts on the first of next month, or,
+    in the agreement's last month, the approval is refused and nothing changes."""
+    proposal = in_state(world, states.SUBMITTED)
+    agreement = world.session.get(FrameworkAgreement, proposal.framework_agreement_id)
+    starts = proposals.first_of_next_month(today())
+    end = term_of(agreement).end
+    if starts > end:
+        before = snapshot(world, proposal)
+        with pytest.raises(RuleViolation, match=f"eindigt op {end:%d-%m-%Y}"):
+            proposals.approve(proposal, world.user(MANAGER), proposal.lock_version)
+        world.session.rollback()
+        assert snapshot(world, proposal) == before
+        return
+    proposals.approve(proposal, world.user(MANAGER), proposal.lock_version)
+    world.session.commit()
+    custom = world.session.exec(select(CustomTrajectory).where(CustomTrajectory.proposal_id == proposal.id)).one()
+    assert (custom.valid_from, custom.valid_until) == (starts, end)
 
 
 def test_reject_needs_a_reason_and_records_it(world):
@@ -287,6 +313,7 @@ ILLEGAL = {state: [(action, side) for action in states.TRANSITIONS for side in (
 
 
 @pytest.mark.parametrize("state", ALL_STATES)
+@pytest.mark.clock_on(6, 15)  # approves today: a day the Wmo agreement has months left
 def test_every_illegal_step_is_refused_and_changes_nothing(world, state):
     """Each (action, side) the state machine does not allow from ``state``: refused, nothing changed."""
     proposal = in_state(world, state)
@@ -427,6 +454,7 @@ def yearly(world, proposal):
         version.expected_per_year)
 
 
+@pytest.mark.clock_on(6, 15)  # approves today: a day the Wmo agreement has months left
 def test_above_the_threshold_two_different_managers_must_approve(app, world):
     proposal = in_state(world, states.SUBMITTED)
     app.config["FOUR_EYES_THRESHOLD"] = yearly(world, proposal) - Decimal("0.01")
@@ -448,6 +476,7 @@ def test_above_the_threshold_two_different_managers_must_approve(app, world):
     assert sorted(approvers) == sorted([world.user(MANAGER).id, world.user(MANAGER2).id])
 
 
+@pytest.mark.clock_on(6, 15)  # approves today: a day the Wmo agreement has months left
 def test_at_the_threshold_one_approval_is_enough(app, world):
     proposal = in_state(world, states.SUBMITTED)
     app.config["FOUR_EYES_THRESHOLD"] = yearly(world, proposal)
@@ -456,6 +485,7 @@ def test_at_the_threshold_one_approval_is_enough(app, world):
     assert world.reload(proposal).state == "approved"
 
 
+@pytest.mark.clock_on(6, 15)  # approves today: a day the Wmo agreement has months left
 def test_the_counter_author_cannot_approve_the_accepted_counter_another_manager_completes_it(app, world):
     app.config["FOUR_EYES_THRESHOLD"] = Decimal("1.00")  # everything needs four eyes
     proposal = in_state(world, states.IN_NEGOTIATION)  # countered by MANAGER
@@ -491,7 +521,7 @@ def test_every_step_is_audited_and_every_state_change_mails_the_other_side(app, 
          "proposal.countered", "provider"),
         (lambda: proposals.accept_counter(proposal, provider, proposal.lock_version), "proposal.counter_accepted",
          "manager"),
-        (lambda: proposals.approve(proposal, manager2, proposal.lock_version, today=date(2026, 6, 1)),
+        (lambda: proposals.approve(proposal, manager2, proposal.lock_version, today=date(this_year(), 6, 1)),
          "proposal.approved", "provider"),
     ]
     for step, action, recipient in steps:
@@ -763,6 +793,7 @@ def race(app, proposal_id, lock, emails, step):
 
 
 @pytest.mark.parametrize("step", ["approve", "counter"])
+@pytest.mark.clock_on(6, 15)  # approves today: a day the Wmo agreement has months left
 def test_two_reviewers_on_the_same_version_one_wins_the_other_is_told_it_changed(app, world, step):
     app.config["FOUR_EYES_THRESHOLD"] = Decimal("1.00")  # both approvals would be legitimate
     proposal = in_state(world, states.SUBMITTED)

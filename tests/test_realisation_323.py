@@ -1,6 +1,7 @@
 """Realisation from iJw 323 declaration messages: mapped to catalogue trajectories by the domain
 plugin, added up per municipality, segment, month and trajectory, checked and stored like a file;
-BSNs are checked with the eleven-test and never stored. Test messages are written here (DOMAIN.md §10)."""
+BSNs are checked with the eleven-test and never stored. Test messages are written here (DOMAIN.md §10):
+declarations of November of the run's year, sent on 20 November (the clock is moved there)."""
 from __future__ import annotations
 
 import io
@@ -15,11 +16,14 @@ from portal.models import AuditEvent, Organisation, StandardTrajectory
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.realisation_323 import eleven_test
 from portal.realisation_import import process_upload, receive_file
+from tests.dates import FIRST_YEAR, YEAR
 
 NS = 'xmlns:ijw="http://www.istandaarden.nl/ijw/3_2/basisschema/schema" ' \
      'xmlns:jw323="http://www.istandaarden.nl/ijw/3_2/jw323/schema"'
 BSN_A, BSN_B = "999900006", "999900018"  # test numbers that pass the eleven-test
 PROVIDER_AGB = "73730101"  # Zorggroep Maasland in the demo
+
+pytestmark = pytest.mark.clock_on(11, 20)
 
 
 @pytest.fixture
@@ -27,7 +31,7 @@ def app_config():
     return {"REALISATION_IN_BACKGROUND": False}
 
 
-def prestatie(code="45A03", volume=1, unit="82", begin="2026-11-01", end="2026-11-30", allocation="10072",
+def prestatie(code="45A03", volume=1, unit="82", begin=f"{YEAR}-11-01", end=f"{YEAR}-11-30", allocation="10072",
               debit_credit="D", amount=100000):
     return f"""
       <jw323:Prestatie>
@@ -51,12 +55,12 @@ def message(clients: list[tuple[str, list[str]]], sender=PROVIDER_AGB, receiver=
     <jw323:BerichtCode>490</jw323:BerichtCode><jw323:BerichtVersie>3</jw323:BerichtVersie>
     <jw323:BerichtSubversie>2</jw323:BerichtSubversie>
     <jw323:Afzender>{sender}</jw323:Afzender><jw323:Ontvanger>{receiver}</jw323:Ontvanger>
-    <jw323:BerichtIdentificatie><ijw:Identificatie>M1</ijw:Identificatie><ijw:Dagtekening>2026-11-20</ijw:Dagtekening></jw323:BerichtIdentificatie>
+    <jw323:BerichtIdentificatie><ijw:Identificatie>M1</ijw:Identificatie><ijw:Dagtekening>{YEAR}-11-20</ijw:Dagtekening></jw323:BerichtIdentificatie>
   </jw323:Header>
   <jw323:Declaratie>
     <jw323:DeclaratieNummer>DN001</jw323:DeclaratieNummer>
-    <jw323:DeclaratiePeriode><ijw:Begindatum>2026-11-01</ijw:Begindatum><ijw:Einddatum>2026-11-30</ijw:Einddatum></jw323:DeclaratiePeriode>
-    <jw323:DeclaratieDagtekening>2026-11-20</jw323:DeclaratieDagtekening>
+    <jw323:DeclaratiePeriode><ijw:Begindatum>{YEAR}-11-01</ijw:Begindatum><ijw:Einddatum>{YEAR}-11-30</ijw:Einddatum></jw323:DeclaratiePeriode>
+    <jw323:DeclaratieDagtekening>{YEAR}-11-20</jw323:DeclaratieDagtekening>
     <jw323:TotaalIngediendBedrag><ijw:TotaalBedrag>0</ijw:TotaalBedrag><ijw:DebetCredit>D</ijw:DebetCredit></jw323:TotaalIngediendBedrag>
     <jw323:Clienten>{body}</jw323:Clienten>
   </jw323:Declaratie>
@@ -73,7 +77,7 @@ def _import(data: bytes, name: str = "declaratie-november.xml") -> RealisationUp
 def _price(code: str) -> Decimal:
     session = db.session()
     provider = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
-    standard = session.exec(select(StandardTrajectory).where(StandardTrajectory.year == 2026,
+    standard = session.exec(select(StandardTrajectory).where(StandardTrajectory.year == YEAR,
                                                              StandardTrajectory.code == code)).one()
     return trajectory_price(standard, provider.id).total
 
@@ -100,7 +104,7 @@ def test_a_declaration_is_added_up_per_trajectory_and_stored_without_the_bsn(app
         assert upload.state == "stored", upload.errors
         assert upload.source == "323"
         report = db.session().exec(select(RealisationReport).where(RealisationReport.upload_id == upload.id)).one()
-        assert (report.segment_key, report.year, report.period_kind, report.period) == ("jeugd.S4", 2026, "month", 11)
+        assert (report.segment_key, report.year, report.period_kind, report.period) == ("jeugd.S4", YEAR, "month", 11)
         lines = {line.trajectory_code: line for line in db.session().exec(
             select(RealisationLine).where(RealisationLine.report_id == report.id))}
         assert (lines["S4-BEG-6"].started, lines["S4-BEG-6"].running, lines["S4-BEG-6"].clients) == (2, 2, 2)
@@ -127,7 +131,7 @@ def test_a_credit_prestatie_subtracts(app, demo):
     ([("999900007", [prestatie()])], "Bsn", "elfproef"),
     ([(BSN_A, [prestatie(code="99Z99")])], "ProductCode", "Productcode '99Z99'"),
     ([(BSN_A, [prestatie(unit="04")])], "Eenheid", "verwacht: stuks"),
-    ([(BSN_A, [prestatie(begin="2026-10-15", end="2026-11-15")])], "ProductPeriode", "kalendermaand"),
+    ([(BSN_A, [prestatie(begin=f"{YEAR}-10-15", end=f"{YEAR}-11-15")])], "ProductPeriode", "kalendermaand"),
     ([(BSN_A, [prestatie(volume="1.5")])], "GeleverdVolume", "geheel getal"),
 ])
 def test_a_wrong_prestatie_is_reported_and_nothing_is_stored(app, demo, clients, column, fragment):
@@ -142,7 +146,8 @@ def test_a_wrong_prestatie_is_reported_and_nothing_is_stored(app, demo, clients,
 
 def test_a_period_outside_the_agreement_goes_through_the_usual_checks(app, demo):
     with app.app_context():
-        upload = _import(message([(BSN_A, [prestatie(begin="2019-05-01", end="2019-05-31")])]))
+        before = FIRST_YEAR - 1  # before the demo's first agreements
+        upload = _import(message([(BSN_A, [prestatie(begin=f"{before}-05-01", end=f"{before}-05-31")])]))
         assert upload.state == "refused"
         assert any(e["column"] == "periode" and "buiten uw raamovereenkomst" in e["message"] for e in upload.errors)
         assert _stored_count() == 0

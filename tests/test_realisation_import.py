@@ -24,11 +24,18 @@ from portal.models.realisation import RealisationLine, RealisationReport, Realis
 from portal.realisation_import import process_upload, receive_file, start, submit_rows
 from portal.registry import LocalRule
 from tests.conftest import DEMO_PASSWORD, _empty_tables, make_app
+from tests.dates import FIRST_YEAR, RUN_DATE, YEAR
 
 PROVIDER = "Zorggroep Maasland"
 HEADER = ("gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten", "eenheden",
           "plekdagen")
 CENT = Decimal("0.01")
+# Realisation of last year, which has ended (all its months have begun) and lies within the first
+# Jeugd contracts of the demo; the year before the demo's first lies outside every agreement; the
+# month after the run's date has not begun yet.
+LAST_YEAR = YEAR - 1
+BEFORE_DEMO = FIRST_YEAR - 1
+NEXT_MONTH = f"{YEAR + 1}-01" if RUN_DATE.month == 12 else f"{YEAR}-{RUN_DATE.month + 1:02d}"
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +83,7 @@ def provider(app) -> Organisation:
     return db.session().exec(select(Organisation).where(Organisation.name == PROVIDER)).one()
 
 
-def row(gemeente="0983", segment="jeugd.S4", periode="2025-03", traject="S4-BEG-6", gestart="2", lopend="5",
+def row(gemeente="0983", segment="jeugd.S4", periode=f"{LAST_YEAR}-03", traject="S4-BEG-6", gestart="2", lopend="5",
         beeindigd="1", clienten="4", eenheden="", plekdagen="") -> tuple:
     return (gemeente, segment, periode, traject, gestart, lopend, beeindigd, clienten, eenheden, plekdagen)
 
@@ -131,8 +138,8 @@ BAD_ROWS = {
     "unknown segment": (row(segment="jeugd.S9"), "segment", "Onbekend segment 'jeugd.S9'"),
     "segment not contracted": (row(segment="wmo.S3b", traject="S3B-LOG-1"), "segment",
                                "U heeft geen raamovereenkomst voor"),
-    "period outside agreement": (row(periode="2021-06"), "periode", "valt buiten uw raamovereenkomst"),
-    "future period": (row(periode="2027-01"), "periode", "is nog niet begonnen"),
+    "period outside agreement": (row(periode=f"{BEFORE_DEMO}-06"), "periode", "valt buiten uw raamovereenkomst"),
+    "future period": (row(periode=NEXT_MONTH), "periode", "is nog niet begonnen"),
     "negative volume": (row(gestart="-1"), "gestart", "kan niet negatief zijn"),
     "text in a number column": (row(lopend="veel"), "lopend", "is geen getal: 'veel'"),
     "fraction of a count": (row(clienten="2,5"), "clienten", "moet een heel getal zijn"),
@@ -159,7 +166,7 @@ def test_a_bad_row_refuses_the_whole_file(provider, case):
 def test_several_bad_rows_are_all_reported(provider):
     before = counts(provider)
     rows = [row(traject="S4-BEH-4"), row(gemeente="Nergens", gestart="x"), row(traject="S4-SGGZ-9"),
-            row(periode="2021-01", lopend="-3", traject="S4-BEH-4")]
+            row(periode=f"{BEFORE_DEMO}-01", lopend="-3", traject="S4-BEH-4")]
     result = upload(provider, csv_bytes(rows))
     assert result.state == "refused"
     # Row 5 lies outside the agreement: that is its fault, not (also) its trajectory.
@@ -171,10 +178,10 @@ def test_several_bad_rows_are_all_reported(provider):
 
 def test_one_bad_row_among_many_good_stores_nothing(provider):
     before = counts(provider)
-    rows = [row(periode=f"2025-{month:02d}", gemeente=code, traject=traject)
+    rows = [row(periode=f"{LAST_YEAR}-{month:02d}", gemeente=code, traject=traject)
             for month in range(1, 13) for code in ("0983", "0889", "0984")
             for traject in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9")]
-    rows.insert(77, row(periode="2025-05", traject="S4-ONBEKEND"))
+    rows.insert(77, row(periode=f"{LAST_YEAR}-05", traject="S4-ONBEKEND"))
     result = upload(provider, csv_bytes(rows))
     assert result.state == "refused"
     assert errors_of(result) == [(79, "traject")]
@@ -233,11 +240,11 @@ def test_rows_twice_in_one_file_are_refused(provider):
 
 def test_a_good_file_becomes_reports_whose_totals_are_their_lines(provider):
     before_reports, before_lines = counts(provider)
-    rows = [row(gemeente="0983", periode="2025-03", traject="S4-BEG-6", gestart="2"),
-            row(gemeente="Venlo", periode="2025-03", traject="S4-BEH-4", gestart="3", lopend="3", clienten="3"),
-            row(gemeente="0889", periode="2025-03", traject="S4-BEG-6", gestart="1"),
-            row(gemeente="0889", periode="2025-04", traject="S4-SGGZ-9", gestart="0"),
-            row(gemeente="0983", segment="Wmo S1a", periode="2025-03", traject="S1A-BEG-9", gestart="4",
+    rows = [row(gemeente="0983", periode=f"{LAST_YEAR}-03", traject="S4-BEG-6", gestart="2"),
+            row(gemeente="Venlo", periode=f"{LAST_YEAR}-03", traject="S4-BEH-4", gestart="3", lopend="3", clienten="3"),
+            row(gemeente="0889", periode=f"{LAST_YEAR}-03", traject="S4-BEG-6", gestart="1"),
+            row(gemeente="0889", periode=f"{LAST_YEAR}-04", traject="S4-SGGZ-9", gestart="0"),
+            row(gemeente="0983", segment="Wmo S1a", periode=f"{LAST_YEAR}-03", traject="S1A-BEG-9", gestart="4",
                 lopend="9", clienten="9")]
     result = upload(provider, csv_bytes(rows))
     assert result.state == "stored", result.errors
@@ -247,10 +254,10 @@ def test_a_good_file_becomes_reports_whose_totals_are_their_lines(provider):
     keys = sorted((r.municipality_id, r.segment_key, r.year, r.period_kind, r.period) for r in reports)
     municipalities = {o.municipality_code: o.id for o in db.session().exec(select(Organisation).where(
         Organisation.municipality_code.is_not(None)))}
-    assert keys == sorted([(municipalities["0983"], "jeugd.S4", 2025, "month", 3),
-                           (municipalities["0889"], "jeugd.S4", 2025, "month", 3),
-                           (municipalities["0889"], "jeugd.S4", 2025, "month", 4),
-                           (municipalities["0983"], "wmo.S1a", 2025, "month", 3)])
+    assert keys == sorted([(municipalities["0983"], "jeugd.S4", LAST_YEAR, "month", 3),
+                           (municipalities["0889"], "jeugd.S4", LAST_YEAR, "month", 3),
+                           (municipalities["0889"], "jeugd.S4", LAST_YEAR, "month", 4),
+                           (municipalities["0983"], "wmo.S1a", LAST_YEAR, "month", 3)])
     for report in reports:
         lines = lines_of(report)
         assert report.state == "submitted" and report.version == 1
@@ -258,7 +265,7 @@ def test_a_good_file_becomes_reports_whose_totals_are_their_lines(provider):
         assert report.total_value == sum((line.value for line in lines), Decimal("0.00"))
         for line in lines:
             segment = report.segment_key
-            price = catalogue_price(provider, segment, line.trajectory_code, 2025)
+            price = catalogue_price(provider, segment, line.trajectory_code, LAST_YEAR)
             assert line.unit_price == price
             assert line.value == (line.started * price).quantize(CENT, ROUND_HALF_UP)
     venlo = next(r for r in reports if r.municipality_id == municipalities["0983"] and r.segment_key == "jeugd.S4")
@@ -335,10 +342,10 @@ def test_a_correction_is_a_new_version_and_the_old_one_stays_readable(provider):
     assert [(l.trajectory_code, l.started) for l in lines_of(version_1)] == old_lines == [
         ("S4-BEG-6", 2), ("S4-BEH-4", 1)]
     assert [(l.trajectory_code, l.started) for l in lines_of(version_2)] == [("S4-BEG-6", 3)]
-    price = catalogue_price(provider, "jeugd.S4", "S4-BEG-6", 2025)
+    price = catalogue_price(provider, "jeugd.S4", "S4-BEG-6", LAST_YEAR)
     assert version_2.total_value == (3 * price).quantize(CENT, ROUND_HALF_UP)
     current = db.session().exec(realisation_import.latest_reports_query(provider.id).where(
-        RealisationReport.segment_key == "jeugd.S4", RealisationReport.year == 2025,
+        RealisationReport.segment_key == "jeugd.S4", RealisationReport.year == LAST_YEAR,
         RealisationReport.municipality_id == version_1.municipality_id)).all()
     assert [r.id for r in current] == [version_2.id]
     # A third version supersedes the second, the first stays superseded.
@@ -401,7 +408,7 @@ def test_places_in_venlo_jeugd_s3_need_place_days_and_are_valued_by_them(provide
     assert stored.state == "stored", stored.errors
     [report] = reports_of(stored)
     [line] = lines_of(report)
-    price = catalogue_price(provider, "jeugd.S3", "S3-DAGB-6", 2025)
+    price = catalogue_price(provider, "jeugd.S3", "S3-DAGB-6", LAST_YEAR)
     place_year = (price * 12 / 6).quantize(CENT, ROUND_HALF_UP)
     place_day = (place_year / 365).quantize(CENT, ROUND_HALF_UP)
     assert (line.place_days, line.unit_price) == (93, place_day)
@@ -428,21 +435,21 @@ def test_quarter_reporting_where_a_local_rule_says_quarter(app, app_config, data
     with quarterly.app_context():
         organisation = db.session().exec(select(Organisation).where(Organisation.name == PROVIDER)).one()
         before = counts(organisation)
-        months = upload(organisation, csv_bytes([row(gemeente="0889", periode="2025-04"),
-                                                 row(gemeente="0983", periode="2025-04")]))
+        months = upload(organisation, csv_bytes([row(gemeente="0889", periode=f"{LAST_YEAR}-04"),
+                                                 row(gemeente="0983", periode=f"{LAST_YEAR}-04")]))
         assert months.state == "refused"
         assert errors_of(months) == [(2, "periode")]
         assert months.errors[0]["message"].startswith("Beesel wil realisatie voor ")
-        assert months.errors[0]["message"].endswith(" per kwartaal, bijvoorbeeld 2025-K1.")
+        assert months.errors[0]["message"].endswith(f" per kwartaal, bijvoorbeeld {LAST_YEAR}-K1.")
         assert counts(organisation) == before
-        quarters = upload(organisation, csv_bytes([row(gemeente="0889", periode="2025-K2"),
-                                                   row(gemeente="0889", periode="2025-q3", traject="S4-BEH-4"),
-                                                   row(gemeente="0983", periode="2025-04")]))
+        quarters = upload(organisation, csv_bytes([row(gemeente="0889", periode=f"{LAST_YEAR}-K2"),
+                                                   row(gemeente="0889", periode=f"{LAST_YEAR}-q3", traject="S4-BEH-4"),
+                                                   row(gemeente="0983", periode=f"{LAST_YEAR}-04")]))
         assert quarters.state == "stored", quarters.errors
         kinds = sorted((r.period_kind, r.period) for r in reports_of(quarters))
         assert kinds == [("month", 4), ("quarter", 2), ("quarter", 3)]
         # Venlo keeps the region's default: a quarter is refused there.
-        venlo = upload(organisation, csv_bytes([row(gemeente="0983", periode="2025-K2")]))
+        venlo = upload(organisation, csv_bytes([row(gemeente="0983", periode=f"{LAST_YEAR}-K2")]))
         assert venlo.state == "refused" and "per maand" in venlo.errors[0]["message"]
     quarterly.extensions["portal.engine"].dispose()
 
@@ -463,7 +470,7 @@ def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
         return real_insert(*args, **kwargs)
 
     monkeypatch.setattr(realisation_import, "insert", failing_insert)
-    rows = [row(periode=f"2025-{month:02d}", traject=traject) for month in range(1, 5)
+    rows = [row(periode=f"{LAST_YEAR}-{month:02d}", traject=traject) for month in range(1, 5)
             for traject in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9")]
     result = upload(provider, csv_bytes(rows))
     assert len(calls) == 2
@@ -500,7 +507,7 @@ def test_a_failure_while_storing_rows_from_the_api_stores_nothing(provider, monk
 
 def test_in_the_background_start_returns_at_once_and_the_upload_is_stored(app, provider, monkeypatch):
     monkeypatch.setitem(app.config, "REALISATION_IN_BACKGROUND", True)
-    rows = [row(periode=f"2025-{month:02d}", gemeente=code, traject=traject) for month in range(1, 13)
+    rows = [row(periode=f"{LAST_YEAR}-{month:02d}", gemeente=code, traject=traject) for month in range(1, 13)
             for code in ("0983", "0889", "0984", "0893") for traject in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9")]
     received = receive_file(provider, None, io.BytesIO(csv_bytes(rows)), "achtergrond.csv")
     began = time.monotonic()
@@ -522,18 +529,18 @@ def test_in_the_background_start_returns_at_once_and_the_upload_is_stored(app, p
 
 
 def test_twenty_thousand_rows_import(provider):
-    """20,160 distinct lines: 6 municipalities × 12 months × 280 trajectories (added to the 2025
-    catalogue as copies of S4-BEG-6)."""
+    """20,160 distinct lines: 6 municipalities × 12 months × 280 trajectories (added to last
+    year's catalogue as copies of S4-BEG-6)."""
     session = db.session()
     template = session.exec(select(StandardTrajectory).where(
         StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
-        StandardTrajectory.year == 2025)).one()
+        StandardTrajectory.year == LAST_YEAR)).one()
     fields = template.model_dump(exclude={"id", "created_at"})
     for index in range(280):
         session.add(StandardTrajectory(**{**fields, "code": f"S4-X{index:03d}", "name": f"Proef {index}"}))
     session.commit()
-    municipalities = ("0889", "0893", "0907", "1894", "0983", "0984")  # Horst buys places in S4 since 2024
-    rows = [row(gemeente=code, periode=f"2025-{month:02d}", traject=f"S4-X{index:03d}", gestart="1",
+    municipalities = ("0889", "0893", "0907", "1894", "0983", "0984")  # Horst buys places in S4 (demo year 3 on)
+    rows = [row(gemeente=code, periode=f"{LAST_YEAR}-{month:02d}", traject=f"S4-X{index:03d}", gestart="1",
                 lopend="2", beeindigd="0", clienten="2")
             for code in municipalities for month in range(1, 13) for index in range(280)]
     before = counts(provider)
@@ -543,7 +550,7 @@ def test_twenty_thousand_rows_import(provider):
     assert result.state == "stored", (result.message, result.errors[:3] if result.errors else None)
     assert result.rows_done == 20_160 and result.report_count == 72
     assert counts(provider) == (before[0] + 72, before[1] + 20_160)
-    price = catalogue_price(provider, "jeugd.S4", "S4-BEG-6", 2025)
+    price = catalogue_price(provider, "jeugd.S4", "S4-BEG-6", LAST_YEAR)
     totals = {r.total_value for r in reports_of(result)}
     assert totals == {280 * price}
     assert elapsed < 60, elapsed
@@ -551,13 +558,13 @@ def test_twenty_thousand_rows_import(provider):
 
 def test_submit_rows_normalises_column_names_and_refuses_unknown_ones(provider):
     before = counts(provider)
-    good = {"Gemeente": "0983", "Segment": "jeugd.S4", "Periode": "2025-03", "Traject": "S4-BEG-6",
+    good = {"Gemeente": "0983", "Segment": "jeugd.S4", "Periode": f"{LAST_YEAR}-03", "Traject": "S4-BEG-6",
             "Gestart": 1, "Lopend": 2, "Beëindigd": 1, "Cliënten": 2}
     item, result = submit_rows(provider, None, [good], "api")
     assert item.state == "stored", result.errors
     [line] = lines_of(reports_of(item)[0])
     assert (line.started, line.running, line.ended, line.clients) == (1, 2, 1, 2)
-    typo = {**dict(zip(HEADER, row(periode="2025-04"))), "gestard": "3"}
+    typo = {**dict(zip(HEADER, row(periode=f"{LAST_YEAR}-04"))), "gestard": "3"}
     item, result = submit_rows(provider, None, [typo], "api")
     assert item.state == "refused"
     assert [(e.row, e.column) for e in result.errors] == [(1, "gestard")]

@@ -3,8 +3,9 @@ legal and illegal step, the reason rule, bulk approval only where safe, bulk rej
 after approval (a correction of an approved period is refused row by row), mails, audit, two
 managers deciding at once (one wins, on both databases) and scoping.
 
-Reports are made through the import pipeline (``submit_rows``) for November 2026 and 2025, periods
-the demo's own realisation (January–October 2026) does not touch."""
+Reports are made through the import pipeline (``submit_rows``) for this month and for months of the
+year before last, periods the demo's own realisation (last year and this year up to last month) does
+not touch; both lie within the demo's framework agreements."""
 from __future__ import annotations
 
 import re
@@ -23,6 +24,8 @@ from portal.realisation_import import submit_rows
 from portal.realisation_review import ReviewRefused, StaleReport
 from portal.validators import RuleViolation
 from tests.conftest import csrf_token
+from tests.dates import month, this_year, today
+from tests.test_realisation_screens import month_label
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 PROVIDER_USER = "medewerker@zorggroep-maasland.example"
@@ -34,20 +37,42 @@ REASON = "De aantallen cliënten kloppen niet met onze toewijzingen."
 
 
 
-def venlo_s4(period: str = "2026-11", **changes) -> list[dict]:
+def this_month() -> str:
+    """The month that holds today: begun, and after the demo's own realisation."""
+    return month(today().month, this_year())
+
+
+def old_year() -> int:
+    """The year before last: no demo realisation in it, but within the framework agreements."""
+    return this_year() - 2
+
+
+def old_month(number: int) -> str:
+    return month(number, old_year())
+
+
+def venlo_s4(period: str | None = None, **changes) -> list[dict]:
+    period = period or this_month()
     return [{"gemeente": "0983", "segment": "jeugd.S4", "periode": period, "traject": "S4-BEG-6", "gestart": 3,
              "lopend": 5, "beeindigd": 1, "clienten": 5, **changes},
             {"gemeente": "Venlo", "segment": "jeugd.S4", "periode": period, "traject": "S4-BEH-4", "gestart": 1,
              "lopend": 2}]
 
 
-VENLO_S4 = venlo_s4()
-BEESEL_S1A = [{"gemeente": "Beesel", "segment": "wmo.S1a", "periode": "2026-11", "traject": "S1A-BEG-9",
-               "gestart": 2, "lopend": 2}]
-BEESEL_S4_2025 = [{"gemeente": "0889", "segment": "jeugd.S4", "periode": "2025-11", "traject": "S4-BEG-6",
-                   "gestart": 3, "lopend": 5}]
-VENLO_S3_OVERFULL = [{"gemeente": "0983", "segment": "jeugd.S3", "periode": "2026-11", "traject": "S3-DAGB-4",
-                      "plekdagen": 90}]  # with 2 places bought: more than 2 × 30 place-days, a warning
+def beesel_s1a() -> list[dict]:
+    return [{"gemeente": "Beesel", "segment": "wmo.S1a", "periode": this_month(), "traject": "S1A-BEG-9",
+             "gestart": 2, "lopend": 2}]
+
+
+def beesel_s4_old() -> list[dict]:
+    return [{"gemeente": "0889", "segment": "jeugd.S4", "periode": old_month(11), "traject": "S4-BEG-6",
+             "gestart": 3, "lopend": 5}]
+
+
+def venlo_s3_overfull(period: str | None = None, place_days: int = 90) -> list[dict]:
+    """With 2 places bought: more than 2 × 31 place-days in any month, a warning."""
+    return [{"gemeente": "0983", "segment": "jeugd.S3", "periode": period or this_month(), "traject": "S3-DAGB-4",
+             "plekdagen": place_days}]
 
 
 class World:
@@ -111,7 +136,7 @@ def snapshot(world, report) -> tuple:
 
 
 def check_approve_locks_the_report_audits_and_mails_the_provider(world):
-    [report] = world.submit(*VENLO_S4)
+    [report] = world.submit(*venlo_s4())
     lock, manager = report.lock_version, world.user(MANAGER)
     mails_before = len(world.mails())
     review.approve(report.id, manager, lock)
@@ -127,7 +152,7 @@ def check_approve_locks_the_report_audits_and_mails_the_provider(world):
     assert event.details["after"]["reason"] is None
     mails = world.mails()[mails_before:]
     assert {m.recipient for m in mails} == {PROVIDER, PROVIDER_USER}
-    assert all("goedgekeurd" in m.subject and "Venlo, Jeugd S4, november 2026" in m.subject for m in mails)
+    assert all("goedgekeurd" in m.subject and f"Venlo, Jeugd S4, {month_label(this_month())}" in m.subject for m in mails)
 
     # Locked: no second decision, and no correction of the period.
     before = snapshot(world, report)
@@ -136,7 +161,7 @@ def check_approve_locks_the_report_audits_and_mails_the_provider(world):
         with pytest.raises(ReviewRefused, match="al goedgekeurd en staat vast"):
             step()
         world.session.rollback()
-    upload, result = submit_rows(world.zorggroep, world.user(PROVIDER), [dict(VENLO_S4[0], gestart=4)], "api")
+    upload, result = submit_rows(world.zorggroep, world.user(PROVIDER), [dict(venlo_s4()[0], gestart=4)], "api")
     assert upload.state == "refused"
     assert [(e.row, e.column) for e in result.errors] == [(1, "periode")]
     assert "is al goedgekeurd en staat vast" in result.errors[0].message
@@ -145,7 +170,7 @@ def check_approve_locks_the_report_audits_and_mails_the_provider(world):
 
 
 def check_reject_needs_a_reason_of_ten_characters_and_mails_it(world):
-    [report] = world.submit(*venlo_s4("2025-10"))
+    [report] = world.submit(*venlo_s4(old_month(10)))
     manager = world.user(MANAGER)
     before = snapshot(world, report)
     for reason in ("", "   ", "te kort", "123456789"):
@@ -171,7 +196,7 @@ def check_reject_needs_a_reason_of_ten_characters_and_mails_it(world):
     with pytest.raises(ReviewRefused, match="al afgewezen"):
         review.approve(report, manager, report.lock_version)
     world.session.rollback()
-    [correction] = world.submit(*venlo_s4("2025-10", clienten=4))
+    [correction] = world.submit(*venlo_s4(old_month(10), clienten=4))
     assert correction.version == 2 and correction.state == "submitted"
     old = world.reload(report)
     assert old.state == "superseded"
@@ -184,7 +209,7 @@ def check_reject_needs_a_reason_of_ten_characters_and_mails_it(world):
 
 
 def check_only_contract_managers_of_the_region_decide(world):
-    [report] = world.submit(*venlo_s4("2025-09"))
+    [report] = world.submit(*venlo_s4(old_month(9)))
     other_region = Region(code="elders", name="Elders")
     world.session.add(other_region)
     world.session.flush()
@@ -213,10 +238,10 @@ def check_only_contract_managers_of_the_region_decide(world):
 
 
 def check_a_decision_on_an_older_view_is_refused_as_changed(world):
-    [report] = world.submit(*venlo_s4("2025-08"))
+    [report] = world.submit(*venlo_s4(old_month(8)))
     manager, seen = world.user(MANAGER), report.lock_version
     # The provider corrects the period while the manager has the page open.
-    [correction] = world.submit(*venlo_s4("2025-08", gestart=2))
+    [correction] = world.submit(*venlo_s4(old_month(8), gestart=2))
     old = world.reload(report)
     assert old.state == "superseded" and old.lock_version == seen + 1
     with pytest.raises(ReviewRefused):
@@ -241,36 +266,36 @@ def test_decisions_every_legal_and_illegal_step(world):
 
 
 def check_bulk_approve_only_where_safe_skips_warned_and_decided_reports(world):
-    by_segment = {r.segment_key: r for r in world.submit(*VENLO_S4, *BEESEL_S1A, *VENLO_S3_OVERFULL)}
-    venlo_s4, beesel_s1a, venlo_s3 = by_segment["jeugd.S4"], by_segment["wmo.S1a"], by_segment["jeugd.S3"]
-    assert venlo_s3.segment_key == "jeugd.S3" and venlo_s3.warnings and not venlo_s4.warnings
+    by_segment = {r.segment_key: r for r in world.submit(*venlo_s4(), *beesel_s1a(), *venlo_s3_overfull())}
+    s4, s1a, s3 = by_segment["jeugd.S4"], by_segment["wmo.S1a"], by_segment["jeugd.S3"]
+    assert s3.segment_key == "jeugd.S3" and s3.warnings and not s4.warnings
     approved = world.session.exec(select(RealisationReport).where(RealisationReport.state == "approved")).first()
     mails_before = len(world.mails())
 
-    outcome = review.bulk_approve([venlo_s4.id, f"{beesel_s1a.id}:{beesel_s1a.lock_version}", venlo_s3.id,
+    outcome = review.bulk_approve([s4.id, f"{s1a.id}:{s1a.lock_version}", s3.id,
                                    approved.id], world.user(MANAGER))
     world.session.commit()
-    assert sorted(r.id for r in outcome.decided) == sorted([venlo_s4.id, beesel_s1a.id])
+    assert sorted(r.id for r in outcome.decided) == sorted([s4.id, s1a.id])
     skipped = {report.id: message for report, message in outcome.skipped}
-    assert skipped[venlo_s3.id].endswith("beoordeel deze afzonderlijk.")
+    assert skipped[s3.id].endswith("beoordeel deze afzonderlijk.")
     assert "al goedgekeurd" in skipped[approved.id]
-    assert [world.reload(r).state for r in (venlo_s4, beesel_s1a, venlo_s3)] == ["approved", "approved", "submitted"]
-    assert {e.object_id for e in world.events("realisation.approved")} >= {str(venlo_s4.id), str(beesel_s1a.id)}
-    assert str(venlo_s3.id) not in {e.object_id for e in world.events("realisation.approved")}
+    assert [world.reload(r).state for r in (s4, s1a, s3)] == ["approved", "approved", "submitted"]
+    assert {e.object_id for e in world.events("realisation.approved")} >= {str(s4.id), str(s1a.id)}
+    assert str(s3.id) not in {e.object_id for e in world.events("realisation.approved")}
     mails = world.mails()[mails_before:]  # one mail per provider user, naming both reports
     assert sorted(m.recipient for m in mails) == [PROVIDER, PROVIDER_USER]
     assert all(m.subject == "2 realisatierapportages goedgekeurd" and "Beesel, Wmo S1a" in m.body
                and "Venlo, Jeugd S4" in m.body for m in mails)
 
     # The warned report is approved on its own.
-    review.approve(venlo_s3, world.user(MANAGER), world.reload(venlo_s3).lock_version)
+    review.approve(s3, world.user(MANAGER), world.reload(s3).lock_version)
     world.session.commit()
-    assert world.reload(venlo_s3).state == "approved"
+    assert world.reload(s3).state == "approved"
 
 
 def check_bulk_reject_with_one_reason_leaves_changed_reports_alone(world):
-    overfull = [dict(VENLO_S3_OVERFULL[0], periode="2025-07", plekdagen=80)]
-    reports = world.submit(*venlo_s4("2025-07"), *overfull, *BEESEL_S4_2025)
+    overfull = venlo_s3_overfull(old_month(7), place_days=80)
+    reports = world.submit(*venlo_s4(old_month(7)), *overfull, *beesel_s4_old())
     manager = world.user(MANAGER)
     before = [snapshot(world, r) for r in reports]
     with pytest.raises(RuleViolation, match="minstens 10 tekens"):
@@ -328,7 +353,7 @@ def race(app, report_id, lock, steps):
 
 
 def test_two_managers_deciding_at_once_one_wins_the_other_is_told_it_changed(app, world):
-    for second, period in (("approve", "2026-11"), ("reject", "2025-11")):
+    for second, period in (("approve", this_month()), ("reject", old_month(11))):
         check_race(app, world, second, period)
 
 
@@ -368,14 +393,15 @@ def signed_in_as(world, email):
                              world.session.get(Region, organisation.region_id))
 
 
+@pytest.mark.date_sensitive
 def test_queue_and_versions(app, world):
     check_queue_oldest_first_filters_totals_and_scoping(app, world)
     check_changes_between_versions_per_trajectory(world)
 
 
 def check_queue_oldest_first_filters_totals_and_scoping(app, world):
-    first = world.submit(*BEESEL_S4_2025)[0]
-    by_segment = {r.segment_key: r for r in world.submit(*VENLO_S4, *BEESEL_S1A)}
+    first = world.submit(*beesel_s4_old())[0]
+    by_segment = {r.segment_key: r for r in world.submit(*venlo_s4(), *beesel_s1a())}
     second, third = sorted(by_segment.values(), key=lambda r: (r.submitted_at, r.id))
     with app.test_request_context():
         signed_in_as(world, MANAGER)
@@ -385,15 +411,15 @@ def check_queue_oldest_first_filters_totals_and_scoping(app, world):
         submitted = world.session.exec(review.queue_statement({"state": "submitted"})).all()
         assert [r.submitted_at for r in submitted] == sorted(r.submitted_at for r in submitted)
         assert [r.id for r in submitted][-3:] == [first.id, second.id, third.id]
-        assert [r.id for r in world.session.exec(review.queue_statement({"year": 2025})).all()] == [first.id]
+        assert [r.id for r in world.session.exec(review.queue_statement({"year": old_year()})).all()] == [first.id]
         venlo = world.session.exec(select(Organisation).where(Organisation.name == "Venlo")).one()
-        only = {"year": 2026, "municipality_id": venlo.id, "segment": "jeugd.S4", "state": "submitted",
+        only = {"year": this_year(), "municipality_id": venlo.id, "segment": "jeugd.S4", "state": "submitted",
                 "provider_id": world.zorggroep.id}
         found = world.session.exec(review.queue_statement(only)).all()  # the demo's own ones too
         assert by_segment["jeugd.S4"].id in {r.id for r in found} and by_segment["wmo.S1a"] not in found
         assert {(r.year, r.municipality_id, r.segment_key, r.state, r.organisation_id) for r in found} == {
-            (2026, venlo.id, "jeugd.S4", "submitted", world.zorggroep.id)}
-        count, value = review.queue_totals({"year": 2025})
+            (this_year(), venlo.id, "jeugd.S4", "submitted", world.zorggroep.id)}
+        count, value = review.queue_totals({"year": old_year()})
         assert (count, value) == (1, first.total_value)
         counts = review.state_counts()
         assert set(counts) == set(review.STATE_LABELS) and counts["submitted"] >= 3
@@ -404,9 +430,9 @@ def check_queue_oldest_first_filters_totals_and_scoping(app, world):
 
 
 def check_changes_between_versions_per_trajectory(world):
-    [first] = world.submit(*venlo_s4("2025-06"))
-    [second] = world.submit(venlo_s4("2025-06", gestart=4, lopend=6)[0],
-                            {"gemeente": "0983", "segment": "jeugd.S4", "periode": "2025-06",
+    [first] = world.submit(*venlo_s4(old_month(6)))
+    [second] = world.submit(venlo_s4(old_month(6), gestart=4, lopend=6)[0],
+                            {"gemeente": "0983", "segment": "jeugd.S4", "periode": old_month(6),
                              "traject": "S4-SGGZ-9", "gestart": 1, "lopend": 1})
     assert [v.id for v in review.versions(second)] == [first.id, second.id]
     assert review.changes(None, first) is None
@@ -432,14 +458,14 @@ def _report_ids(app, rows):
 
 def test_screens_queue_detail_approve_and_reject(app, demo, signed_in, tmp_path):
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    [(report_id, lock)] = _report_ids(app, VENLO_S4)
-    [(other_id, other_lock)] = _report_ids(app, BEESEL_S4_2025)
+    [(report_id, lock)] = _report_ids(app, venlo_s4())
+    [(other_id, other_lock)] = _report_ids(app, beesel_s4_old())
     manager = signed_in(MANAGER)
-    page = manager.get("/realisatie/beoordelen/?jaar=2025")
+    page = manager.get(f"/realisatie/beoordelen/?jaar={old_year()}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "Beesel" in body and f'value="{other_id}:{other_lock}"' in body
     assert "1 rapportage, samen" in body
-    partial = manager.get("/realisatie/beoordelen/?jaar=2025", headers={"HX-Request": "true"})
+    partial = manager.get(f"/realisatie/beoordelen/?jaar={old_year()}", headers={"HX-Request": "true"})
     assert "<html" not in partial.get_data(as_text=True) and "Beesel" in partial.get_data(as_text=True)
 
     detail = manager.get(f"/realisatie/beoordelen/{report_id}").get_data(as_text=True)
@@ -481,7 +507,7 @@ def test_screens_bulk_and_scoping(app, demo, signed_in, tmp_path):
     with app.app_context():
         world = World()
         world.warn_on_places()
-        reports = [(r.id, r.lock_version, bool(r.warnings)) for r in world.submit(*VENLO_S4, *VENLO_S3_OVERFULL)]
+        reports = [(r.id, r.lock_version, bool(r.warnings)) for r in world.submit(*venlo_s4(), *venlo_s3_overfull())]
         other_region = Region(code="elders", name="Elders")
         world.session.add(other_region)
         world.session.flush()
@@ -517,8 +543,8 @@ def test_screens_bulk_and_scoping(app, demo, signed_in, tmp_path):
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/realisatie/beoordelen/?status=alle")
     page = manager.get("/realisatie/beoordelen/").get_data(as_text=True)
     assert "1 rapportage goedgekeurd." in page
-    assert re.search(r"Niet goedgekeurd: Venlo, Jeugd S3, november 2026 \(versie 1\) — .*beoordeel deze afzonderlijk",
-                     page)
+    assert re.search(rf"Niet goedgekeurd: Venlo, Jeugd S3, {month_label(this_month())} \(versie 1\) — "
+                     r".*beoordeel deze afzonderlijk", page)
     with app.app_context():
         states = {r.id: r.state for r in db.session().exec(select(RealisationReport).where(
             RealisationReport.id.in_([report_id for report_id, _l, _w in reports] + [foreign_id]))).all()}

@@ -17,13 +17,38 @@ from sqlmodel import func, select
 
 from portal.templating import money
 from tests.conftest import csrf_token
+from tests.dates import FIRST_YEAR, RUN_DATE, month, this_year, today
 
 ADMIN = "beheer@zorggroep-maasland.example"
 COLLEAGUE = "medewerker@zorggroep-maasland.example"
-PERIOD = "2026-11"  # the demo data reports up to October
+# The month of the run's date: it has begun, and the demo's own realisation ends the month before.
+PERIOD = month(RUN_DATE.month, RUN_DATE.year)
+MONTH_NAMES = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+               "oktober", "november", "december")
 GOOD_CSV = ("gemeente;segment;periode;traject;gestart;lopend;beeindigd;clienten\n"
-            "0889;jeugd.S4;2026-11;S4-BEG-6;2;5;1;5\n"
-            "0983;wmo.S1a;2026-11;S1A-BEG-9;1;3;0;3\n")
+            f"0889;jeugd.S4;{PERIOD};S4-BEG-6;2;5;1;5\n"
+            f"0983;wmo.S1a;{PERIOD};S1A-BEG-9;1;3;0;3\n")
+
+
+def month_label(period: str) -> str:
+    """ "2026-11" → "november 2026", as the screens name a month."""
+    year, number = period.split("-")
+    return f"{MONTH_NAMES[int(number) - 1]} {year}"
+
+
+def current_month() -> str:
+    """The month that holds the portal's date now (follows the date matrix)."""
+    return month(today().month, this_year())
+
+
+def next_month() -> str:
+    day = today()
+    return month(1, day.year + 1) if day.month == 12 else month(day.month + 1, day.year)
+
+
+def previous_month() -> str:
+    day = today()
+    return month(12, day.year - 1) if day.month == 1 else month(day.month - 1, day.year)
 
 
 @pytest.fixture
@@ -42,26 +67,29 @@ def upload(client, name: str, content: bytes):
                        content_type="multipart/form-data")
 
 
-def counts(app) -> tuple[int, int, int]:
+def counts(app, period: str = PERIOD) -> tuple[int, int, int]:
+    """Reports and lines of month ``period``, and uploads."""
     from portal import db
     from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 
+    year, number = (int(part) for part in period.split("-"))
     with app.app_context():
         session = db.session()
-        november = select(RealisationReport.id).where(RealisationReport.year == 2026,
-                                                      RealisationReport.period == 11)
-        return (session.exec(select(func.count()).select_from(november.subquery())).one(),
+        of_period = select(RealisationReport.id).where(RealisationReport.year == year,
+                                                       RealisationReport.period == number)
+        return (session.exec(select(func.count()).select_from(of_period.subquery())).one(),
                 session.exec(select(func.count()).select_from(RealisationLine)
-                             .where(RealisationLine.report_id.in_(november))).one(),
+                             .where(RealisationLine.report_id.in_(of_period))).one(),
                 session.exec(select(func.count()).select_from(RealisationUpload)).one())
 
 
-def reports(app, **where):
+def reports(app, period: str = PERIOD, **where):
     from portal import db
     from portal.models.realisation import RealisationReport
 
+    year, number = (int(part) for part in period.split("-"))
     with app.app_context():
-        statement = select(RealisationReport).where(RealisationReport.year == 2026, RealisationReport.period == 11
+        statement = select(RealisationReport).where(RealisationReport.year == year, RealisationReport.period == number
                                                     ).order_by(RealisationReport.segment_key, RealisationReport.version)
         for name, value in where.items():
             statement = statement.where(getattr(RealisationReport, name) == value)
@@ -135,7 +163,7 @@ def test_good_csv_is_stored_with_its_values_and_shown(app, provider):
     assert f"/realisatie/rapportages/{s4.id}" in html
 
     overview = provider.get("/realisatie/").get_data(as_text=True)
-    assert "November 2026" in overview and "Ingediend" in overview and "oktober.csv" in overview
+    assert month_label(PERIOD).capitalize() in overview and "Ingediend" in overview and "oktober.csv" in overview
     assert money(s4.total_value) in overview
     detail = provider.get(f"/realisatie/rapportages/{s4.id}").get_data(as_text=True)
     assert "S4-BEG-6" in detail and "Beesel" in detail and "Versies" in detail
@@ -149,7 +177,7 @@ def test_good_csv_is_stored_with_its_values_and_shown(app, provider):
 
 def test_windows_1252_csv_with_commas_and_an_xlsx_made_with_openpyxl(app, provider):
     text = ("Gemeente,Segment,Periode,Traject,Gestart,Lopend,Beëindigd,Cliënten,Eenheden\r\n"
-            'Bergen (L),Jeugd S4,2026-11,S4-BEH-4,1,2,0,2,"12,5"\r\n')
+            f'Bergen (L),Jeugd S4,{PERIOD},S4-BEH-4,1,2,0,2,"12,5"\r\n')
     html = status_page(provider, upload(provider, "export.csv", text.encode("cp1252")))
     assert "Ingelezen" in html, html
     (report,) = reports(app)
@@ -159,25 +187,26 @@ def test_windows_1252_csv_with_commas_and_an_xlsx_made_with_openpyxl(app, provid
     book = Workbook()
     sheet = book.active
     sheet.append(["gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten"])
-    sheet.append(["0907", "jeugd.S4", "2026-11", "S4-SGGZ-9", 3, 4, 0, 4])
+    sheet.append(["0907", "jeugd.S4", PERIOD, "S4-SGGZ-9", 3, 4, 0, 4])
     buffer = io.BytesIO()
     book.save(buffer)
     html = status_page(provider, upload(provider, "november.xlsx", buffer.getvalue()))
     assert "Ingelezen" in html
     (gennep,) = [r for r in reports(app) if r.id != report.id]
-    assert (gennep.year, gennep.period_kind, gennep.period) == (2026, "month", 11)
+    assert (gennep.year, gennep.period_kind, gennep.period) == (RUN_DATE.year, "month", RUN_DATE.month)
     assert lines_of(app, gennep.id) == [("S4-SGGZ-9", 3, 4, None, 3 * price(app, "jeugd.S4", "S4-SGGZ-9"))]
 
 
 def test_each_bad_row_is_reported_and_nothing_is_stored(app, provider):
+    before = month(5, FIRST_YEAR - 3)  # before the demo's first framework agreements
     text = ("gemeente;segment;periode;traject;gestart;lopend;beeindigd;clienten\n"
-            "9999;jeugd.S4;2026-11;S4-BEG-6;1;1;0;1\n"          # 2 unknown municipality
-            "0889;jeugd.S9;2026-11;S4-BEG-6;1;1;0;1\n"          # 3 unknown segment
-            "0889;jeugd.S4;2019-05;S4-BEG-6;1;1;0;1\n"          # 4 outside the agreement
-            "0889;jeugd.S4;2026-11;S4-BEH-4;-1;1;0;1\n"         # 5 negative volume
-            "0889;jeugd.S4;2026-11;S4-SGGZ-9;1;veel;0;1\n"      # 6 text in a number column
-            "0889;jeugd.S4;2026-11;XX-999;1;1;0;1\n"            # 7 trajectory not contracted
-            "0889;wmo.S1a;2026-11;S1A-BEG-9;1;1;0;1\n")         # 8 good, but nothing is stored
+            f"9999;jeugd.S4;{PERIOD};S4-BEG-6;1;1;0;1\n"          # 2 unknown municipality
+            f"0889;jeugd.S9;{PERIOD};S4-BEG-6;1;1;0;1\n"          # 3 unknown segment
+            f"0889;jeugd.S4;{before};S4-BEG-6;1;1;0;1\n"          # 4 outside the agreement
+            f"0889;jeugd.S4;{PERIOD};S4-BEH-4;-1;1;0;1\n"         # 5 negative volume
+            f"0889;jeugd.S4;{PERIOD};S4-SGGZ-9;1;veel;0;1\n"      # 6 text in a number column
+            f"0889;jeugd.S4;{PERIOD};XX-999;1;1;0;1\n"            # 7 trajectory not contracted
+            f"0889;wmo.S1a;{PERIOD};S1A-BEG-9;1;1;0;1\n")         # 8 good, but nothing is stored
     html = status_page(provider, upload(provider, "fout.csv", text.encode()))
     assert "Niet ingelezen" in html and "niets is opgeslagen" in html
     rows = error_rows(html)
@@ -238,7 +267,7 @@ def test_bad_uploads_are_refused_on_the_form(app, provider):
     body = response.get_data(as_text=True)
     assert "Kies een CSV-bestand (.csv) of een Excel-werkmap (.xlsx)" in body and 'aria-invalid="true"' in body
     app.config["MAX_REALISATION_BYTES"] = 1024 * 1024
-    response = upload(provider, "groot.csv", GOOD_CSV.encode() + b"0889;jeugd.S4;2026-11;S4-BEG-6;1;1;0;1\n" * 40000)
+    response = upload(provider, "groot.csv", GOOD_CSV.encode() + f"0889;jeugd.S4;{PERIOD};S4-BEG-6;1;1;0;1\n".encode() * 40000)
     assert response.status_code == 422
     assert "Het bestand is groter dan 1 MB." in response.get_data(as_text=True)
     response = provider.post("/realisatie/uploaden", data={"bestand": (io.BytesIO(b"x"), "a.csv")},
@@ -312,6 +341,7 @@ def test_upload_in_the_background_is_polled_until_done(app, provider):
 # --- Templates -----------------------------------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 def test_templates_parse_back_through_the_importer(app, provider):
     for segment_key in ("jeugd.S4", "wmo.S1a"):
         _round_trip(app, provider, segment_key)
@@ -331,6 +361,7 @@ def _round_trip(app, provider, segment_key):
     header, example = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert header[:4] == ["gemeente", "segment", "periode", "traject"]
     assert example[0] == "0889" and example[1] == segment_key and example[3]
+    assert example[2] == current_month()  # Beesel reports these segments per month: the month that holds today
     assert "Ingelezen" in status_page(provider, upload(provider, f"sjabloon-{segment_key}.csv", raw))
 
     xlsx = provider.get(f"/realisatie/sjabloon/{segment_key}.xlsx")
@@ -340,7 +371,7 @@ def _round_trip(app, provider, segment_key):
     notes = {row[0]: row[1] for row in book["Toelichting"].iter_rows(min_row=3, values_only=True)}
     assert set(notes) == set(header) and all(notes.values())
     assert "Ingelezen" in status_page(provider, upload(provider, f"sjabloon-{segment_key}.xlsx", xlsx.get_data()))
-    first, second = reports(app, segment_key=segment_key)
+    first, second = reports(app, example[2], segment_key=segment_key)
     assert (first.version, first.state, second.version) == (1, "superseded", 2)
 
 
@@ -379,32 +410,40 @@ def test_template_with_plugin_fields(app):
 # --- The web form --------------------------------------------------------------------------------
 
 
-FORM = "/realisatie/invoeren?gemeente=0889&segment=jeugd.S4&periode=2026-11"
+def form_url(period: str = PERIOD) -> str:
+    return f"/realisatie/invoeren?gemeente=0889&segment=jeugd.S4&periode={period}"
 
 
-def form_post(client, path, data):
-    token = csrf_token(client, FORM)
+FORM = form_url()
+
+
+def form_post(client, path, data, period: str = PERIOD):
+    token = csrf_token(client, form_url(period))
     return client.post(path, data={"csrf_token": token, "gemeente": "0889", "segment": "jeugd.S4",
-                                   "periode": PERIOD, **data})
+                                   "periode": period, **data})
 
 
+@pytest.mark.date_sensitive
 def test_form_offers_periods_and_one_row_per_contracted_trajectory(app, provider):
+    period = current_month()
     page = provider.get("/realisatie/invoeren?gemeente=0889&segment=jeugd.S4").get_data(as_text=True)
-    assert '<option value="2026-11">November 2026</option>' in page
-    assert 'value="2026-12"' not in page  # not begun
+    assert f'<option value="{period}">{month_label(period).capitalize()}</option>' in page
+    previous = previous_month()  # last year's December in January
+    assert f'<option value="{previous}">{month_label(previous).capitalize()}</option>' in page
+    assert f'value="{next_month()}"' not in page  # not begun
     assert 'name="regel-0-gestart"' not in page  # no period chosen yet
-    page = provider.get(FORM).get_data(as_text=True)
+    page = provider.get(form_url(period)).get_data(as_text=True)
     for code in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9"):
         assert code in page
     assert '<label class="visually-hidden" for="regel-0-gestart">Gestart, traject S4-BEG-6' in page
     assert 'hx-post="/realisatie/invoeren/regel"' in page and 'hx-trigger="change"' in page
     assert 'name="regel-0-plekdagen"' not in page
-    venlo = provider.get("/realisatie/invoeren?gemeente=0983&segment=jeugd.S3&periode=2026-11").get_data(as_text=True)
+    venlo = provider.get(f"/realisatie/invoeren?gemeente=0983&segment=jeugd.S3&periode={period}").get_data(as_text=True)
     assert 'name="regel-0-plekdagen"' in venlo  # Venlo buys places in jeugd.S3
 
     # the row check (htmx)
     response = form_post(provider, "/realisatie/invoeren/regel",
-                         {"rij": "0", "regel-0-gestart": "5", "regel-0-lopend": "2"})
+                         {"rij": "0", "regel-0-gestart": "5", "regel-0-lopend": "2"}, period)
     assert response.status_code == 200
     row = response.get_data(as_text=True)
     assert row.startswith('<tr id="regel-0"') and "<html" not in row
@@ -412,12 +451,12 @@ def test_form_offers_periods_and_one_row_per_contracted_trajectory(app, provider
     assert 'aria-describedby="regel-0-gestart-fout"' in row and 'aria-invalid="true"' in row
     assert 'value="5"' in row
     response = form_post(provider, "/realisatie/invoeren/regel",
-                         {"rij": "0", "regel-0-gestart": "2", "regel-0-lopend": "2"})
-    value = 2 * price(app, "jeugd.S4", "S4-BEG-6")
+                         {"rij": "0", "regel-0-gestart": "2", "regel-0-lopend": "2"}, period)
+    value = 2 * price(app, "jeugd.S4", "S4-BEG-6", period)
     assert f"{value:.2f}".replace(".", ",")[-6:] in response.get_data(as_text=True)
     assert "aria-invalid" not in response.get_data(as_text=True)
-    assert counts(app)[:2] == (0, 0)
-    assert form_post(provider, "/realisatie/invoeren/regel", {"rij": "0", "stiekem": "1"}).status_code == 400
+    assert counts(app, period)[:2] == (0, 0)
+    assert form_post(provider, "/realisatie/invoeren/regel", {"rij": "0", "stiekem": "1"}, period).status_code == 400
 
 
 def test_form_submit_with_an_error_keeps_every_value(app, provider):

@@ -6,10 +6,12 @@ overrides, the result figures for the plugins' rules (the Jeugd bonus–malus in
 explanation) and the same totals from PostgreSQL's GROUP BY as from the Python sum.
 
 Realisation is made through the import pipeline (``submit_rows``) and approved as a contract
-manager does, for 2025: the demo has no realisation in that year, so every figure is ours.
+manager does, for last year (``YEAR``, the demo's fourth year: it has ended, so every month may be
+reported): the demo here is loaded without realisation, so every figure is ours.
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,14 +29,16 @@ from portal.money import to_cents
 from portal.realisation_import import submit_rows
 from portal.registry import LocalRule
 from portal.settlement_inputs import Overrides, Totals, gather, inputs_of, realisation_totals
+from tests import dates
 from tests.conftest import DEMO_PASSWORD, make_app
+from tests.dates import demo_year, month, this_year
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 MANAGER = "contractmanager@mgr-noord-limburg.example"
 ZORGGROEP = "Zorggroep Maasland"
 STICHTING = "Stichting Jeugdhulp Peel en Maas"
 WERKBEDRIJF = "Werkbedrijf Noord-Limburg"
-YEAR = 2025  # the demo has budget agreements but no realisation in 2025
+YEAR = dates.YEAR - 1  # last year: it has ended and has budget agreements; the demo here has no realisation
 PLACES = {("Venlo", "jeugd.S3"): Decimal(50), ("Horst aan de Maas", "jeugd.S4"): Decimal(380)}
 
 
@@ -118,12 +122,12 @@ def world(app, demo, tmp_path):
         yield World()
 
 
-def s4_row(municipality: str = "0983", period: str = "2025-11", **changes) -> dict:
+def s4_row(municipality: str = "0983", period: str = month(11, YEAR), **changes) -> dict:
     return {"gemeente": municipality, "segment": "jeugd.S4", "periode": period, "traject": "S4-BEG-6",
             "gestart": 3, "lopend": 5, "beeindigd": 1, "clienten": 5, **changes}
 
 
-def s1a_row(municipality: str = "0983", period: str = "2025-11", **changes) -> dict:
+def s1a_row(municipality: str = "0983", period: str = month(11, YEAR), **changes) -> dict:
     return {"gemeente": municipality, "segment": "wmo.S1a", "periode": period, "traject": "S1A-BEG-9",
             "gestart": 2, "lopend": 2, **changes}
 
@@ -164,11 +168,13 @@ def test_every_agreement_of_the_year_in_order_with_its_documented_kind(world):
         assert inputs_of(source)["kind"] == a.kind
     kinds = {s.agreement.kind for s in prepared.sources}
     assert kinds == {"ceiling", "budget", "places"}
-    # Horst aan de Maas buys places in Jeugd S4 from 2024 on: in 2023 its agreements are budgets.
-    horst_2023 = world.source(gather(world.region, 2023), world.agreement(ZORGGROEP, "Horst aan de Maas",
-                                                                          "jeugd.S4", 2023))
-    assert horst_2023.agreement.kind == "budget"
-    assert gather(world.region, 2031).sources == []
+    # Horst aan de Maas buys places in Jeugd S4 from the demo's third year on: in its second year
+    # its agreements are budgets.
+    before_places = demo_year(1)
+    horst_before = world.source(gather(world.region, before_places), world.agreement(
+        ZORGGROEP, "Horst aan de Maas", "jeugd.S4", before_places))
+    assert horst_before.agreement.kind == "budget"
+    assert gather(world.region, dates.YEAR + 1).sources == []  # next year has no agreements yet
 
 
 def test_a_budget_without_agreed_bandwidth_has_bandwidth_zero(world):
@@ -185,10 +191,10 @@ def test_a_budget_without_agreed_bandwidth_has_bandwidth_zero(world):
 
 def test_ceiling_pays_the_approved_realisation_and_settles_at_most_the_ceiling(world):
     row = world.agreement(ZORGGROEP, "Venlo", "wmo.S1a")
-    approved = world.submit_and_approve(ZORGGROEP, s1a_row(period="2025-10"), s1a_row(period="2025-11"))
+    approved = world.submit_and_approve(ZORGGROEP, s1a_row(period=month(10, YEAR)), s1a_row(period=month(11, YEAR)))
     realised = world.value(*approved)
     assert realised > 0
-    world.submit(ZORGGROEP, s1a_row(period="2025-12", gestart=7, lopend=7))  # submitted only: not counted
+    world.submit(ZORGGROEP, s1a_row(period=month(12, YEAR), gestart=7, lopend=7))  # submitted only: not counted
     source = world.source(gather(world.region, YEAR), row)
     a = source.agreement
     assert (a.kind, a.realisation, a.payments_made, a.ceiling) == ("ceiling", realised, realised, row.amount)
@@ -212,13 +218,13 @@ def test_ceiling_pays_the_approved_realisation_and_settles_at_most_the_ceiling(w
 
 def test_only_approved_realisation_counts(world):
     row = world.agreement(ZORGGROEP, "Venlo", "jeugd.S4")
-    [approved] = world.submit_and_approve(ZORGGROEP, s4_row(period="2025-06"))
-    [submitted] = world.submit(ZORGGROEP, s4_row(period="2025-07", gestart=4))
-    [rejected] = world.submit(ZORGGROEP, s4_row(period="2025-08", gestart=2))
+    [approved] = world.submit_and_approve(ZORGGROEP, s4_row(period=month(6, YEAR)))
+    [submitted] = world.submit(ZORGGROEP, s4_row(period=month(7, YEAR), gestart=4))
+    [rejected] = world.submit(ZORGGROEP, s4_row(period=month(8, YEAR), gestart=2))
     review.reject(rejected, world.user(MANAGER), rejected.lock_version, "De aantallen kloppen niet met de toewijzing.")
     world.session.commit()
-    [old] = world.submit(ZORGGROEP, s4_row(period="2025-09", gestart=5))
-    [correction] = world.submit_and_approve(ZORGGROEP, s4_row(period="2025-09", gestart=1))
+    [old] = world.submit(ZORGGROEP, s4_row(period=month(9, YEAR), gestart=5))
+    [correction] = world.submit_and_approve(ZORGGROEP, s4_row(period=month(9, YEAR), gestart=1))
     states = {r.id: world.session.get(RealisationReport, r.id).state for r in (approved, submitted, rejected, old)}
     assert states == {approved.id: "approved", submitted.id: "submitted", rejected.id: "rejected",
                       old.id: "superseded"}
@@ -302,21 +308,22 @@ def test_places_full_occupancy_of_approved_place_days_settles_exactly_the_budget
     ours.amount, theirs.amount = Decimal("300000.00"), Decimal("200000.00")  # 30 and 20 of Venlo's 50 places
     world.session.add_all([ours, theirs])
     world.session.commit()
-    months = [(f"{YEAR}-{month:02d}", 30 * days) for month, days in enumerate(
-        (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), start=1)]
+    months = [(month(number, YEAR), 30 * calendar.monthrange(YEAR, number)[1]) for number in range(1, 13)]
+    days = engine.days_in_year(YEAR)
     world.submit_and_approve(ZORGGROEP, *[s3_places_row(period, place_days) for period, place_days in months])
-    world.submit(STICHTING, s3_places_row("2025-03", 600))  # submitted only
+    world.submit(STICHTING, s3_places_row(month(3, YEAR), 600))  # submitted only
     prepared = gather(world.region, YEAR)
     source = world.source(prepared, ours)
     a = source.agreement
-    assert (a.places, a.price_per_place_year, a.occupied_place_days) == (30, Decimal("10000"), 30 * 365)
+    assert (a.places, a.price_per_place_year, a.occupied_place_days) == (30, Decimal("10000"), 30 * days)
     assert world.source(prepared, theirs).agreement.occupied_place_days == 0
     result = prepared.settle()
     settlement = result.settlements[prepared.sources.index(source)]
     assert settlement.settled_value == ours.amount and settlement.due == 0
     empty = result.settlements[prepared.sources.index(world.source(prepared, theirs))]
     assert empty.settled_value == 0 and empty.due == -theirs.amount  # no place-day used: all repaid
-    assert any("Lege plekdagen: 7.300 ×" in line for line in empty.explanation)
+    empty_days = f"{20 * days:,}".replace(",", ".")  # all of Stichting's 20 places, every day of the year
+    assert any(f"Lege plekdagen: {empty_days} ×" in line for line in empty.explanation)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -398,8 +405,8 @@ def test_result_figures_are_summed_from_approved_lines_and_drive_the_bonus_malus
     from portal import settlement_runs as runs
 
     row = world.add_agreement(STICHTING, "Venlo", "jeugd.S1", "100000.00")
-    approved = world.submit_and_approve(STICHTING, s1_row("2025-10", 4, 3), s1_row("2025-11", 4, 4))
-    world.submit(STICHTING, s1_row("2025-12", 5, 0))  # submitted only: would turn the bonus into a malus
+    approved = world.submit_and_approve(STICHTING, s1_row(month(10, YEAR), 4, 3), s1_row(month(11, YEAR), 4, 4))
+    world.submit(STICHTING, s1_row(month(12, YEAR), 5, 0))  # submitted only: would turn the bonus into a malus
     prepared = gather(world.region, YEAR)
     source = world.source(prepared, row)
     assert source.results == {"beeindigd": 8, "resultaat_behaald": 7}
@@ -445,15 +452,18 @@ def python_totals(session, region_id: int, year: int) -> dict:
     return found
 
 
+@pytest.mark.date_sensitive
 def test_totals_are_the_same_on_either_path_and_database(app, demo_with_realisation, monkeypatch):
+    # The demo's realisation of last year: it has ended, so it is there (and mostly approved) on any date.
+    year = this_year() - 1
     with app.app_context():
         session = db.session()
         region = session.exec(select(Region).where(Region.code == "noord-limburg")).one()
-        expected = python_totals(session, region.id, 2026)
+        expected = python_totals(session, region.id, year)
         assert len(expected) >= 10 and any(t.place_days for t in expected.values())
         assert any(t.extra for t in expected.values()) and any(t.ended for t in expected.values())
-        assert realisation_totals(region.id, 2026) == expected
-        prepared = gather(region, 2026)
+        assert realisation_totals(region.id, year) == expected
+        prepared = gather(region, year)
         by_municipality: dict = {}
         for (_provider, municipality, _segment), totals in expected.items():
             by_municipality[municipality] = by_municipality.get(municipality, 0) + totals.value
@@ -462,7 +472,7 @@ def test_totals_are_the_same_on_either_path_and_database(app, demo_with_realisat
         dialect = session.get_bind().dialect
         if dialect.name == "postgresql":  # the Python path (SQLite's) on the same PostgreSQL rows
             monkeypatch.setattr(dialect, "name", "sqlite")
-            assert realisation_totals(region.id, 2026) == expected
+            assert realisation_totals(region.id, year) == expected
 
 
 def test_values_the_engine_would_refuse_are_named_before_settling(app, demo):
@@ -476,19 +486,19 @@ def test_values_the_engine_would_refuse_are_named_before_settling(app, demo):
         session = db.session()
         region = session.exec(select(Region).where(Region.code == "noord-limburg")).one()
         agreement = session.exec(select(BudgetAgreement).where(
-            BudgetAgreement.region_id == region.id, BudgetAgreement.year == 2025,
+            BudgetAgreement.region_id == region.id, BudgetAgreement.year == YEAR,
             BudgetAgreement.kind == "budget")).first()
         with pytest.raises(ScenarioError) as refused:
-            gather(region, 2025, Overrides(outside_band="half"))
+            gather(region, YEAR, Overrides(outside_band="half"))
         assert refused.value.field == "outside_band"
         with pytest.raises(ScenarioError) as refused:
-            gather(region, 2025, Overrides(bandwidth=Decimal("1.5")))
+            gather(region, YEAR, Overrides(bandwidth=Decimal("1.5")))
         assert refused.value.field == "bandwidth" and refused.value.agreement_id.isdigit()
         session.add(RealisationReport(
             region_id=region.id, organisation_id=agreement.organisation_id, municipality_id=agreement.municipality_id,
-            segment_key=agreement.segment_key, year=2025, period_kind="month", period=1, state="approved",
+            segment_key=agreement.segment_key, year=YEAR, period_kind="month", period=1, state="approved",
             total_value=Decimal("-125.00")))  # a credit with nothing to set it against
         session.commit()
         with pytest.raises(ScenarioError) as refused:
-            gather(region, 2025)
+            gather(region, YEAR)
         assert (refused.value.agreement_id, refused.value.field) == (str(agreement.id), "realisation")

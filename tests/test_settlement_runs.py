@@ -4,8 +4,10 @@ final stays final, what changed); publish, answer and finalise with every legal 
 mails and audit; the guard that keeps a final run unchanged; two managers at once (one wins, on
 both databases); and a property over the amounts.
 
-The year is 2025: the demo has budget agreements but no realisation in it, so the realisation the
-tests approve is all there is; ``today`` is 23 November 2026, when 2025 has ended and 2026 has not.
+The year is last year (``YEAR`` of tests/test_settlement_inputs.py): the demo has budget agreements
+in it and is loaded without realisation, so the realisation the tests approve is all there is;
+``TODAY`` is the run's date, when last year has ended and this year has not. The tests about when a
+run may become final follow the clock (``date_sensitive``).
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ from portal.templating import money
 from portal.settlement_inputs import gather, inputs_of
 from portal.settlement_runs import FinalSettlementIsImmutable, SettlementRefused
 from portal.validators import RuleViolation
+from tests import dates
+from tests.dates import month, this_year, today
 from tests.test_settlement_inputs import (MANAGER, PROVIDER, STICHTING, WERKBEDRIJF, YEAR, ZORGGROEP, World,
                                           s1a_row, s4_row)
 
@@ -37,7 +41,7 @@ MANAGER2 = "contractmanager2@mgr-noord-limburg.example"
 PROVIDER_USER = "medewerker@zorggroep-maasland.example"
 MUNICIPALITY = "medewerker@venlo.example"
 AUDITOR = "auditor@accountant-noord-limburg.example"
-TODAY = date(2026, 11, 23)
+TODAY = dates.RUN_DATE  # YEAR (last year) has ended, this year has not
 REASON = "De realisatie van november ontbreekt nog in deze afrekening."
 
 
@@ -50,8 +54,11 @@ def world(app, demo, tmp_path):
 
 @pytest.fixture
 def realised(world):
-    """Approved realisation of 2025 for Venlo (Jeugd S4, Wmo S1a) and Beesel (Wmo S1a)."""
-    world.submit_and_approve(ZORGGROEP, s4_row(), s1a_row(), s1a_row("0889"))
+    """Approved realisation of last year's November for Venlo (Jeugd S4, Wmo S1a) and Beesel (Wmo
+    S1a). Last year by the clock: ``YEAR``, or the one before a matrix date."""
+    november = month(11, this_year() - 1)
+    world.submit_and_approve(ZORGGROEP, s4_row(period=november), s1a_row(period=november),
+                             s1a_row("0889", period=november))
     return world
 
 
@@ -161,13 +168,15 @@ def test_only_a_contract_manager_of_the_region_runs_publishes_and_finalises(worl
     assert (reload(world, run).state, reload(world, run).lock_version) == ("published", lock)
 
 
+@pytest.mark.date_sensitive
 def test_a_year_without_agreements_is_refused_on_year(world):
+    next_year = this_year() + 1  # the demo's agreements run up to and including this year
     with pytest.raises(RuleViolation) as refused:
-        runs.run_settlement(world.region, 2031, world.user(MANAGER))
-    assert refused.value.field == "year" and "2031" in refused.value.message
+        runs.run_settlement(world.region, next_year, world.user(MANAGER))
+    assert refused.value.field == "year" and str(next_year) in refused.value.message
     world.session.rollback()
     assert count(world, SettlementRun) == 0
-    assert runs.years_with_agreements(world.region.id) == [2026, 2025, 2024, 2023, 2022]
+    assert runs.years_with_agreements(world.region.id) == list(range(this_year(), this_year() - 5, -1))
 
 
 # --- The run -----------------------------------------------------------------------------------------
@@ -281,8 +290,8 @@ def test_a_rerun_is_a_new_version_and_shows_what_changed(realised):
     first_lock = first.lock_version
     venlo_s4 = world.agreement(ZORGGROEP, "Venlo", "jeugd.S4")
     beesel_s4 = world.agreement(ZORGGROEP, "Beesel", "jeugd.S4")
-    world.submit_and_approve(ZORGGROEP, s4_row(period="2025-12"), s4_row("0889", period="2025-12"))
-    world.submit(ZORGGROEP, s1a_row(period="2025-12"))  # submitted only: changes nothing
+    world.submit_and_approve(ZORGGROEP, s4_row(period=month(12, YEAR)), s4_row("0889", period=month(12, YEAR)))
+    world.submit(ZORGGROEP, s1a_row(period=month(12, YEAR)))  # submitted only: changes nothing
 
     second = run_year(world, note="Met december")
     first = reload(world, first)
@@ -440,25 +449,28 @@ def test_a_provider_accepts_or_disputes_its_own_statement(realised):
 # --- Finalise -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.date_sensitive
 def test_finalise_only_published_after_the_year_with_a_reason_unless_all_accepted(realised):
+    # Last year (with the realisation of ``realised``) has ended by the clock; this year has not.
     world = realised
     manager = world.user(MANAGER)
-    run = run_year(world)
+    last, current, on = this_year() - 1, this_year(), today()
+    run = run_year(world, last)
     with pytest.raises(SettlementRefused, match="Alleen een gepubliceerde afrekening"):
-        runs.finalise(run, manager, run.lock_version, REASON, today=TODAY)
+        runs.finalise(run, manager, run.lock_version, REASON, today=on)
     world.session.rollback()
     runs.publish(run, manager, run.lock_version)
     world.session.commit()
 
-    # Not before the year has ended.
-    this_year = published(world, 2026)
-    for today in (TODAY, date(2026, 12, 31)):
+    # Not before the year has ended: not today (the clock, also when no day is given), not on 31 December.
+    running = published(world, current)
+    for day in (on, None, date(current, 12, 31)):
         with pytest.raises(SettlementRefused, match="pas definitief worden na afloop van het jaar"):
-            runs.finalise(this_year, manager, this_year.lock_version, REASON, today=today)
+            runs.finalise(running, manager, running.lock_version, REASON, today=day)
         world.session.rollback()
-    runs.finalise(this_year, manager, this_year.lock_version, REASON, today=date(2027, 1, 1))
+    runs.finalise(running, manager, running.lock_version, REASON, today=date(current + 1, 1, 1))
     world.session.commit()
-    assert reload(world, this_year).state == "final"
+    assert reload(world, running).state == "final"
 
     # Not everyone accepted: a reason is required.
     runs.respond(run, signed(world, PROVIDER), world.org(ZORGGROEP).id, True, lock_version=run.lock_version)
@@ -466,14 +478,14 @@ def test_finalise_only_published_after_the_year_with_a_reason_unless_all_accepte
     lock = reload(world, run).lock_version
     for reason in (None, "", "kort"):
         with pytest.raises(RuleViolation) as refused:
-            runs.finalise(run, manager, lock, reason, today=TODAY)
+            runs.finalise(run, manager, lock, reason, today=on)
         assert refused.value.field == "reason"
         world.session.rollback()
     with pytest.raises(SettlementRefused, match="intussen gewijzigd"):
-        runs.finalise(run, manager, lock - 1, REASON, today=TODAY)
+        runs.finalise(run, manager, lock - 1, REASON, today=on)
     world.session.rollback()
     assert reload(world, run).state == "published"
-    runs.finalise(run, signed(world, MANAGER), lock, f" {REASON} ", today=TODAY)
+    runs.finalise(run, signed(world, MANAGER), lock, f" {REASON} ")  # today by the clock: last year is over
     world.session.commit()
     run = reload(world, run)
     assert (run.state, run.final_reason, run.finalised_by, run.lock_version) == ("final", REASON, manager.id, lock + 1)
@@ -485,17 +497,17 @@ def test_finalise_only_published_after_the_year_with_a_reason_unless_all_accepte
     assert event.details["totals"]["due"] == str(runs.totals(runs.lines_of(run)).due)
     assert "2 aanbieder(s) zonder acceptatie" in event.summary
     with pytest.raises(SettlementRefused, match="Alleen een gepubliceerde"):
-        runs.finalise(run, manager, run.lock_version, REASON, today=TODAY)
+        runs.finalise(run, manager, run.lock_version, REASON, today=on)
     world.session.rollback()
     with pytest.raises(SettlementRefused):
         runs.respond(run, signed(world, PROVIDER), world.org(ZORGGROEP).id, True, lock_version=run.lock_version)
     world.session.rollback()
 
     # Everyone accepted: no reason needed.
-    again = published(world)
+    again = published(world, last)
     accept_all(world, again)
     again = reload(world, again)
-    runs.finalise(again, manager, again.lock_version, today=TODAY)
+    runs.finalise(again, manager, again.lock_version, today=on)
     world.session.commit()
     again = reload(world, again)
     assert (again.state, again.final_reason) == ("final", None)
@@ -511,7 +523,7 @@ def test_a_final_run_never_changes_through_the_orm(realised):
     run = published(world, shared_costs="100")
     runs.respond(run, signed(world, PROVIDER), world.org(ZORGGROEP).id, True, lock_version=run.lock_version)
     world.session.commit()
-    draft_line = runs.lines_of(run_year(world, 2024))[0]  # 2024's draft may change
+    draft_line = runs.lines_of(run_year(world, YEAR - 1))[0]  # the year before's draft may change
     run = reload(world, run)
     runs.finalise(run, world.user(MANAGER), run.lock_version, REASON, today=TODAY)
     world.session.commit()
@@ -693,7 +705,7 @@ def test_two_runs_of_one_year_at_once_the_second_is_told_and_keeps_nothing(world
     (not an integrity error), and after its rollback only the first run exists."""
     first = run_year(world)
     monkeypatch.setattr(runs, "latest", lambda region_id, year: None)  # as if read before the first was stored
-    with pytest.raises(SettlementRefused, match="Iemand anders berekent de afrekening 2025"):
+    with pytest.raises(SettlementRefused, match=f"Iemand anders berekent de afrekening {YEAR}"):
         runs.run_settlement(world.region, YEAR, world.user(MANAGER2))
     world.session.rollback()
     assert count(world, SettlementRun) == 1
@@ -730,7 +742,7 @@ def test_the_database_itself_refuses_to_change_a_final_run(realised, request):
         world.session.rollback()
     assert reload(world, run).state == "final" and runs.lines_of(run)[0].due == line.due
     # A draft's lines may still change.
-    draft = run_year(world, 2024)
+    draft = run_year(world, YEAR - 1)
     draft_line = runs.lines_of(draft)[0]
     world.session.execute(text("UPDATE settlement_line SET explanation = '[]' WHERE id = :id"), {"id": draft_line.id})
     world.session.commit()

@@ -1,11 +1,13 @@
 """The settlement screens (/afrekening) per role: the contract manager runs, publishes and makes a
 year final; the auditor reads without buttons; a provider sees and answers only its own statement,
 never a draft; a municipality sees only its own statement with its cost share. Form errors keep the
-typed values; every step through the screens lands in the audit log."""
+typed values; every step through the screens lands in the audit log.
+
+``YEAR`` is the run's year (not over yet); the tests about making a run final follow the clock
+(``date_sensitive``): a run of last year may become final, one of this year may not."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,6 +19,7 @@ from portal.models import AuditEvent, Organisation, Region, User
 from portal.models.settlement import SettlementResponse, SettlementRun
 from portal.templating import money
 from tests.conftest import csrf_token
+from tests.dates import YEAR, this_year
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 PROVIDER_USER = "medewerker@zorggroep-maasland.example"
@@ -24,7 +27,7 @@ MANAGER = "contractmanager@mgr-noord-limburg.example"
 AUDITOR = "auditor@accountant-noord-limburg.example"
 MUNICIPALITY = "medewerker@venlo.example"
 REASON = "De realisatie van Venlo mist de maand december nog."
-AFTER_2025 = date(2026, 11, 23)
+LAST_YEAR = YEAR - 1
 
 
 def org(name: str) -> Organisation:
@@ -35,7 +38,7 @@ def user(email: str) -> User:
     return db.session().exec(select(User).where(User.email == email)).one()
 
 
-def make_run(app, year: int = 2026, publish: bool = False, **costs) -> int:
+def make_run(app, year: int = YEAR, publish: bool = False, **costs) -> int:
     """A run made through the service (the screens are tested separately)."""
     with app.test_request_context():
         manager = user(MANAGER)
@@ -77,23 +80,23 @@ def lock_of(app, run_id: int) -> str:
 
 def test_manager_runs_a_year_through_the_form_and_sees_the_run_page(app, signed_in):
     client = signed_in(MANAGER)
-    page = client.get("/afrekening/?jaar=2026")
+    page = client.get(f"/afrekening/?jaar={YEAR}")
     assert page.status_code == 200
     body = text(page)
     assert "Afrekening berekenen" in body
     assert "Gedeelde regionale kosten (verdeeld naar realisatie)" in body
     assert "Programmakosten (verdeeld naar inwonertal)" in body
-    assert '<option value="2025"' in body and "Er is nog geen afrekening over 2026 berekend." in body
+    assert f'<option value="{LAST_YEAR}"' in body and f"Er is nog geen afrekening over {YEAR} berekend." in body
 
     token = csrf_token(client, "/afrekening/")
-    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": "2026", "shared_costs": "",
+    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": str(YEAR), "shared_costs": "",
                                                           "program_costs": "5.000,00", "note": "Eerste berekening"})
     assert response.status_code == 303, text(response)
     run_page = client.get(response.headers["Location"])
     body = text(run_page)
     assert run_page.status_code == 200
-    assert "Afrekening 2026, versie 1" in body and "Concept" in body
-    assert "Voorlopige afrekening" in body  # 2026 has not ended
+    assert f"Afrekening {YEAR}, versie 1" in body and "Concept" in body
+    assert "Voorlopige afrekening" in body  # this year has not ended
     assert "Eerste berekening" in body
     with app.app_context():
         run = db.session().exec(select(SettlementRun)).one()
@@ -109,14 +112,14 @@ def test_manager_runs_a_year_through_the_form_and_sees_the_run_page(app, signed_
     assert 'name="lock_version"' in body and "Publiceren" in body
     assert "Definitief maken" not in body
     assert actions(app) == ["settlement.run"]
-    overview = text(client.get("/afrekening/?jaar=2026"))
+    overview = text(client.get(f"/afrekening/?jaar={YEAR}"))
     assert "Versie 1" in overview and "Concept" in overview
 
 
 def test_form_errors_keep_the_typed_values(app, signed_in):
     client = signed_in(MANAGER)
     token = csrf_token(client, "/afrekening/")
-    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": "2026",
+    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": str(YEAR),
                                                           "shared_costs": "twaalf euro", "program_costs": "100",
                                                           "note": "Mijn toelichting blijft staan"})
     assert response.status_code == 422
@@ -128,26 +131,24 @@ def test_form_errors_keep_the_typed_values(app, signed_in):
     assert 'aria-describedby="shared_costs-hint shared_costs-error"' in body
 
     # Shared costs need approved realisation to be split by (the demo here has none): the service says so.
-    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": "2025",
+    response = client.post("/afrekening/berekenen", data={"csrf_token": token, "year": str(LAST_YEAR),
                                                           "shared_costs": "1.000,00", "program_costs": "",
                                                           "note": ""})
     assert response.status_code == 422
     assert "geen goedgekeurde realisatie" in text(response)
     assert 'value="1.000,00"' in text(response)
-    assert re.search(r'<option selected value="2025"|<option value="2025" selected', text(response))
+    assert re.search(rf'<option selected value="{LAST_YEAR}"|<option value="{LAST_YEAR}" selected', text(response))
     with app.app_context():
         assert db.session().exec(select(SettlementRun)).all() == []
     assert actions(app) == []
 
 
-def test_publish_and_finalise_through_the_screens(app, signed_in, monkeypatch):
-    import portal.views.settlement as views
-
-    monkeypatch.setattr(views, "today", lambda: AFTER_2025)
-    run_id = make_run(app, 2025)
+@pytest.mark.date_sensitive
+def test_publish_and_finalise_through_the_screens(app, signed_in):
+    run_id = make_run(app, this_year() - 1)  # last year: over by the clock, so it may become final
     client = signed_in(MANAGER)
     page = text(client.get(f"/afrekening/{run_id}"))
-    assert "Voorlopige afrekening" not in page  # 2025 is over
+    assert "Voorlopige afrekening" not in page  # last year is over
     token = csrf_token(client, f"/afrekening/{run_id}")
 
     # A stale lock version is refused with the service's message; nothing changes.
@@ -180,9 +181,11 @@ def test_publish_and_finalise_through_the_screens(app, signed_in, monkeypatch):
         assert event.details["reason"] == REASON
 
 
+@pytest.mark.date_sensitive
 def test_a_run_of_the_current_year_cannot_be_made_final(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, this_year(), publish=True)
     client = signed_in(MANAGER)
+    assert "Voorlopige afrekening" in text(client.get(f"/afrekening/{run_id}"))  # this year is not over
     token = csrf_token(client, f"/afrekening/{run_id}")
     response = client.post(f"/afrekening/{run_id}/definitief",
                            data={"csrf_token": token, "lock_version": lock_of(app, run_id), "reason": REASON})
@@ -192,7 +195,7 @@ def test_a_run_of_the_current_year_cannot_be_made_final(app, signed_in):
 
 
 def test_a_second_version_shows_what_changed_and_supersedes_the_first(app, signed_in):
-    first = make_run(app, 2026, publish=True)
+    first = make_run(app, YEAR, publish=True)
     with app.test_request_context():
         # Change one budget agreement's advances so the second version differs in one line.
         from portal.models import BudgetAgreement
@@ -201,7 +204,7 @@ def test_a_second_version_shows_what_changed_and_supersedes_the_first(app, signe
         agreement = db.session().get(BudgetAgreement, line.budget_agreement_id)
         agreement.amount = agreement.amount + Decimal("1000.00")
         db.session().commit()
-    second = make_run(app, 2026)
+    second = make_run(app, YEAR)
     client = signed_in(MANAGER)
     page = text(client.get(f"/afrekening/{second}"))
     assert "Wat is er veranderd ten opzichte van versie 1" in page
@@ -220,9 +223,9 @@ def test_a_second_version_shows_what_changed_and_supersedes_the_first(app, signe
 
 
 def test_auditor_reads_everything_but_has_no_buttons(app, signed_in):
-    draft = make_run(app, 2026)
+    draft = make_run(app, YEAR)
     client = signed_in(AUDITOR)
-    overview = text(client.get("/afrekening/?jaar=2026"))
+    overview = text(client.get(f"/afrekening/?jaar={YEAR}"))
     assert "Versie 1" in overview and "Afrekening berekenen" not in overview
     page = client.get(f"/afrekening/{draft}")
     assert page.status_code == 200
@@ -239,19 +242,19 @@ def org_id(name: str, app) -> int:
 
 @pytest.mark.parametrize("email", [AUDITOR, PROVIDER, MUNICIPALITY])
 def test_manager_actions_are_forbidden_to_other_roles(app, signed_in, email):
-    run_id = make_run(app, 2026)
+    run_id = make_run(app, YEAR)
     client = signed_in(email)
     token = csrf_token(client, "/afrekening/")
     for path, data in ((f"/afrekening/{run_id}/publiceren", {"lock_version": "1"}),
                        (f"/afrekening/{run_id}/definitief", {"lock_version": "1", "reason": REASON}),
-                       ("/afrekening/berekenen", {"year": "2026"})):
+                       ("/afrekening/berekenen", {"year": str(YEAR)})):
         assert client.post(path, data={"csrf_token": token, **data}).status_code == 403, path
     assert get_run(app, run_id).state == "draft"
     assert actions(app) == ["settlement.run"]
 
 
 def test_a_manager_cannot_answer_for_a_provider(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     client = signed_in(MANAGER)
     token = csrf_token(client, "/afrekening/")
     response = client.post(f"/afrekening/{run_id}/antwoord", data={"csrf_token": token, "lock_version": "2",
@@ -263,7 +266,7 @@ def test_a_manager_cannot_answer_for_a_provider(app, signed_in):
 
 
 def test_provider_never_sees_a_draft(app, signed_in):
-    run_id = make_run(app, 2026)
+    run_id = make_run(app, YEAR)
     client = signed_in(PROVIDER)
     assert "Er is nog geen afrekening voor uw organisatie gepubliceerd." in text(client.get("/afrekening/"))
     assert client.get(f"/afrekening/{run_id}").status_code == 404
@@ -276,7 +279,7 @@ def test_provider_never_sees_a_draft(app, signed_in):
 
 
 def test_provider_sees_only_its_own_lines_and_answers(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     with app.app_context():
         run = db.session().get(SettlementRun, run_id)
         maasland = org("Zorggroep Maasland")
@@ -287,7 +290,7 @@ def test_provider_sees_only_its_own_lines_and_answers(app, signed_in):
     assert other_names, "the demo run has lines of other providers"
     client = signed_in(PROVIDER)
     overview = text(client.get("/afrekening/"))
-    assert "2026, versie 1" in overview and "Nog geen antwoord" in overview
+    assert f"{YEAR}, versie 1" in overview and "Nog geen antwoord" in overview
     page = text(client.get(f"/afrekening/{run_id}"))
     assert money(own_totals.settled_value) in page and money(abs(own_totals.due)) in page
     for name in other_names:
@@ -323,7 +326,7 @@ def test_provider_sees_only_its_own_lines_and_answers(app, signed_in):
 
 
 def test_a_provider_without_lines_in_the_run_gets_404(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     with app.app_context():
         run = db.session().get(SettlementRun, run_id)
         with_lines = set(runs_service.provider_ids(run))
@@ -338,7 +341,7 @@ def test_a_provider_without_lines_in_the_run_gets_404(app, signed_in):
     with app.test_request_context():
         manager = user(MANAGER)
         region = db.session().get(Region, maasland.region_id)
-        run = runs_service.run_settlement(region, 2025, manager)
+        run = runs_service.run_settlement(region, LAST_YEAR, manager)
         for line in runs_service.lines_of(run, organisation_id=maasland.id):
             db.session().delete(line)
         runs_service.publish(run, manager, run.lock_version)
@@ -348,14 +351,14 @@ def test_a_provider_without_lines_in_the_run_gets_404(app, signed_in):
     token = csrf_token(client, "/afrekening/")
     assert client.post(f"/afrekening/{empty_id}/antwoord", data={
         "csrf_token": token, "lock_version": "2", "decision": "accept"}).status_code == 404
-    assert "2025" not in text(client.get("/afrekening/")).split('id="inhoud"', 1)[1].split("<footer", 1)[0]
+    assert str(LAST_YEAR) not in text(client.get("/afrekening/")).split('id="inhoud"', 1)[1].split("<footer", 1)[0]
 
 
 # --- Municipality --------------------------------------------------------------------------------
 
 
 def test_municipality_sees_its_own_statement_with_its_cost_share(app, signed_in):
-    run_id = make_run(app, 2026, publish=True, program_costs="10000")
+    run_id = make_run(app, YEAR, publish=True, program_costs="10000")
     with app.app_context():
         run = db.session().get(SettlementRun, run_id)
         venlo, beesel = org("Venlo"), org("Beesel")
@@ -365,9 +368,9 @@ def test_municipality_sees_its_own_statement_with_its_cost_share(app, signed_in)
         beesel_id = beesel.id
     client = signed_in(MUNICIPALITY)
     overview = text(client.get("/afrekening/"))
-    assert "2026, versie 1" in overview and money(due + share.program_costs) in overview
+    assert f"{YEAR}, versie 1" in overview and money(due + share.program_costs) in overview
     page = text(client.get(f"/afrekening/{run_id}"))
-    assert "Afrekening 2026 van Venlo" in page
+    assert f"Afrekening {YEAR} van Venlo" in page
     assert money(share.program_costs) in page and "Programmakosten (naar inwonertal)" in page
     assert money(abs(due + share.program_costs)) in page
     assert page.count("<details>") == len(lines)

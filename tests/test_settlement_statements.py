@@ -17,6 +17,7 @@ from portal import settlement_runs as runs_service
 from portal.models import Organisation
 from portal.models.settlement import SettlementRun
 from portal.templating import money
+from tests.dates import YEAR
 from tests.test_settlement_screens import AUDITOR, MANAGER, MUNICIPALITY, PROVIDER, PROVIDER_USER, make_run, org
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,13 +57,13 @@ def facts(app, run_id: int, provider: str | None = None, municipality: str | Non
 
 
 def test_provider_pdf_shows_the_amounts_and_the_explanation(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     lines, summed, _shares = facts(app, run_id, provider="Zorggroep Maasland")
     maasland = org_id(app, "Zorggroep Maasland")
     response = signed_in(PROVIDER).get(f"/afrekening/{run_id}/aanbieder/{maasland}.pdf")
     text = pdf_text(response)
     assert "attachment" in response.headers["Content-Disposition"]
-    assert "Afrekening 2026 — Zorggroep Maasland" in text
+    assert f"Afrekening {YEAR} — Zorggroep Maasland" in text
     assert "Noord-Limburg" in text and "Gepubliceerd" in text and "Versie 1" in text
     for amount in (summed.settled_value, summed.paid, summed.repayments, lines[0].realisation, lines[0].settled_value):
         assert plain(money(amount)) in text
@@ -71,7 +72,7 @@ def test_provider_pdf_shows_the_amounts_and_the_explanation(app, signed_in):
 
 
 def test_provider_xlsx_has_numbers_sums_and_explanations(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     lines, summed, _shares = facts(app, run_id, provider="Zorggroep Maasland")
     maasland = org_id(app, "Zorggroep Maasland")
     book = workbook(signed_in(PROVIDER_USER).get(f"/afrekening/{run_id}/aanbieder/{maasland}.xlsx"))
@@ -101,7 +102,7 @@ def test_provider_xlsx_has_numbers_sums_and_explanations(app, signed_in):
 
 
 def test_text_that_looks_like_a_formula_is_neutralised(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     with app.app_context():
         maasland = org("Zorggroep Maasland")
         maasland.name = '=HYPERLINK("http://example.org","klik")'
@@ -109,21 +110,21 @@ def test_text_that_looks_like_a_formula_is_neutralised(app, signed_in):
         maasland_id = maasland.id
     book = workbook(signed_in(MANAGER).get(f"/afrekening/{run_id}/aanbieder/{maasland_id}.xlsx"))
     title = book["Afrekening"]["A1"]
-    assert title.value.startswith("Afrekening 2026 — =HYPERLINK") and title.data_type == "s"
+    assert title.value.startswith(f"Afrekening {YEAR} — =HYPERLINK") and title.data_type == "s"
     cell = book["Afrekening"]["A5"]
     assert cell.value == "'" + '=HYPERLINK("http://example.org","klik")' and cell.data_type == "s"
     assert book["Toelichting"]["A2"].value.startswith("'=")
 
 
 def test_municipality_statement_has_the_cost_share_and_the_total(app, signed_in):
-    run_id = make_run(app, 2026, publish=True, program_costs="10.000,00")
+    run_id = make_run(app, YEAR, publish=True, program_costs="10.000,00")
     lines, summed, shares = facts(app, run_id, municipality="Venlo")
     venlo = org_id(app, "Venlo")
     share = shares[venlo]
     to_pay = summed.due + share.shared_costs + share.program_costs
     client = signed_in(MUNICIPALITY)
     text = pdf_text(client.get(f"/afrekening/{run_id}/gemeente/{venlo}.pdf"))
-    assert "Afrekening 2026 — gemeente Venlo" in text
+    assert f"Afrekening {YEAR} — gemeente Venlo" in text
     assert plain(money(share.program_costs)) in text and plain(money(abs(to_pay))) in text
     assert "Programmakosten" in text and "Gedeelde regionale kosten" in text
     assert "Zorggroep Maasland" in text  # the lines of all providers with Venlo
@@ -149,7 +150,7 @@ def org_id(app, name: str) -> int:
 @pytest.mark.parametrize("email, provider_status, municipality_status", [
     (MANAGER, 200, 200), (AUDITOR, 200, 200), (PROVIDER, 404, 403), (MUNICIPALITY, 403, 404)])
 def test_drafts_are_only_for_managers_and_auditors(app, signed_in, email, provider_status, municipality_status):
-    run_id = make_run(app, 2026)
+    run_id = make_run(app, YEAR)
     maasland, venlo = org_id(app, "Zorggroep Maasland"), org_id(app, "Venlo")
     client = signed_in(email)
     for extension in ("pdf", "xlsx"):
@@ -158,7 +159,7 @@ def test_drafts_are_only_for_managers_and_auditors(app, signed_in, email, provid
 
 
 def test_statements_of_organisations_outside_the_run_or_region_are_404(app, signed_in):
-    run_id = make_run(app, 2026, publish=True)
+    run_id = make_run(app, YEAR, publish=True)
     with app.app_context():
         run = db.session().get(SettlementRun, run_id)
         with_lines = set(runs_service.provider_ids(run))

@@ -1,6 +1,10 @@
 """The what-if simulator of the yearly settlement (issue 6 point 5): the year as agreed next to the
 year under another rule or bandwidth, per budget agreement, for contract managers, auditors and
-municipalities; bad choices answered on their field; htmx gets the results only; nothing is stored."""
+municipalities; bad choices answered on their field; htmx gets the results only; nothing is stored.
+
+The year is the run's year (``YEAR``). The tests that need this year's realisation to lie below the
+budgets (months of it approved, not all) run on 1 December (``clock_on``); which year the page
+offers first follows the clock (``date_sensitive``)."""
 from __future__ import annotations
 
 import re
@@ -15,17 +19,18 @@ from portal import db
 from portal import settlement_whatif as whatif
 from portal.models import AuditEvent, Organisation, Region
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
+from portal.money import to_cents
 from portal.settlement_inputs import Overrides, gather
 from portal.templating import money
 from portal.validators import RuleViolation
 from tests.conftest import sign_in
+from tests.dates import YEAR, this_year, today
 
 MANAGER = "contractmanager@mgr-noord-limburg.example"
 AUDITOR = "auditor@accountant-noord-limburg.example"
 MUNICIPALITY = "medewerker@venlo.example"
 PROVIDER_ADMIN = "beheer@zorggroep-maasland.example"
 PROVIDER_USER = "medewerker@zorggroep-maasland.example"
-YEAR = 2026
 URL = "/afrekening/wat-als/"
 HTMX = {"HX-Request": "true", "HX-Target": "resultaten", "HX-Current-URL": "http://portaal.test" + URL}
 # Columns of a row: provider, municipality, segment, kind, realisation, settled today, due today,
@@ -152,42 +157,63 @@ def test_the_today_columns_are_the_settlement_as_agreed(app, region):
     assert "er wordt niets opgeslagen" in page
 
 
+@pytest.mark.date_sensitive
 def test_the_year_defaults_to_the_latest_year_with_approved_realisation(app, region):
+    # The demo approves a month two months after it (the last month stays submitted, the one before
+    # waits): this year's January from April on. Before that, last year's realisation is the latest.
+    expected = this_year() if today().month >= 4 else this_year() - 1
     page = client_for(app, MANAGER).get(URL).get_data(as_text=True)
-    assert f'<option value="{YEAR}" selected>' in page
-    assert f"Afrekening {YEAR} per afspraak" in page
+    assert f'<option value="{expected}" selected>' in page
+    assert f"Afrekening {expected} per afspraak" in page
 
 
+def venlo_s1(app, region) -> tuple[Decimal, Decimal]:
+    """The budget and the approved realisation this year of Werkbedrijf Noord-Limburg with Venlo in
+    Participatie S1: a budget with a bandwidth of 10% and no adjustments of its segment's rules."""
+    with app.app_context():
+        [agreement] = [s.agreement for s in gather(region, YEAR).sources
+                       if (s.agreement.provider, s.agreement.municipality, s.agreement.segment) ==
+                       ("Werkbedrijf Noord-Limburg", "Venlo", "participatie.S1")]
+    assert (agreement.kind, agreement.bandwidth) == ("budget", Decimal("0.10"))
+    return agreement.budget, agreement.realisation
+
+
+@pytest.mark.clock_on(12, 1)  # this year's realisation up to September is approved
 def test_bandwidth_zero_settles_a_budget_at_its_realisation_and_a_wide_band_at_its_budget(app, region):
     client = client_for(app, MANAGER)
-    # Werkbedrijf Noord-Limburg, Venlo, Participatie S1: budget € 137.615, bandwidth 10%, no adjustments.
+    budget, realised = venlo_s1(app, region)
+    # The realisation so far lies below the band of 10% and inside one of 50%.
+    assert budget / 2 <= realised < budget * Decimal("0.9")
     rows = table_rows(client.get(f"{URL}?jaar={YEAR}&bandbreedte=0").get_data(as_text=True))
     row = row_of(rows, "Werkbedrijf Noord-Limburg", "Venlo", "Participatie S1")
-    assert row[SETTLED_WHATIF] == row[REALISATION] == money(Decimal("87789.00"))
-    assert row[DUE_WHATIF] == money(Decimal("87789.00") - Decimal("137615.00"))
+    assert row[SETTLED_WHATIF] == row[REALISATION] == money(realised)
+    assert row[DUE_WHATIF] == money(realised - budget)
     for row in rows:  # every budget without an adjustment of its segment's rules settles its realisation
         if row[KIND] == "Budget" and row[SEGMENT].startswith("Participatie"):
             assert row[SETTLED_WHATIF] == row[REALISATION]
 
-    # A band of 50% holds € 87.789 of a € 137.615 budget: the budget is settled, nothing is repaid.
+    # A band of 50% holds the realisation: the budget is settled, nothing is repaid.
     rows = table_rows(client.get(f"{URL}?jaar={YEAR}&bandbreedte=50%25").get_data(as_text=True))
     row = row_of(rows, "Werkbedrijf Noord-Limburg", "Venlo", "Participatie S1")
-    assert (row[SETTLED], row[SETTLED_WHATIF], row[DUE_WHATIF]) == (
-        money(Decimal("87789.00")), money(Decimal("137615.00")), money(0))
-    assert row[DIFFERENCE] == "+" + money(Decimal("49826.00"))
+    assert (row[SETTLED], row[SETTLED_WHATIF], row[DUE_WHATIF]) == (money(realised), money(budget), money(0))
+    assert row[DIFFERENCE] == "+" + money(budget - realised)
 
 
+@pytest.mark.clock_on(12, 1)  # this year's realisation up to September is approved
 def test_only_the_part_outside_the_band_differs_from_settling_in_full(app, region):
     client = client_for(app, MANAGER)
+    budget, realised = venlo_s1(app, region)
+    assert realised < budget * Decimal("0.9")  # below the band of 10%
     full = row_of(table_rows(client.get(f"{URL}?jaar={YEAR}&buiten_band=full").get_data(as_text=True)),
                   "Werkbedrijf Noord-Limburg", "Venlo", "Participatie S1")
     excess = row_of(table_rows(client.get(f"{URL}?jaar={YEAR}&buiten_band=excess").get_data(as_text=True)),
                     "Werkbedrijf Noord-Limburg", "Venlo", "Participatie S1")
-    # € 87.789 lies below the band of 10% around € 137.615: "excess" settles realisation + 10% of the budget.
-    assert full[SETTLED_WHATIF] == money(Decimal("87789.00"))
-    assert excess[SETTLED_WHATIF] == money(Decimal("101550.50"))
-    assert excess[DIFFERENCE] == "+" + money(Decimal("13761.50"))
-    assert full[SETTLED] == excess[SETTLED] == money(Decimal("87789.00"))  # today's rule is "full"
+    # Below the band: "excess" settles the realisation + 10% of the budget, "full" the realisation.
+    assert full[SETTLED_WHATIF] == money(realised)
+    tenth = to_cents(budget * Decimal("0.10"))
+    assert excess[SETTLED_WHATIF] == money(realised + tenth)
+    assert excess[DIFFERENCE] == "+" + money(tenth)
+    assert full[SETTLED] == excess[SETTLED] == money(realised)  # today's rule is "full"
 
 
 def test_the_comparison_matches_the_engine_under_the_overrides(app, region):
@@ -286,7 +312,7 @@ def test_an_agreement_the_engine_cannot_settle_is_named_not_a_server_error(app, 
     response = client_for(app, MANAGER).get(f"{URL}?jaar={YEAR}")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "De afrekening van 2026 kan niet worden doorgerekend" in page and "mag niet negatief zijn" in page
+    assert f"De afrekening van {YEAR} kan niet worden doorgerekend" in page and "mag niet negatief zijn" in page
 
 
 # --- htmx ----------------------------------------------------------------------------------------------
@@ -298,7 +324,7 @@ def test_htmx_gets_only_the_results(app, region):
     assert response.status_code == 200 and "HX-Request" in response.headers.get("Vary", "")
     page = response.get_data(as_text=True)
     assert "<html" not in page and "<form" not in page and "Hoofdmenu" not in page and "<h1" not in page
-    assert len(table_rows(page)) == 46 and "Uitkomst 2026" in page
+    assert len(table_rows(page)) == 46 and f"Uitkomst {YEAR}" in page
     # The bandwidth field comes along out of band, so its message follows the results.
     assert 'id="veld-bandbreedte" hx-swap-oob="true"' in page and "field-error" not in page
 

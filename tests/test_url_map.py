@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from portal.models import AuditEvent, Membership, Organisation, User
 from tests.conftest import sign_in
+from tests.dates import month, this_year, today
 
 ROLES = ("anonymous", "provider_admin", "provider_user", "contract_manager", "municipality_user", "auditor")
 ACCOUNTS = {
@@ -157,7 +158,7 @@ EXPECTED = {
     "api.settlement_preview": POST_ONLY,
     "api.cost_allocation": API_TOKEN_ONLY,
     "settlement_whatif.index": expect(302, 403, 403, 200, 200, 200),  # the what-if simulator saves nothing
-    # The yearly settlement (issue 6): the sample run is a published 2026 run with lines of Zorggroep
+    # The yearly settlement (issue 6): the sample run is a published run of this year with lines of Zorggroep
     # Maasland and Venlo; a provider reads only its own statement, a municipality only its own
     "settlement.index": SIGNED_IN,
     "settlement.run": POST_ONLY,
@@ -204,21 +205,22 @@ def _sample_arguments(app):
 
 
 def _sample_settlement_run(app, session) -> dict:
-    """A published settlement run of 2026 (made through the service) and Zorggroep Maasland's id."""
+    """A published settlement run of this year (made through the service) and Zorggroep Maasland's id."""
     from portal import settlement_runs
     from portal.models import Region
 
     manager = session.exec(select(User).where(User.email == ACCOUNTS["contract_manager"])).one()
     maasland = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
     with app.test_request_context():
-        run = settlement_runs.run_settlement(session.get(Region, maasland.region_id), 2026, manager)
+        run = settlement_runs.run_settlement(session.get(Region, maasland.region_id), this_year(), manager)
         settlement_runs.publish(run, manager, run.lock_version)
         session.commit()
         return {"run_id": run.id, "provider_id": maasland.id}
 
 
 def _sample_realisation_report(app, session, admin) -> dict:
-    """A submitted realisation report of Zorggroep Maasland for Venlo (made through the import)."""
+    """A submitted realisation report of Zorggroep Maasland for Venlo (made through the import), for the
+    month that holds today (begun, so the import takes it)."""
     from portal.api_tokens import membership_for
     from portal.models.realisation import RealisationReport
     from portal.realisation_import import submit_rows
@@ -226,7 +228,7 @@ def _sample_realisation_report(app, session, admin) -> dict:
     organisation = session.get(Organisation, membership_for(admin).organisation_id)
     with app.test_request_context():
         upload, _result = submit_rows(organisation, admin, [
-            {"gemeente": "0983", "segment": "jeugd.S4", "periode": "2026-11", "traject": "S4-BEG-6",
+            {"gemeente": "0983", "segment": "jeugd.S4", "periode": month(today().month, this_year()), "traject": "S4-BEG-6",
              "gestart": "2", "lopend": "3", "clienten": "3"}], "api")
     assert upload.state == "stored", (upload.message, upload.errors)
     report = session.exec(select(RealisationReport).where(RealisationReport.upload_id == upload.id)).one()

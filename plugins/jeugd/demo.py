@@ -1,8 +1,9 @@
 """Demo data of the Jeugd plugin for Noord-Limburg: catalogue, contracts, budget agreements and
-choices (Venlo buys places in S3; Horst aan de Maas switches S4 to places in 2024).
+choices (Venlo buys places in S3; Horst aan de Maas switches S4 to places in the third year).
 
+The demo's five years end with the year it is loaded in (with the demo of 2026: 2022–2026).
 Jeugd contracts run 3+1 years (the plugin's reading of 000 §2a), so the demo has the contracts of
-2022–2025 (extension used) and their successors from 2026 after a new tender.
+the first four years (extension used) and their successors from the fifth after a new tender.
 
 Sizes follow the 2019 figures (DOMAIN.md §11): Jeugd S3 €5.6 million and S4 €32.9 million a year.
 The two regional providers in the demo hold part of that (S4: 28% and 14%); the rest lies with
@@ -78,16 +79,15 @@ BUDGETS = {
     "jeugd.S3": (Decimal("5585316"), {JEUGDHULP: Decimal("0.30"), ZORGGROEP: Decimal("0.15")}),
     "jeugd.S4": (Decimal("32883213"), {JEUGDHULP: Decimal("0.28"), ZORGGROEP: Decimal("0.14")}),
 }
-# A bandwidth of 0 in the first years (DOMAIN.md §7), 5% from 2024.
-BANDWIDTH = {2022: "0", 2023: "0", 2024: "5", 2025: "5", 2026: "5"}
+# A bandwidth of 0 in the first two years (DOMAIN.md §7), 5% from the third, by demo year.
+BANDWIDTH = ["0", "0", "5", "5", "5"]
 
-# provider, lot, contract form, segments, reference 2022–2025, reference from 2026
+# provider, lot, contract form, segments, reference (completed with the year the contract starts)
 FRAMEWORKS = [
-    (JEUGDHULP, "regional", "d", ["jeugd.S1", "jeugd.S2", "jeugd.S3", "jeugd.S4"], "RO-JGD-2022-R01",
-     "RO-JGD-2026-R01"),
-    (ZORGGROEP, "regional", "d", ["jeugd.S3", "jeugd.S4"], "RO-JGD-2022-R02", "RO-JGD-2026-R02"),
-    (OP_MAAT, "local", "a", ["jeugd.S4"], "RO-JGD-2022-L01", "RO-JGD-2026-L01"),
-    (SCHAKEL, "local", "a", ["jeugd.S3"], "RO-JGD-2022-L02", "RO-JGD-2026-L02"),
+    (JEUGDHULP, "regional", "d", ["jeugd.S1", "jeugd.S2", "jeugd.S3", "jeugd.S4"], "RO-JGD-{}-R01"),
+    (ZORGGROEP, "regional", "d", ["jeugd.S3", "jeugd.S4"], "RO-JGD-{}-R02"),
+    (OP_MAAT, "local", "a", ["jeugd.S4"], "RO-JGD-{}-L01"),
+    (SCHAKEL, "local", "a", ["jeugd.S3"], "RO-JGD-{}-L02"),
 ]
 
 DEFAULT_CHOICES = {
@@ -102,9 +102,10 @@ EXCEPTIONS = {
     ("Gennep", "jeugd.S4"): (["local"], "trajectories", "trajectory",
                              "Gennep koopt ambulante jeugdhulp alleen lokaal in, per traject."),
 }
+# Choices from the third demo year (index 2) on.
 LATER_CHOICES = [
-    ("Horst aan de Maas", "jeugd.S4", date(2024, 1, 1), ["regional", "local"], "places", "budget_agreement",
-     "Na het leerjaar 2022 stapt Horst aan de Maas over op plekken."),
+    ("Horst aan de Maas", "jeugd.S4", 2, ["regional", "local"], "places", "budget_agreement",
+     "Na het leerjaar {first} stapt Horst aan de Maas over op plekken."),
 ]
 # Places bought where a municipality buys places (for occupancy on the dashboard).
 PLACES = {("Venlo", "jeugd.S3"): 50, ("Horst aan de Maas", "jeugd.S4"): 380}
@@ -112,6 +113,7 @@ PLACES = {("Venlo", "jeugd.S3"): 50, ("Horst aan de Maas", "jeugd.S4"): 380}
 
 def load(demo) -> None:
     loader = DemoLoader(demo, "jeugd")
+    years = loader.years
     loader.tariffs(TARIFFS)
     loader.care_forms(CARE_FORMS)
     for segment_key, specs in TRAJECTORIES.items():
@@ -120,11 +122,12 @@ def load(demo) -> None:
                      "jeugd.S4", [JEUGDHULP])
     loader.surcharge("JGD-PLATTELAND", "Reistijd in het landelijk gebied", "2.5", "jeugd.S4", [JEUGDHULP, OP_MAAT])
 
-    # Jeugd contracts run 3+1 years: the one extension was used in 2024, so the first contracts
-    # ended on 31 December 2025; the new contracts after the next tender run from 1 January 2026.
-    for provider, lot, form, segments, first, second in FRAMEWORKS:
-        loader.framework(provider, first, "jeugd", lot, form, segments, extensions_used=1)
-        loader.framework(provider, second, "jeugd", lot, form, segments, start=date(2026, 1, 1))
+    # Jeugd contracts run 3+1 years: the one extension was used in the third year, so the first
+    # contracts ended after the fourth; the new contracts after the next tender run from the fifth.
+    for provider, lot, form, segments, reference in FRAMEWORKS:
+        loader.framework(provider, reference.format(years[0]), "jeugd", lot, form, segments, extensions_used=1)
+        loader.framework(provider, reference.format(years[4]), "jeugd", lot, form, segments,
+                         start=date(years[4], 1, 1))
 
     lots_of = {}
     for municipality in loader.municipalities:
@@ -134,17 +137,17 @@ def load(demo) -> None:
             lots_of[(municipality.name, segment_key)] = lots
             loader.choice(municipality, segment_key, lots, basis, funding, note=note,
                           volume=PLACES.get((municipality.name, segment_key)) if basis == "places" else None)
-    for name, segment_key, effective_from, lots, basis, funding, note in LATER_CHOICES:
-        loader.choice(loader.organisation(name), segment_key, lots, basis, funding, effective_from, note,
-                      volume=PLACES.get((name, segment_key)))
+    for name, segment_key, index, lots, basis, funding, note in LATER_CHOICES:
+        loader.choice(loader.organisation(name), segment_key, lots, basis, funding, date(years[index], 1, 1),
+                      note.format(first=years[0]), volume=PLACES.get((name, segment_key)))
 
     for segment_key, (total, shares) in BUDGETS.items():
         joining = [m for m in loader.municipalities if "regional" in lots_of[(m.name, segment_key)]]
         for provider, share in shares.items():
             loader.budget_agreements(provider, segment_key, "budget", total * share, joining,
-                                     bandwidth=BANDWIDTH, installments=12)
+                                     bandwidth=dict(zip(years, BANDWIDTH)), installments=12)
 
-    loader.extra_capacity(SCHAKEL, "Venlo", "jeugd.S4", 2024, "185000.00",
-                          "De regionale aanbieders hadden in 2024 een wachttijd van meer dan twaalf weken "
+    loader.extra_capacity(SCHAKEL, "Venlo", "jeugd.S4", years[2], "185000.00",
+                          f"De regionale aanbieders hadden in {years[2]} een wachttijd van meer dan twaalf weken "
                           "voor ambulante begeleiding; De Schakel vangt dertig jongeren uit Venlo op.")
     loader.finish()

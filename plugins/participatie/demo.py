@@ -2,7 +2,7 @@
 bow-wave principle, with one unsatisfactory year), budget agreements for S1 and choices.
 
 Size follows the 2019 figure (DOMAIN.md §11): Participatie S1 €550,000 a year, of which the
-regional provider in the demo holds 60%. Hourly rates in 2022: €60 to €95.
+regional provider in the demo holds 60%. Hourly rates in the first demo year: €60 to €95.
 """
 from __future__ import annotations
 
@@ -50,12 +50,13 @@ TRAJECTORIES = {
 
 S1_TOTAL, S1_SHARE = Decimal("550000"), Decimal("0.60")
 
-# The bow-wave agreement for S3 (horizon 3 years from 1-1-2022, so first ending 31-12-2024).
+# The bow-wave agreement for S3 (horizon 3 years from the first demo year): the evaluations of
+# the first four demo years, in order (the year the demo is loaded in is not evaluated yet).
 BOW_WAVE = (
-    Evaluation(2022, True, "Goede plaatsingsresultaten bij werkgevers; één jaar erbij."),
-    Evaluation(2023, False, "Te weinig werkgevers bereikt in Venray en Gennep; geen jaar erbij."),
-    Evaluation(2024, True, "Verbeterplan uitgevoerd; de doelen zijn gehaald."),
-    Evaluation(2025, True, "Voldoende: werkgeverstevredenheid 8,1."),
+    (True, "Goede plaatsingsresultaten bij werkgevers; één jaar erbij."),
+    (False, "Te weinig werkgevers bereikt in Venray en Gennep; geen jaar erbij."),
+    (True, "Verbeterplan uitgevoerd; de doelen zijn gehaald."),
+    (True, "Voldoende: werkgeverstevredenheid 8,1."),
 )
 
 DEFAULT_CHOICES = {
@@ -71,6 +72,7 @@ EXCEPTIONS = {
 
 def load(demo) -> None:
     loader = DemoLoader(demo, "participatie")
+    first = loader.years[0]
     loader.tariffs(TARIFFS)
     loader.care_forms(CARE_FORMS)
     for segment_key, specs in TRAJECTORIES.items():
@@ -78,14 +80,15 @@ def load(demo) -> None:
     loader.surcharge("PAR-DOELGROEP", "Doelgroep met een grote afstand tot de arbeidsmarkt", "5",
                      "participatie.S2", [WERKBEDRIJF])
 
-    # 3+3+3: the first extension (three years) was used in 2024.
-    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R01", "participatie", "regional", "d", ["participatie.S1"],
+    # 3+3+3: the first extension (three years) was used in the third year.
+    loader.framework(WERKBEDRIJF, f"RO-PAR-{first}-R01", "participatie", "regional", "d", ["participatie.S1"],
                      extensions_used=1)
-    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R02", "participatie", "regional", "a", ["participatie.S2"],
+    loader.framework(WERKBEDRIJF, f"RO-PAR-{first}-R02", "participatie", "regional", "a", ["participatie.S2"],
                      extensions_used=1)
-    loader.framework(WERKBEDRIJF, "RO-PAR-2022-R03", "participatie", "regional", "b", ["participatie.S3"],
-                     bow_wave=True, evaluations=BOW_WAVE)
-    loader.framework(OP_MAAT, "RO-PAR-2022-L01", "participatie", "local", "a", ["participatie.S2"],
+    loader.framework(WERKBEDRIJF, f"RO-PAR-{first}-R03", "participatie", "regional", "b", ["participatie.S3"],
+                     bow_wave=True, evaluations=tuple(Evaluation(year, satisfactory, note) for year, (satisfactory, note)
+                                                      in zip(loader.years, BOW_WAVE)))
+    loader.framework(OP_MAAT, f"RO-PAR-{first}-L01", "participatie", "local", "a", ["participatie.S2"],
                      extensions_used=1)
 
     for municipality in loader.municipalities:

@@ -2,8 +2,9 @@
 
 Sizes follow the 2019 figures (DOMAIN.md §11): Wmo S1a €5.3 million a year, S1b €8.2 million.
 The one regional provider in the demo holds part of that; the rest lies with providers that are
-not in the demo. Tariffs: begeleiding €62.50 and €78.00 an hour in 2022, dagbesteding €152 a day;
-hulp bij het huishouden at a realistic €33.90 an hour (below the other hourly rates, as in practice).
+not in the demo. Tariffs: begeleiding €62.50 and €78.00 an hour in the first demo year (2022 in the
+demo of 2026), dagbesteding €152 a day; hulp bij het huishouden at a realistic €33.90 an hour (below
+the other hourly rates, as in practice).
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ TRAJECTORIES = {
 # Segment totals of 2019 (DOMAIN.md §11) and the share the demo's regional provider holds.
 CEILINGS = {"wmo.S1a": (Decimal("5300000"), Decimal("0.30")), "wmo.S1b": (Decimal("8200000"), Decimal("0.25"))}
 
-# Choices of every municipality (effective 1 January 2022); exceptions by name below.
+# Choices of every municipality (effective 1 January of the first demo year); exceptions below.
 DEFAULT_CHOICES = {
     "wmo.S1a": (["regional", "local"], "budget_ceiling"),
     "wmo.S1b": (["regional", "local"], "budget_ceiling"),
@@ -88,6 +89,7 @@ EXCEPTIONS = {
 
 def load(demo) -> None:
     loader = DemoLoader(demo, "wmo")
+    years = loader.years
     loader.tariffs(TARIFFS)
     loader.care_forms(CARE_FORMS)
     for segment_key, specs in TRAJECTORIES.items():
@@ -96,14 +98,14 @@ def load(demo) -> None:
                      [ZORGGROEP])
     loader.surcharge("WMO-KLEIN", "Kleinschaligheid (minder dan 25 cliënten)", "3", "wmo.S2a", [SCHAKEL, OP_MAAT])
 
-    loader.framework(ZORGGROEP, "RO-WMO-2022-R01", "wmo", "regional", "c",
+    loader.framework(ZORGGROEP, f"RO-WMO-{years[0]}-R01", "wmo", "regional", "c",
                                 ["wmo.S1a", "wmo.S1b", "wmo.S2a", "wmo.S2b", "wmo.S3a"], extensions_used=2)
-    loader.framework(THUISHULP, "RO-WMO-2022-L01", "wmo", "local", "b", ["wmo.S1b", "wmo.S3a"],
+    loader.framework(THUISHULP, f"RO-WMO-{years[0]}-L01", "wmo", "local", "b", ["wmo.S1b", "wmo.S3a"],
                      extensions_used=2)
-    loader.framework(SCHAKEL, "RO-WMO-2022-L02", "wmo", "local", "b", ["wmo.S2a", "wmo.S2b"], extensions_used=2)
-    loader.framework(SCHAKEL, "RO-WMO-2022-OH01", "wmo", "open_house", "a", ["wmo.S3b"], extensions_used=2)
-    # One extension used, the second not: this local agreement ended on 31 December 2025.
-    loader.framework(OP_MAAT, "RO-WMO-2022-L03", "wmo", "local", "b", ["wmo.S1a", "wmo.S1b"], extensions_used=1)
+    loader.framework(SCHAKEL, f"RO-WMO-{years[0]}-L02", "wmo", "local", "b", ["wmo.S2a", "wmo.S2b"], extensions_used=2)
+    loader.framework(SCHAKEL, f"RO-WMO-{years[0]}-OH01", "wmo", "open_house", "a", ["wmo.S3b"], extensions_used=2)
+    # One extension used, the second not: this local agreement ended after the fourth demo year.
+    loader.framework(OP_MAAT, f"RO-WMO-{years[0]}-L03", "wmo", "local", "b", ["wmo.S1a", "wmo.S1b"], extensions_used=1)
 
     choices = {}
     for municipality in loader.municipalities:
@@ -116,7 +118,7 @@ def load(demo) -> None:
         joining = [m for m in loader.municipalities if "regional" in choices[(m.name, segment_key)]]
         loader.budget_agreements(ZORGGROEP, segment_key, "ceiling", total * share, joining)
 
-    loader.extra_capacity(THUISHULP, "Venray", "wmo.S1a", 2025, "24000.00",
+    loader.extra_capacity(THUISHULP, "Venray", "wmo.S1a", years[3], "24000.00",
                           "Wachtlijst bij de gecontracteerde aanbieders voor complexe begeleiding in Venray; "
                           "Thuishulp Venray neemt tijdelijk twaalf cliënten over.")
     loader.finish()

@@ -3,7 +3,6 @@ scoping of the screens, see :mod:`portal.scoping`) and writes JSON."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from math import ceil
 
 from flask import current_app, request, url_for
@@ -11,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select as sa_select
 from sqlmodel import select
 
-from portal import db, roles
+from portal import clock, db, roles
 from portal.api import bp, serializers
 from portal.api.errors import ApiError, json_response
 from portal.api.openapi import openapi_document
@@ -113,7 +112,7 @@ def openapi():
 @bp.route("/catalogue")
 def catalogue():
     _allow_only("year", "segment", *PAGING)
-    year = _year_arg(date.today().year)
+    year = _year_arg(clock.today().year)
     segment = _segment_arg()
     statement = scoped(select(StandardTrajectory), StandardTrajectory).where(StandardTrajectory.year == year)
     if segment:
@@ -137,7 +136,7 @@ def framework_agreements():
         statement = statement.where(FrameworkAgreement.lot == lot)
     statement = statement.order_by(FrameworkAgreement.reference, FrameworkAgreement.id)
     agreements, paging = _page(statement)
-    return _listing(serializers.framework_agreements(agreements, registry(), date.today()), paging)
+    return _listing(serializers.framework_agreements(agreements, registry(), clock.today()), paging)
 
 
 @bp.route("/framework-agreements/<int:agreement_id>")
@@ -145,7 +144,7 @@ def framework_agreement(agreement_id: int):
     _require_role(FRAMEWORK_READERS, "Raamovereenkomsten")
     _allow_only()
     agreement = get_scoped_or_404(FrameworkAgreement, agreement_id)
-    [item] = serializers.framework_agreements([agreement], registry(), date.today(), with_evaluations=True)
+    [item] = serializers.framework_agreements([agreement], registry(), clock.today(), with_evaluations=True)
     return json_response(item)
 
 

@@ -4,15 +4,18 @@ The schema is created and changed only by the Alembic revisions in ``migrations/
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from portal import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """This moment in UTC, from the portal's one clock (:mod:`portal.clock`)."""
+    return clock.now()
 
 
 class OrganisationKind:

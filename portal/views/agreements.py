@@ -13,7 +13,7 @@ from htmx_flask import request as htmx_request
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from portal import agreement_rules as rules
+from portal import agreement_rules as rules, clock
 from portal import agreements as service
 from portal import contract_terms as terms
 from portal import db, roles
@@ -388,7 +388,7 @@ def _budget_form():
     form.municipality_id.choices = _options(_organisations(OrganisationKind.MUNICIPALITY))
     form.segment_key.choices = segment_choices()
     if request.method != "POST":
-        form.year.data = date.today().year
+        form.year.data = clock.today().year
         form.organisation_id.data = _int_arg("aanbieder")
         if request.args.get("segment"):
             form.segment_key.data = request.args["segment"]
@@ -591,7 +591,7 @@ def create_extra_capacity():
     form.segment_key.choices = segment_choices()
     template = "agreements/extra_capacity_form.html"
     if request.method != "POST":
-        form.year.data = date.today().year
+        form.year.data = clock.today().year
         return render_template(template, form=form)
     status = rejected_status(form)
     if status:

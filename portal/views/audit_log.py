@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from portal import audit, audit_export, db
+from portal import audit, audit_export, clock, db
 from portal.core_plugin import REGION_READERS
-from portal.models import AuditEvent, utcnow
+from portal.models import AuditEvent
 from portal.pagination import paginate
 from portal.roles import roles_required
-from portal.templating import TIMEZONE
 from portal.views.common import page_number, render_page_or_partial
 
 bp = Blueprint("audit_log", __name__, url_prefix="/logboek")
@@ -41,7 +40,7 @@ def _record_export(kind: str, action: str) -> None:
 
 
 def _filename(extension: str) -> str:
-    stamp = utcnow().astimezone(TIMEZONE).strftime("%Y%m%d-%H%M")
+    stamp = clock.local_now().strftime("%Y%m%d-%H%M")
     return f"logboek-{current_user.region.code}-{stamp}.{extension}"
 
 

@@ -13,7 +13,7 @@ from htmx_flask import request as htmx_request
 from sqlalchemy import Numeric, cast, or_
 from sqlmodel import func, select
 
-from portal import catalogue, catalogue_admin, db, pricing, roles
+from portal import catalogue, catalogue_admin, clock, db, pricing, roles
 from portal.catalogue_admin import CatalogueViolation, UNIT_LABELS, segment_label, segment_short
 from portal.catalogue_forms import (CareFormForm, QualificationForm, SurchargeForm, TariffForm,
                                     TariffVersionForm, TrajectoryTermsForm, UnitRateForm,
@@ -56,8 +56,8 @@ def _year(value=None) -> int:
     try:
         year = int(value if value is not None else request.args.get("jaar", ""))
     except ValueError:
-        return date.today().year
-    return year if catalogue_admin.FIRST_YEAR <= year <= catalogue_admin.LAST_YEAR else date.today().year
+        return clock.today().year
+    return year if catalogue_admin.FIRST_YEAR <= year <= catalogue_admin.LAST_YEAR else clock.today().year
 
 
 def _segment_choices(blank: str | None = None) -> list[tuple[str, str]]:
@@ -152,7 +152,7 @@ TRAJECTORY_SORTS = {
 def _years_on_offer(region_id: int, year: int) -> list[int]:
     years = set(db.session().exec(select(StandardTrajectory.year).where(
         StandardTrajectory.region_id == region_id).distinct()).all())
-    years |= {date.today().year, year}
+    years |= {clock.today().year, year}
     return sorted(years, reverse=True)
 
 
@@ -196,7 +196,6 @@ def overview():
 def _custom_rows(provider_id: int, year: int) -> list[tuple]:
     """The provider's approved custom trajectories valid in ``year``, priced from the same tariffs
     as the standard trajectories: (custom trajectory, price or None, why no price)."""
-    from datetime import date
 
     from portal.models import CustomTrajectory
 
@@ -503,7 +502,7 @@ TARIFF_SORTS = {"code": Tariff.code, "naam": Tariff.name, "eenheid": Tariff.unit
 
 def _rate_today(tariff_id: int) -> Decimal | None:
     versions = [(pricing.Period(v.valid_from, v.valid_until), v.unit_rate) for v in catalogue.versions_of(tariff_id)]
-    return pricing.rate_on(versions, date.today())
+    return pricing.rate_on(versions, clock.today())
 
 
 @bp.route("/tarieven/")
@@ -542,7 +541,7 @@ def _tariff_context(tariff):
         StandardTrajectory.tariff_id == tariff.id).group_by(StandardTrajectory.year)
         .order_by(StandardTrajectory.year)).all()
     return {"tariff": tariff, "versions": catalogue.versions_of(tariff.id), "used": used,
-            "unit_labels": UNIT_LABELS, "can_edit": _can_edit(), "current_date": date.today()}
+            "unit_labels": UNIT_LABELS, "can_edit": _can_edit(), "current_date": clock.today()}
 
 
 def _tariff_form(tariff):
@@ -649,7 +648,7 @@ def version_row_edit(version_id):
         flash(f"Tariefversie van {tariff.code} is opgeslagen.", "success")
         return redirect(url_for("catalogue.tariff_detail", tariff_id=tariff.id))
     return render_template("catalogue/_version_row.html", version=version, tariff=tariff, can_edit=True,
-                           current_date=date.today(), saved=True)
+                           current_date=clock.today(), saved=True)
 
 
 # --- Surcharges and the providers that qualify -------------------------------------------------

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal import db, municipal_choices, roles
+from portal import clock, db, municipal_choices, roles
 from portal.agreement_rules import VOLUME_BASES
 from portal.core_plugin import REGION_READERS
 from portal.forms import AmountField, StrictForm
@@ -150,7 +150,7 @@ def segment(municipality_id, segment_key):
     return render_template("municipal_choices/segment.html", municipality=municipality, segment=segment,
                            domain=_registry().domains[segment.domain], page=page, rows=rows,
                            current=municipal_choices.current_choice(municipality.id, segment.key),
-                           can_change=_can_change(municipality), today=date.today(), **_labels())
+                           can_change=_can_change(municipality), today=clock.today(), **_labels())
 
 
 def _volume(choice: MunicipalChoice) -> Decimal | None:
@@ -163,7 +163,7 @@ def _volume(choice: MunicipalChoice) -> Decimal | None:
 
 def _default_effective_from(municipality: Organisation, segment_key: str) -> date:
     """1 January of next year, or the day after the latest version when that is later."""
-    proposal = date(date.today().year + 1, 1, 1)
+    proposal = date(clock.today().year + 1, 1, 1)
     latest = next(iter(municipal_choices.history(municipality.id, segment_key)), None)
     if latest is not None and latest.effective_from >= proposal:
         return date.fromordinal(latest.effective_from.toordinal() + 1)
@@ -251,7 +251,7 @@ def preview(municipality_id, segment_key):
     try:
         on = date.fromisoformat(request.args.get("effective_from", ""))
     except ValueError:
-        on = date.today()
+        on = clock.today()
     basis = request.args.get("volume_basis")
     basis = basis if basis in VOLUME_BASES else "trajectories"
     volume = None

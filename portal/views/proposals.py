@@ -6,14 +6,14 @@ The views only parse and render; every rule lives in :mod:`portal.proposals`."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import timezone
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, send_file, url_for)
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import db, roles
+from portal import clock, db, roles
 from portal.models import FrameworkAgreement, FrameworkSegment, Organisation, StandardTrajectory
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalAttachment
 from portal import proposal_states as states
@@ -468,7 +468,7 @@ def queue(bulk_form=None, status: int = 200):
             Proposal.region_id == current_user.region.id))).order_by(Organisation.name)).all()
     names = {p.id: p.name for p in providers}
     threshold = current_app.config.get("FOUR_EYES_THRESHOLD")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     rows = []
     for proposal in items:
         since = proposal.submitted_at or proposal.created_at

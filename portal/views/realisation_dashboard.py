@@ -6,13 +6,12 @@ region. The figures and their rules live in :mod:`portal.realisation_dashboard`;
 :mod:`portal.charts`."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import charts, db, roles
+from portal import charts, clock, db, roles
 from portal import realisation_dashboard as figures
 from portal.agreements import segment_short_label
 from portal.models import Organisation, OrganisationKind
@@ -74,7 +73,7 @@ def years() -> list[int]:
     session = db.session()
     found = set(session.exec(scoped(select(BudgetAgreement.year), BudgetAgreement).distinct()))
     found |= set(session.exec(scoped(select(RealisationReport.year), RealisationReport).distinct()))
-    found.add(date.today().year)
+    found.add(clock.today().year)
     return sorted(found, reverse=True)
 
 
@@ -92,11 +91,11 @@ def read_filters():
     providers, municipalities = choosable()
     args = request.args
     try:
-        year = int(args.get("jaar") or date.today().year)
+        year = int(args.get("jaar") or clock.today().year)
     except ValueError:
-        year = date.today().year
+        year = clock.today().year
     if not 2000 <= year <= 2100:
-        year = date.today().year
+        year = clock.today().year
     domain = args.get("domein") or ""
     segment = args.get("segment") or ""
     by = args.get("indeling") or "segment"

@@ -7,7 +7,6 @@ The views only parse, scope and render; every rule lives in :mod:`portal.settlem
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from flask_login import current_user
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import db, roles
+from portal import clock, db, roles
 from portal import settlement_runs as runs_service
 from portal import settlement_engine as engine
 from portal.agreements import segment_short_label
@@ -43,12 +42,8 @@ STATE_EXPLANATIONS = {
 }
 
 
-def today() -> date:
-    return date.today()
-
-
 def year_has_ended(year: int) -> bool:
-    return runs_service.year_has_ended(year, today())
+    return runs_service.year_has_ended(year, clock.today())
 
 
 def _region() -> Region:
@@ -191,7 +186,7 @@ def _selected_year(years: list[int]) -> int | None:
     wanted = request.args.get("jaar", "")
     if wanted.isdigit() and int(wanted) in years:
         return int(wanted)
-    current = today().year
+    current = clock.today().year
     if current in years:
         return current
     return years[0] if years else None
@@ -378,7 +373,7 @@ def _manager_step(run_id: int, step: str):
         if step == "publish":
             runs_service.publish(run, current_user, form.lock_version.data)
         else:
-            runs_service.finalise(run, current_user, form.lock_version.data, form.reason.data, today=today())
+            runs_service.finalise(run, current_user, form.lock_version.data, form.reason.data, today=clock.today())
     except RuleViolation as error:
         db.session().rollback()
         run = get_scoped_or_404(SettlementRun, run_id)

@@ -6,13 +6,12 @@ renders (the results only, for htmx)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import db, roles
+from portal import clock, db, roles
 from portal import settlement_engine as engine
 from portal import settlement_whatif as whatif
 from portal.agreements import segment_short_label
@@ -67,7 +66,7 @@ def default_year(offered: list[int]) -> int | None:
                                              RealisationReport.year.in_(offered)).distinct()).all()
     if approved:
         return max(approved)
-    return date.today().year if date.today().year in offered else offered[0]
+    return clock.today().year if clock.today().year in offered else offered[0]
 
 
 def _organisation(name: str, allowed: list[tuple[int, str]]) -> int | None:

@@ -1,5 +1,6 @@
 """The Participatie plugin's demo data: catalogue with success rewards, a bow-wave agreement with
-a history of evaluations (one unsatisfactory year), budget agreements for S1, choices; idempotent."""
+a history of evaluations (one unsatisfactory year), budget agreements for S1, choices; idempotent.
+The demo is built around the clock's today, so the test runs in the date matrix."""
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from portal import agreements, catalogue, db
 from portal.demo import load_demo
 from portal.models import (BowWaveEvaluation, BudgetAgreement, FrameworkAgreement, MunicipalChoice,
                            Organisation, StandardTrajectory)
+from tests.dates import this_year, today
 
 
 @pytest.fixture
@@ -22,7 +24,10 @@ def count(session, model, *where):
     return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
+@pytest.mark.date_sensitive
 def test_demo_bow_wave_budgets_and_choices(app, demo):
+    year = this_year()
+    first_year = year - 4  # the demo's five years end with this one
     with app.app_context():
         session = db.session()
         assert count(session, StandardTrajectory) == 5 * 5
@@ -35,16 +40,21 @@ def test_demo_bow_wave_budgets_and_choices(app, demo):
         bow_wave = session.exec(select(FrameworkAgreement).where(
             FrameworkAgreement.bow_wave == True)).one()  # noqa: E712
         evaluations = agreements.evaluations_of(bow_wave)
-        assert [(e.year, e.satisfactory) for e in evaluations] == [(2022, True), (2023, False), (2024, True),
-                                                                    (2025, True)]
-        assert [e.end_after for e in evaluations] == [date(2025, 12, 31), date(2025, 12, 31), date(2026, 12, 31),
-                                                      date(2027, 12, 31)]
-        term = agreements.term_of(bow_wave, evaluations, date(2026, 11, 1))
-        assert term.end == date(2027, 12, 31) and term.horizon == 2 and term.status == "running"
+        assert bow_wave.reference == f"RO-PAR-{first_year}-R03"
+        # The first four years are evaluated (this year not yet): good, bad, good, good.
+        assert [(e.year, e.satisfactory) for e in evaluations] == [
+            (first_year, True), (first_year + 1, False), (first_year + 2, True), (first_year + 3, True)]
+        # Horizon 3 from the first year: the end moves a year on with every good year.
+        assert [e.end_after for e in evaluations] == [
+            date(first_year + 3, 12, 31), date(first_year + 3, 12, 31), date(first_year + 4, 12, 31),
+            date(first_year + 5, 12, 31)]
+        term = agreements.term_of(bow_wave, evaluations, today())
+        assert term.end == date(year + 1, 12, 31) and term.horizon == 2 and term.status == "running"
+        assert term.next_evaluation_year == year
 
         werkbedrijf = session.exec(select(Organisation).where(Organisation.name == "Werkbedrijf Noord-Limburg")).one()
         budgets = session.exec(select(BudgetAgreement).where(BudgetAgreement.organisation_id == werkbedrijf.id,
-                                                             BudgetAgreement.year == 2022)).all()
+                                                             BudgetAgreement.year == first_year)).all()
         assert len(budgets) == 7 and sum(b.amount for b in budgets) == Decimal("330000")
         assert {(b.kind, b.bandwidth_percentage, b.advance_installments) for b in budgets} == {
             ("budget", Decimal("10"), 4)}

@@ -1,14 +1,17 @@
 """Participatie realisation: outflow to work is reported and earns the trajectory's success
 reward on top of the value; hours fit the period (through the API path; a refused line stores
-nothing)."""
+nothing). Lines for October and November of the run's year, on a day in November."""
 from decimal import Decimal
 
 import pytest
 
 from portal.money import to_cents
+from tests.dates import YEAR, month
 from tests.realisation_data import provider, refused, standard, stored_line, trajectory_price, unit_price
 
 WERKBEDRIJF = "Werkbedrijf Noord-Limburg"
+
+pytestmark = pytest.mark.clock_on(11, 16)
 
 
 @pytest.fixture
@@ -18,7 +21,7 @@ def werkbedrijf(app, demo):
 
 
 def _row(segment, code, **values):
-    return {"gemeente": "1507", "segment": segment, "periode": "2026-11", "traject": code,
+    return {"gemeente": "1507", "segment": segment, "periode": month(11), "traject": code,
             "gestart": 3, "lopend": 10, "beeindigd": 4, "clienten": 10, **values}
 
 
@@ -49,7 +52,7 @@ def test_s2_hours_fit_the_period(werkbedrijf):
                uitstroom_werk=0)
     assert refused(werkbedrijf, row) == [
         ("eenheden", "Meer uren (172) dan mogelijk: ten hoogste 40 uur per week voor elk van de 1 lopende "
-                     "trajecten, 171 uur in november 2026.")]
+                     f"trajecten, 171 uur in november {YEAR}.")]
     assert stored_line(werkbedrijf, {**row, "eenheden": "171"}).value == 171 * unit_price(
         werkbedrijf, "participatie.S2", "S2-JOB-3")
 
@@ -58,6 +61,6 @@ def test_s3_outflow_is_optional_and_earns_nothing(werkbedrijf):
     row = _row("participatie.S3", "S3-WGD-6", eenheden="40")
     line = stored_line(werkbedrijf, row)
     assert line.value == 40 * unit_price(werkbedrijf, "participatie.S3", "S3-WGD-6")
-    assert refused(werkbedrijf, {**_row("participatie.S3", "S3-WGD-6", eenheden="40", periode="2026-10"),
+    assert refused(werkbedrijf, {**_row("participatie.S3", "S3-WGD-6", eenheden="40", periode=month(10)),
                                  "uitstroom_werk": 9}) == [
         ("uitstroom_werk", "Er zijn meer trajecten met uitstroom naar werk (9) dan beëindigde trajecten (4).")]
