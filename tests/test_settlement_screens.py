@@ -379,3 +379,12 @@ def test_municipality_sees_its_own_statement_with_its_cost_share(app, signed_in)
     assert client.get(f"/afrekening/{run_id}/gemeente/{beesel_id}.pdf").status_code == 404
     assert client.get(f"/afrekening/{run_id}/gemeente/{beesel_id}.xlsx").status_code == 404
     assert client.get(f"/afrekening/{run_id}/aanbieder/{org_id('Zorggroep Maasland', app)}.pdf").status_code == 403
+
+
+@pytest.mark.date_sensitive
+def test_the_manager_starts_on_the_latest_year_that_has_ended(app, signed_in):
+    """Settling happens after the year: the page opens on last year (the demo has agreements in
+    it on every date), and this year stays one choice away."""
+    page = text(signed_in(MANAGER).get("/afrekening/"))
+    assert f"<h1>Afrekening {this_year() - 1}</h1>" in page
+    assert f'<option value="{this_year()}"' in page

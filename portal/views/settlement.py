@@ -186,6 +186,10 @@ def _selected_year(years: list[int]) -> int | None:
     wanted = request.args.get("jaar", "")
     if wanted.isdigit() and int(wanted) in years:
         return int(wanted)
+    # A year is settled after it has ended: the latest year that has, else this year.
+    ended = [year for year in years if runs_service.year_has_ended(year, clock.today())]
+    if ended:
+        return max(ended)
     current = clock.today().year
     if current in years:
         return current
