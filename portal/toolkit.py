@@ -4,6 +4,8 @@ Plugins use only what is exported here, so the core may reorganise its internals
 """
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
@@ -23,7 +25,7 @@ from portal.settlement_engine import euro, percent
 from portal.scoping import get_scoped_or_404, scoped
 
 __all__ = [
-    "ALL_ROLES", "Blueprint", "Domain", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
+    "ALL_ROLES", "Blueprint", "Domain", "domain_plugin_hooks", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
     "ProposalRules", "RealisationField", "RealisationSpec", "WEEKS_PER_MONTH",
     "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
@@ -60,3 +62,73 @@ def domain_blueprint(domain_code: str, import_name: str, template: str) -> Bluep
         return render_template(template, domain=registry().domains[domain_code])
 
     return blueprint
+
+
+# The optional parts of a domain plugin: the module of the plugin's package, the name it exports
+# and the hook that hands it to the core. A part's module is imported when its hook is first
+# called, so loading the plugin stays light.
+PARTS = {
+    "demo": ("demo", "load", "portal_demo_data"),
+    "proposal_rules": ("proposal_rules", "RULES", "portal_proposal_rules"),
+    "realisation": ("realisation", "SPECS", "portal_realisation_fields"),
+    "settlement": ("settlement", "RULES", "portal_settlement_rules"),
+}
+
+
+def domain_plugin_hooks(domain: Domain, package: str, menu_text: str, order: int,
+                        pricing: list | None = None, parts: tuple[str, ...] = ()) -> dict:
+    """The hook functions every domain plugin has, for its package's ``__init__.py``:
+    ``globals().update(domain_plugin_hooks(...))``.
+
+    Always: ``portal_domains`` (``domain``), ``portal_blueprints`` (the overview page at
+    ``/<domain.code>/`` with the template ``<domain.code>/overview.html``) and
+    ``portal_menu_items`` (a home-page tile named after the domain, with ``menu_text`` and
+    ``order``). ``pricing`` adds ``portal_segment_pricing``; each name in ``parts`` (see
+    :data:`PARTS`) adds the hook that reads that module of ``package``, e.g. ``"demo"`` calls
+    ``<package>.demo.load(demo)`` from ``portal_demo_data``.
+    """
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown plugin parts {unknown}; known: {sorted(PARTS)}")
+
+    @hookimpl
+    def portal_domains():
+        return [domain]
+
+    @hookimpl
+    def portal_blueprints():
+        return [domain_blueprint(domain.code, package, f"{domain.code}/overview.html")]
+
+    @hookimpl
+    def portal_menu_items():
+        return [MenuItem(domain.name, f"{domain.code}.overview", ALL_ROLES, menu_text, order=order, place="home")]
+
+    hooks = {"portal_domains": portal_domains, "portal_blueprints": portal_blueprints,
+             "portal_menu_items": portal_menu_items}
+    if pricing is not None:
+        @hookimpl
+        def portal_segment_pricing():
+            return pricing
+
+        hooks["portal_segment_pricing"] = portal_segment_pricing
+    for part in parts:
+        module, name, hook = PARTS[part]
+        hooks[hook] = _part_hook(hook, f"{package}.{module}", name)
+    return hooks
+
+
+def _part_hook(hook: str, module: str, name: str):
+    def read():
+        return getattr(import_module(module), name)
+
+    if hook == "portal_demo_data":
+        def portal_demo_data(demo):
+            read()(demo)
+
+        return hookimpl(portal_demo_data)
+
+    def part():
+        return read()
+
+    part.__name__ = hook
+    return hookimpl(part)

@@ -403,3 +403,18 @@ def test_bad_settlement_parameters_stop_start_up(database_url):
         start(twice, plugins=[_plugin(portal_settlement_parameters=[twice])])
     # The same parameter for different scopes is fine.
     start(twice, SettlementParameter("jeugd.shared_savings", "share", "0.2", "noord-limburg", municipality="0889"))
+
+
+def test_plugins_import_from_the_core_only_through_the_toolkit():
+    """A plugin's code (tests aside) reaches the core through ``portal.toolkit`` alone, so the core
+    can reorganise its internals without breaking a plugin."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "plugins"
+    pattern = re.compile(r"^\s*(?:from\s+portal(?:\.(?!toolkit\b)\w+)*\s+import|import\s+portal\b)"
+                         r"|^\s*from\s+portal\s+import", re.M)
+    offenders = [f"{path.relative_to(root)}: {match.group(0).strip()}"
+                 for path in sorted(root.rglob("*.py")) if "tests" not in path.parts
+                 for match in pattern.finditer(path.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -7,7 +7,7 @@
 """
 from decimal import Decimal
 
-from portal.toolkit import ExtraField, PriceLine, SegmentPricing
+from portal.toolkit import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing
 
 
 
@@ -33,8 +33,6 @@ def _s3_lines(terms, _base):
 
 
 def _weeks(terms) -> Decimal:
-    from portal.pricing import WEEKS_PER_MONTH
-
     return Decimal(terms.duration_months) * WEEKS_PER_MONTH
 
 
