@@ -20,7 +20,7 @@ from portal import agreements as service
 from portal import contract_terms as terms
 from portal import db
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, Region
-from portal.registry import LOTS
+from portal.registry import LOTS, current_registry
 from portal.scoping import scoped
 from portal.templating import money, nl_date, nl_datetime, number
 
@@ -126,7 +126,7 @@ def _scheme_text(agreement: FrameworkAgreement) -> str:
 def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
     """The summary of one framework agreement; the caller has checked that the user may see it."""
     session = db.session()
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     provider = session.get(Organisation, agreement.organisation_id)
     region = session.get(Region, agreement.region_id)
     evaluations = service.evaluations_of(agreement)
@@ -172,7 +172,7 @@ def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
     facts = [
         ("Kenmerk", agreement.reference),
         ("Domein", domain.name if domain else agreement.domain),
-        ("Segmenten", "\n".join(service.segment_label(key) for key in service.segments_of(agreement))),
+        ("Segmenten", "\n".join(current_registry().segment_label(key) for key in service.segments_of(agreement))),
         ("Perceel", LOTS.get(agreement.lot, agreement.lot)),
         ("Contractvorm", f"{agreement.contract_form}. {terms.CONTRACT_FORMS.get(agreement.contract_form, '')}"),
         ("Ingangsdatum", nl_date(agreement.start_date)),
@@ -211,7 +211,7 @@ def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
                 parts = rules.advance_schedule(budget.amount, budget.advance_installments)
                 about = "" if len(set(parts)) == 1 else "ca. "
                 advances = f"{len(parts)} × {about}{money(parts[0])}"
-            rows.append((str(budget.year), municipality_name, service.segment_short_label(budget.segment_key),
+            rows.append((str(budget.year), municipality_name, current_registry().segment_short_label(budget.segment_key),
                          rules.KINDS[budget.kind], money(budget.amount),
                          "" if budget.bandwidth_percentage is None else f"{number(budget.bandwidth_percentage)}%",
                          advances))

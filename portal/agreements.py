@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import get_month_names
-from flask import current_app
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -21,32 +20,13 @@ from portal import agreement_rules as rules, clock
 from portal import audit, contract_terms as terms, db
 from portal.models import (BowWaveEvaluation, BudgetAgreement, ExtraCapacity, FrameworkAgreement,
                            FrameworkSegment, Organisation, OrganisationKind, utcnow)
-from portal.registry import LOTS
+from portal.registry import LOTS, current_registry
 from portal.validators import RuleViolation
 
 LOCAL_LOT_FORMS = ("a", "b")  # a local lot is a framework agreement only (DOMAIN.md §4)
 MIN_REASON_LENGTH = 10
 MAX_TERM_YEARS = 30
 KEEP = object()  # "leave this value as it is" in update functions
-
-
-def _registry():
-    return current_app.extensions["portal.registry"]
-
-
-def segment_label(key: str) -> str:
-    """"<domain name> <code> — <segment name>" for a segment key, or the key itself when unknown."""
-    registry = _registry()
-    segment = registry.segments.get(key)
-    if segment is None:
-        return key
-    return f"{registry.domains[segment.domain].name} {segment.code} — {segment.name}"
-
-
-def segment_short_label(key: str) -> str:
-    registry = _registry()
-    segment = registry.segments.get(key)
-    return f"{registry.domains[segment.domain].name} {segment.code}" if segment else key
 
 
 def _text(value) -> str | None:
@@ -174,7 +154,7 @@ def _municipality_of_region(region_id: int, municipality_id, field: str = "munic
 
 
 def _scheme(scheme: str | None, segment_keys: list[str], bow_wave: bool) -> tuple[int, list[int]]:
-    registry = _registry()
+    registry = current_registry()
     if not scheme or not scheme.strip():
         durations = sorted({registry.segments[key].contract_duration for key in segment_keys})
         if len(durations) > 1:
@@ -199,7 +179,7 @@ def _scheme(scheme: str | None, segment_keys: list[str], bow_wave: bool) -> tupl
 def _check_framework(region_id: int, values: dict, agreement: FrameworkAgreement | None,
                      evaluations: list[BowWaveEvaluation]) -> tuple[int, list[int]]:
     """All rules of a framework agreement; returns the parsed (initial, options)."""
-    registry = _registry()
+    registry = current_registry()
     session = db.session()
     reference = (values["reference"] or "").strip()
     if not reference:
@@ -225,14 +205,14 @@ def _check_framework(region_id: int, values: dict, agreement: FrameworkAgreement
                or registry.segments[key].domain != domain.code]
     if foreign:
         raise RuleViolation("segments", f"Deze segmenten horen niet bij het domein {domain.name}: "
-                            + ", ".join(segment_short_label(key) for key in foreign) + ".")
+                            + ", ".join(current_registry().segment_short_label(key) for key in foreign) + ".")
     lot = values["lot"]
     if lot not in LOTS:
         raise RuleViolation("lot", "Kies een perceel.")
     without_lot = [key for key in segment_keys if lot not in registry.segments[key].lots]
     if without_lot:
         raise RuleViolation("lot", f"{LOTS[lot]} bestaat niet voor "
-                            + ", ".join(segment_short_label(key) for key in without_lot)
+                            + ", ".join(current_registry().segment_short_label(key) for key in without_lot)
                             + "; kies een perceel dat de segmenten kennen.")
     contract_form = values["contract_form"]
     if contract_form not in terms.CONTRACT_FORMS:
@@ -292,7 +272,7 @@ def _check_no_overlap(region_id, provider, segment_keys, start, end, terminated_
         other_end = _period_end(term_of(other).end, other.terminated_on)
         if other.start_date <= last_day and start <= other_end:
             raise RuleViolation("segments", f"{provider.name} heeft al een raamovereenkomst ({other.reference}) "
-                                            f"voor {segment_short_label(key)} in deze periode.")
+                                            f"voor {current_registry().segment_short_label(key)} in deze periode.")
 
 
 def _check_budget_agreements_still_fit(agreement, segment_keys, lot, start, end, terminated_on) -> None:
@@ -301,7 +281,7 @@ def _check_budget_agreements_still_fit(agreement, segment_keys, lot, start, end,
     last_year = _period_end(end, terminated_on).year
     for budget in linked:
         if budget.segment_key not in segment_keys:
-            raise RuleViolation("segments", f"Er zijn budgetafspraken voor {segment_short_label(budget.segment_key)}; "
+            raise RuleViolation("segments", f"Er zijn budgetafspraken voor {current_registry().segment_short_label(budget.segment_key)}; "
                                             "dat segment kan niet uit de overeenkomst.")
         if lot != "regional":
             raise RuleViolation("lot", "Er zijn budgetafspraken onder deze overeenkomst; die horen bij het "
@@ -546,7 +526,7 @@ def create_budget_agreement(region_id: int, *, organisation_id: int, municipalit
     session = db.session()
     provider = _provider_of_region(region_id, organisation_id)
     municipality = _municipality_of_region(region_id, municipality_id)
-    if segment_key not in _registry().segments:
+    if segment_key not in current_registry().segments:
         raise RuleViolation("segment_key", "Kies een segment.")
     if year is None or not 2000 <= year <= 2100:
         raise RuleViolation("year", "Vul een jaar in, bijvoorbeeld 2026.")
@@ -571,7 +551,7 @@ def create_budget_agreement(region_id: int, *, organisation_id: int, municipalit
     session.flush()
     audit.record("budget_agreement.created",
                  f"{rules.KINDS[kind]} {year} van {provider.name} met {municipality.name} voor "
-                 f"{segment_short_label(segment_key)} vastgelegd",
+                 f"{current_registry().segment_short_label(segment_key)} vastgelegd",
                  object_type="budget_agreement", object_id=agreement.id, organisation_id=provider.id,
                  region_id=region_id, details={"before": None, "after": _budget_snapshot(agreement)})
     return agreement
@@ -608,7 +588,7 @@ def update_budget_agreement(agreement: BudgetAgreement, *, amount: Decimal | Non
     municipality = session.get(Organisation, agreement.municipality_id)
     audit.record("budget_agreement.changed",
                  f"{rules.KINDS[kind]} {agreement.year} van {provider.name} met {municipality.name} voor "
-                 f"{segment_short_label(agreement.segment_key)} gewijzigd",
+                 f"{current_registry().segment_short_label(agreement.segment_key)} gewijzigd",
                  object_type="budget_agreement", object_id=agreement.id, organisation_id=agreement.organisation_id,
                  region_id=agreement.region_id, details={"before": before, "after": after})
     return agreement
@@ -641,7 +621,7 @@ def add_extra_capacity(region_id: int, *, organisation_id: int, municipality_id:
     session = db.session()
     provider = _provider_of_region(region_id, organisation_id)
     municipality = _municipality_of_region(region_id, municipality_id) if municipality_id else None
-    if segment_key not in _registry().segments:
+    if segment_key not in current_registry().segments:
         raise RuleViolation("segment_key", "Kies een segment.")
     if year is None or not 2000 <= year <= 2100:
         raise RuleViolation("year", "Vul een jaar in, bijvoorbeeld 2026.")
@@ -664,7 +644,7 @@ def add_extra_capacity(region_id: int, *, organisation_id: int, municipality_id:
     session.add(extra)
     session.flush()
     audit.record("extra_capacity.added",
-                 f"Extra capaciteit {year} bij {provider.name} voor {segment_short_label(segment_key)} vastgelegd",
+                 f"Extra capaciteit {year} bij {provider.name} voor {current_registry().segment_short_label(segment_key)} vastgelegd",
                  object_type="extra_capacity", object_id=extra.id, organisation_id=provider.id, region_id=region_id,
                  details={"before": {"contracted_value": _text(contracted), "extra_capacity_total": _text(so_far)},
                           "after": {"organisation_id": provider.id,

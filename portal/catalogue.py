@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlmodel import select
 
 from portal import db, pricing
 from portal.models import StandardTrajectory, Surcharge, SurchargeQualification, Tariff, TariffVersion
 from portal.validators import RuleViolation
+from portal.registry import current_registry
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 def price_date(year: int) -> date:
@@ -72,4 +69,4 @@ def trajectory_terms(trajectory: StandardTrajectory, provider_id: int | None = N
 def trajectory_price(trajectory: StandardTrajectory, provider_id: int | None = None, **changes) -> pricing.PriceBreakdown:
     """The computed price of a trajectory (for a provider: with the surcharges it qualifies for)."""
     terms = trajectory_terms(trajectory, provider_id, **changes)
-    return pricing.price_trajectory(terms, registry().pricing.get(trajectory.segment_key))
+    return pricing.price_trajectory(terms, current_registry().pricing.get(trajectory.segment_key))

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlmodel import func, select
 
 from portal import audit, db, pricing
@@ -21,6 +20,7 @@ from portal.catalogue import price_date, surcharges_for, unit_rate
 from portal.models import (CareForm, Organisation, OrganisationKind, StandardTrajectory, Surcharge,
                            SurchargeQualification, Tariff, TariffVersion)
 from portal.validators import RuleViolation
+from portal.registry import current_registry
 
 CARE_FORM_FIELDS = ("segment_key", "code", "name")
 TARIFF_FIELDS = ("code", "name", "unit")
@@ -52,29 +52,18 @@ def _refuse_if(problems: list[tuple[str, str]]) -> None:
         raise CatalogueViolation(problems)
 
 
-def registry():
-    return current_app.extensions["portal.registry"]
-
 
 def segment_label(segment_key: str | None) -> str:
-    """"Domain S3 – name" for a segment key as the plugins registered it."""
-    if not segment_key:
-        return "Alle segmenten"
-    segment = registry().segments.get(segment_key)
-    if segment is None:
-        return segment_key
-    domain = registry().domains.get(segment.domain)
-    return f"{domain.name if domain else segment.domain} {segment.code} – {segment.name}"
-
-
+    """The segment's label as the plugins registered it; "Alle segmenten" for none."""
+    return current_registry().segment_label(segment_key) if segment_key else "Alle segmenten"
 def segment_short(segment_key: str | None) -> str:
     """"Domain S3" for a segment key, for tight places such as table cells and choices."""
     if not segment_key:
         return "Alle segmenten"
-    segment = registry().segments.get(segment_key)
+    segment = current_registry().segments.get(segment_key)
     if segment is None:
         return segment_key
-    domain = registry().domains.get(segment.domain)
+    domain = current_registry().domains.get(segment.domain)
     return f"{domain.name if domain else segment.domain} {segment.code}"
 
 
@@ -154,7 +143,7 @@ def _trajectories_using(column, object_id) -> int:
 
 def _check_care_form(region_id: int, values: dict, existing: CareForm | None) -> None:
     problems = []
-    if values.get("segment_key") not in registry().segments:
+    if values.get("segment_key") not in current_registry().segments:
         problems.append(("segment_key", "Kies een segment."))
     _text(values, "code", "een code", 32, problems)
     _text(values, "name", "een naam", 200, problems)
@@ -315,7 +304,7 @@ def _check_surcharge(region_id: int, values: dict, existing: Surcharge | None) -
     elif percentage > MAX_PERCENTAGE:
         problems.append(("percentage", "Het percentage mag hoogstens 100 zijn."))
     values["segment_key"] = values.get("segment_key") or None
-    if values["segment_key"] is not None and values["segment_key"] not in registry().segments:
+    if values["segment_key"] is not None and values["segment_key"] not in current_registry().segments:
         problems.append(("segment_key", "Kies een segment, of alle segmenten."))
     _check_period(values, problems)
     if percentage is not None and percentage != percentage.quantize(Decimal("0.001")):
@@ -406,7 +395,7 @@ class CheckedTrajectory:
 
 def extra_fields_for(segment_key: str | None) -> tuple[pricing.ExtraField, ...]:
     """The fields the segment's plugin adds to its trajectories (none for most segments)."""
-    segment_pricing = registry().pricing.get(segment_key) if segment_key else None
+    segment_pricing = current_registry().pricing.get(segment_key) if segment_key else None
     return segment_pricing.fields if segment_pricing is not None else ()
 
 
@@ -479,7 +468,7 @@ def check_trajectory(region_id: int, values: dict, existing: StandardTrajectory 
         if provider_id is not None and year is not None and segment_key else (),
         extra=dict(values["extra"] or {}),
     )
-    segment_pricing = registry().pricing.get(segment_key) if segment_key else None
+    segment_pricing = current_registry().pricing.get(segment_key) if segment_key else None
     checks = segment_pricing
     if segment_pricing is not None and rate is None:
         # Without a unit rate the plugin's own checks (on the tariff's unit, say) say nothing useful.

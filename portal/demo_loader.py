@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import insert
 from sqlmodel import select
 
@@ -26,6 +25,7 @@ from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCa
                            StandardTrajectory, Surcharge, SurchargeQualification, Tariff,
                            TariffVersion, utcnow)
 from portal.money import split_by_weights, to_cents
+from portal.registry import current_registry
 
 INDEXATION = Decimal("0.03")  # yearly indexation of tariffs and budgets in the demo
 
@@ -210,7 +210,7 @@ class DemoLoader:
         if found is not None:
             return found
         if scheme is None:
-            schemes = {current_app.extensions["portal.registry"].segments[key].contract_duration for key in segments}
+            schemes = {current_registry().segments[key].contract_duration for key in segments}
             if len(schemes) != 1:
                 raise ValueError(f"demo data: the segments of {reference} have different terms {sorted(schemes)}")
             scheme = schemes.pop()

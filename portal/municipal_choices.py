@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import and_, func
 from sqlmodel import select
 
@@ -20,14 +19,11 @@ from portal import audit, catalogue, clock, db, pricing
 from portal.agreement_rules import VOLUME_BASES, funding_form_refusal
 from portal.models import MunicipalChoice, Organisation, OrganisationKind, StandardTrajectory
 from portal.money import to_cents
-from portal.registry import FUNDING_FORMS, LOTS
+from portal.registry import FUNDING_FORMS, LOTS, current_registry
 from portal.validators import RuleViolation
 
 MAX_VOLUME = Decimal(100_000)
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -107,7 +103,7 @@ def check_choice(municipality: Organisation, choice: ChoiceInput) -> None:
     """Raise :class:`RuleViolation` (field, Dutch message) for the first rule the choice breaks."""
     if municipality.kind != OrganisationKind.MUNICIPALITY:
         raise RuleViolation(None, "Alleen een gemeente maakt keuzes per segment.")
-    segment = registry().segments.get(choice.segment_key)
+    segment = current_registry().segments.get(choice.segment_key)
     if segment is None:
         raise RuleViolation(None, "Dit segment bestaat niet (meer).")
     if choice.effective_from is None:
@@ -182,8 +178,7 @@ def snapshot(row: MunicipalChoice) -> dict:
 
 
 def describe(municipality: Organisation, row: MunicipalChoice) -> str:
-    segment = registry().segments.get(row.segment_key)
-    segment_label = f"{registry().domains[segment.domain].name} {segment.code}" if segment else row.segment_key
+    segment_label = current_registry().segment_short_label(row.segment_key)
     return (f"Gemeente {municipality.name} kiest voor {segment_label} vanaf {_nl_date(row.effective_from)}: "
             f"{VOLUME_BASES[row.volume_basis].lower()}, {FUNDING_FORMS.get(row.funding_form, row.funding_form)}, "
             f"{' en '.join(LOTS.get(lot, lot).lower() for lot in row.lots)}")

@@ -11,6 +11,7 @@ from portal.agreement_pdf import BLUE, SummaryPdf
 from portal.models import FrameworkAgreement, Organisation, Region, StandardTrajectory, User
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalApproval
 from portal.templating import money, nl_date, nl_datetime, number
+from portal.registry import current_registry
 
 PERIODS = {"week": "per week", "month": "per maand"}
 
@@ -25,22 +26,10 @@ class AgreementPdf(SummaryPdf):
         self.set_text_color(0, 0, 0)
 
 
-def _segment_label(key: str) -> str:
-    from flask import current_app
-
-    registry = current_app.extensions["portal.registry"]
-    segment = registry.segments.get(key)
-    domain = registry.domains.get(key.split(".")[0])
-    if segment is None:
-        return key
-    return f"{domain.name if domain else ''} {segment.code} — {segment.name}".strip()
-
-
 def _extra_labels(segment_key: str) -> dict[str, str]:
     """Labels of the fields plugins add to a segment's trajectories and proposals."""
-    from flask import current_app
 
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     fields = list(getattr(registry.pricing.get(segment_key), "fields", ()) or ())
     rules = (getattr(registry, "proposal_rules", None) or {}).get(segment_key)
     fields += list(getattr(rules, "fields", ()) or ())
@@ -109,7 +98,7 @@ def custom_trajectory_pdf(proposal: Proposal, custom: CustomTrajectory) -> bytes
     facts = [
         ("Code", custom.code),
         ("Naam", custom.name),
-        ("Segment", _segment_label(custom.segment_key)),
+        ("Segment", current_registry().segment_label(custom.segment_key)),
         ("Afgeleid van", f"{standard.code} {standard.name}" if standard else "—"),
         ("Intensiteit", f"{number(custom.intensity)} {PERIODS.get(custom.intensity_period, custom.intensity_period)}"),
         ("Doorlooptijd", f"{custom.duration_months} maanden"),

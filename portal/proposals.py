@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
 from portal import audit, clock, db, proposal_states as states, roles
-from portal.agreements import segment_short_label, term_of
+from portal.agreements import term_of
 from portal.catalogue import trajectory_price
 from portal.mail import send_mail
 from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegment, Organisation,
@@ -35,7 +35,7 @@ from portal.money import to_cents
 from portal.people import account_of as _account, contract_manager_recipients, provider_recipients
 from portal.people import memberships_of as _memberships
 from portal.pricing import PERIODS, PriceBreakdown, PricingError, validate_extra
-from portal.registry import ProposalRules
+from portal.registry import current_registry, ProposalRules
 from portal.scoping import scoped
 from portal.validators import RuleViolation
 
@@ -64,9 +64,6 @@ class StaleProposal(RuleViolation):
 
 # --- Helpers ---------------------------------------------------------------------------------
 
-
-def _registry():
-    return current_app.extensions["portal.registry"]
 
 
 def _side(user, proposal: Proposal) -> str:
@@ -151,7 +148,7 @@ def _notify(proposal: Proposal, to_side: str, what: str, extra: str = "", exclud
     provider = db.session().get(Organisation, proposal.organisation_id)
     subject = f"Maatwerkvoorstel '{proposal.title}': {what}"
     body = (f"Het maatwerkvoorstel '{proposal.title}' van {provider.name} "
-            f"({segment_short_label(proposal.segment_key)}) is {what}.\n"
+            f"({current_registry().segment_short_label(proposal.segment_key)}) is {what}.\n"
             f"Status: {states.LABELS[proposal.state]}; versie {proposal.current_version}.\n"
             + (f"\n{extra}\n" if extra else "")
             + "\nBekijk het voorstel in het aanbiedersportaal onder Maatwerk.")
@@ -166,7 +163,7 @@ def _notify(proposal: Proposal, to_side: str, what: str, extra: str = "", exclud
 
 def proposal_rules(segment_key: str) -> ProposalRules:
     """The rules of a segment's proposals (the plugin's, or the core default)."""
-    return _registry().rules_for_proposal(segment_key)
+    return current_registry().rules_for_proposal(segment_key)
 
 
 def intensity_limits(rules: ProposalRules, period: str) -> tuple[Decimal | None, Decimal]:
@@ -184,7 +181,7 @@ def _number(value) -> str:
 def _clean_values(values: dict, standard: StandardTrajectory, provider: Organisation, *,
                   need_substantiation: bool = True) -> dict:
     """Every check of a proposal's values; returns them cleaned (Decimal, int, known extra fields)."""
-    registry = _registry()
+    registry = current_registry()
     rules = registry.rules_for_proposal(standard.segment_key)
     period = values.get("intensity_period")
     if period not in PERIODS:
@@ -196,7 +193,7 @@ def _clean_values(values: dict, standard: StandardTrajectory, provider: Organisa
     except (InvalidOperation, ValueError, TypeError):
         raise RuleViolation("intensity", "Vul de intensiteit in als getal, bijvoorbeeld 2,5.") from None
     low, high = intensity_limits(rules, period)
-    label = segment_short_label(standard.segment_key)
+    label = current_registry().segment_short_label(standard.segment_key)
     if intensity <= 0 or (low is not None and intensity < low) or intensity > high:
         range_text = (f"van {_number(low)}" if low is not None else "boven 0") + f" tot en met {_number(high)}"
         raise RuleViolation("intensity", f"De intensiteit {PERIODS[period]} moet in {label} {range_text} "
@@ -267,7 +264,7 @@ def _regional_agreement(provider: Organisation, segment_key: str, today: date | 
     regional = [a for a in running if a.lot == "regional"]
     if regional:
         return regional[-1]
-    label = segment_short_label(segment_key)
+    label = current_registry().segment_short_label(segment_key)
     if running:
         raise RuleViolation("standard_trajectory_id",
                             "Alleen aanbieders in het regionale perceel kunnen een maatwerktraject voorstellen; "
@@ -320,7 +317,7 @@ def start_proposal(provider: Organisation, user, standard_trajectory_id: int, ti
     standard = session.get(StandardTrajectory, standard_trajectory_id) if standard_trajectory_id else None
     if standard is None or standard.region_id != provider.region_id:
         raise RuleViolation("standard_trajectory_id", "Kies een standaardtraject uit de catalogus van uw regio.")
-    if standard.segment_key not in _registry().segments:
+    if standard.segment_key not in current_registry().segments:
         raise RuleViolation("standard_trajectory_id", "Het segment van dit standaardtraject is niet bekend.")
     agreement = _regional_agreement(provider, standard.segment_key)
     title = (title or "").strip()

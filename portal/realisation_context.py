@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlmodel import select
 
 from portal import catalogue, clock, db, pricing
-from portal.agreements import segment_short_label, term_of
+from portal.agreements import term_of
 from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegment, MunicipalChoice, Organisation,
                            OrganisationKind, Region, StandardTrajectory, Tariff)
 from portal.models.realisation import RealisationReport
 from portal.realisation_rules import Municipality, Period, TrajectoryPrice, column_key
 from portal.validators import RuleViolation
+from portal.registry import current_registry
 
 
 class ProviderLookups:
@@ -26,7 +26,7 @@ class ProviderLookups:
         session = db.session()
         self.session = session
         self.provider_org = provider
-        self.registry = current_app.extensions["portal.registry"]
+        self.registry = current_registry()
         region = session.get(Region, provider.region_id)
         self.region_row = region
         self.region = region.code
@@ -81,7 +81,7 @@ class ProviderLookups:
         return self._segments.get(column_key(text.replace(".", " ")) ) or self._segments.get(column_key(text))
 
     def segment_label(self, segment_key: str) -> str:
-        return segment_short_label(segment_key)
+        return current_registry().segment_short_label(segment_key)
 
     def contract_terms(self, segment_key: str) -> list[tuple[date, date | None]]:
         return self._terms.get(segment_key, [])

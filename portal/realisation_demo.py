@@ -35,18 +35,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import current_app
 from sqlalchemy import update
 from sqlmodel import select
 
 from portal import audit, clock, roles
-from portal.agreements import segment_short_label
 from portal.models import Membership, Organisation, StandardTrajectory, User
 from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationReport
 from portal.realisation_context import ProviderLookups
 from portal.realisation_import import submit_rows
 from portal.realisation_rules import Municipality, Period, TrajectoryPrice, check_row
+from portal.registry import current_registry
 
 MUNICIPALITIES = ("Venlo", "Horst aan de Maas", "Beesel")
 SEED = 2026
@@ -179,7 +178,7 @@ def load_demo_realisation(demo) -> int:
     """Submit, approve and reject the demo realisation up to the month before ``demo.today``;
     returns the number of new reports. Commits (``submit_rows`` does, per provider)."""
     session = demo.session
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     months = realisation_months(demo.today)
     done = {tuple(row) for row in session.exec(
         select(RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
@@ -256,7 +255,7 @@ def _review(session, region_id: int, reports: list[RealisationReport], today: da
         outcome = decided[report_id]
         if outcome == "submitted":
             continue
-        label = f"{municipalities.get(municipality_id, '')}, {segment_short_label(segment_key)}, {period.label}"
+        label = f"{municipalities.get(municipality_id, '')}, {current_registry().segment_short_label(segment_key)}, {period.label}"
         word = "goedgekeurd" if outcome == "approved" else "afgewezen"
         audit.record(f"realisation.{outcome}", f"Realisatie {word}: {label}", object_type="realisation_report",
                      object_id=report_id, organisation_id=organisation_id, region_id=region_id, actor=manager,

@@ -28,7 +28,6 @@ from sqlalchemy import func, update
 from sqlmodel import select
 
 from portal import audit, db, roles, validators
-from portal.agreements import segment_short_label
 from portal.mail import send_mail
 from portal.models import Membership, Organisation, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
@@ -36,6 +35,7 @@ from portal.people import account_of as _account, is_region_manager, provider_re
 from portal.realisation_rules import Period
 from portal.scoping import scoped
 from portal.validators import RuleViolation
+from portal.registry import current_registry
 
 MIN_REASON = validators.MIN_REASON
 MAX_REASON = validators.MAX_REASON
@@ -90,7 +90,7 @@ def report_label(report: RealisationReport, municipality_name: str | None = None
     if municipality_name is None:
         municipality = db.session().get(Organisation, report.municipality_id)
         municipality_name = municipality.name if municipality else "?"
-    return (f"{municipality_name}, {segment_short_label(report.segment_key)}, {period_of(report).label} "
+    return (f"{municipality_name}, {current_registry().segment_short_label(report.segment_key)}, {period_of(report).label} "
             f"(versie {report.version})")
 
 

@@ -11,6 +11,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from flask import current_app
+
 # Funding forms of the social domain; segments name one or more of these codes.
 FUNDING_FORMS = {
     "trajectory": "Trajectfinanciering (prijs × traject)",
@@ -272,6 +274,23 @@ class Registry:
     settlement_rules: dict[str, SettlementRule] = field(default_factory=dict)  # rule id -> rule
     settlement_values: dict[tuple, tuple[SettlementParameter, str]] = field(default_factory=dict)
 
+    def segment_label(self, segment_key: str) -> str:
+        """"<domain name> <code> — <segment name>" (e.g. "Jeugd S3 — Dagbehandeling"), or the key
+        itself when no plugin registered it."""
+        segment = self.segments.get(segment_key)
+        if segment is None:
+            return segment_key
+        domain = self.domains.get(segment.domain)
+        return f"{domain.name if domain else ''} {segment.code} — {segment.name}".strip()
+
+    def segment_short_label(self, segment_key: str) -> str:
+        """"<domain name> <code>" (e.g. "Jeugd S3"), or the key itself when unknown."""
+        segment = self.segments.get(segment_key)
+        if segment is None:
+            return segment_key
+        domain = self.domains.get(segment.domain)
+        return f"{domain.name if domain else ''} {segment.code}".strip()
+
     def realisation_spec(self, segment_key: str) -> RealisationSpec:
         """The realisation spec of a segment: the plugin's, or the core default. Segments funded
         by the unit (P×Q, price per day) default to the "units" basis."""
@@ -329,6 +348,11 @@ class Registry:
         """The entries a role may see; only those of ``place`` when given."""
         return [item for item in self.menu_items
                 if role in item.roles and (place is None or item.place == place)]
+
+
+def current_registry() -> Registry:
+    """The merged registry of the running app (built once in ``create_app``): the one way to it."""
+    return current_app.extensions["portal.registry"]
 
 
 def _claim(registry: Registry, owner_key: str, subject: str, plugin: str) -> None:

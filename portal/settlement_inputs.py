@@ -57,7 +57,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import current_app
 from sqlalchemy import Row
 from sqlmodel import select
 
@@ -65,6 +64,7 @@ from portal import db
 from portal import settlement_engine as engine
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region
 from portal.models.realisation import RealisationReport, RealisationYearTotal
+from portal.registry import current_registry
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -122,7 +122,7 @@ class Year:
     def settle(self) -> engine.Result:
         """Settle the year: each agreement with its rules and its segment's settlement rules, bound
         once per segment × municipality (results in the order of :attr:`sources`)."""
-        registry = current_app.extensions["portal.registry"]
+        registry = current_registry()
         codes = dict(self.municipality_codes)
         results = {source.agreement.id: source.results for source in self.sources}
         bound: dict[tuple, list] = {}
@@ -273,7 +273,7 @@ def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], 
     """Approved realisation of the year per (provider id, municipality id, segment key), with the
     segment's result figures (:func:`result_figures`) that any of its lines reported."""
     session = db.session()
-    declared = result_figures(current_app.extensions["portal.registry"])
+    declared = result_figures(current_registry())
     totals: dict[tuple[int, int, str], Totals] = {}
     if session.get_bind().dialect.name == "postgresql":
         names = tuple(sorted({name for figures in declared.values() for name in figures}))
@@ -335,7 +335,7 @@ def gather(region: Region, year: int, overrides: Overrides | None = None) -> Yea
 
 def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
     session = db.session()
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     overrides = overrides or Overrides()
     names: dict[int, str] = {}
     municipality_codes: dict[int, str | None] = {}

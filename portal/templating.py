@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import current_app
 from flask_login import current_user
 
 from portal import clock, roles
 from portal.models import OrganisationKind
+from portal.registry import current_registry
 
 LOCALE = "nl_NL"
 TIMEZONE = clock.TIMEZONE
@@ -43,9 +43,6 @@ def nl_datetime(value: datetime | None) -> str:
     return format_datetime(value, "d MMMM y 'om' HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
 
 
-def registry():
-    return current_app.extensions["portal.registry"]
-
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(money=money, number=number, nl_date=nl_date, nl_datetime=nl_datetime)
@@ -58,6 +55,6 @@ def init_app(app) -> None:
     @app.context_processor
     def _menu():
         role = current_user.role if current_user.is_authenticated else None
-        return {"menu_items": registry().menu_for(role, "menu") if role else [],
-                "account_items": registry().menu_for(role, "account") if role else [],
-                "registry": registry()}
+        return {"menu_items": current_registry().menu_for(role, "menu") if role else [],
+                "account_items": current_registry().menu_for(role, "account") if role else [],
+                "registry": current_registry()}

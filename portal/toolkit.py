@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from portal import audit, contract_terms, db, roles
@@ -19,7 +19,7 @@ from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCa
 from portal.money import to_cents
 from portal.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
 from portal.registry import (Domain, LocalRule, MenuItem, ProposalRules, RealisationField, RealisationSpec,
-                             RuleDefinition, Segment, SettlementParameter, SettlementRule)
+                             RuleDefinition, Segment, SettlementParameter, SettlementRule, current_registry)
 from portal.roles import roles_required
 from portal.settlement_engine import euro, percent
 from portal.scoping import get_scoped_or_404, scoped
@@ -41,10 +41,9 @@ __all__ = [
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)
 
+# The merged registry of the running app (domains, segments, rules, menu), for plugins.
+registry = current_registry
 
-def registry():
-    """The merged registry of the running app (domains, segments, rules, menu)."""
-    return current_app.extensions["portal.registry"]
 
 
 def domain_blueprint(domain_code: str, import_name: str, template: str) -> Blueprint:
@@ -59,7 +58,7 @@ def domain_blueprint(domain_code: str, import_name: str, template: str) -> Bluep
     @blueprint.route("/")
     @login_required
     def overview():
-        return render_template(template, domain=registry().domains[domain_code])
+        return render_template(template, domain=current_registry().domains[domain_code])
 
     return blueprint
 

@@ -418,3 +418,14 @@ def test_plugins_import_from_the_core_only_through_the_toolkit():
                  for path in sorted(root.rglob("*.py")) if "tests" not in path.parts
                  for match in pattern.finditer(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_one_way_to_the_registry_and_its_segment_labels(app):
+    from portal.registry import current_registry
+
+    with app.app_context():
+        registry = current_registry()
+        assert registry is app.extensions["portal.registry"]
+        assert registry.segment_label("jeugd.S3") == "Jeugd S3 — " + registry.segments["jeugd.S3"].name
+        assert registry.segment_short_label("wmo.S1a") == "Wmo S1a"
+        assert registry.segment_label("bestaat.niet") == registry.segment_short_label("bestaat.niet") == "bestaat.niet"

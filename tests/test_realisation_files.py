@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from portal import realisation_files
-from portal.realisation_files import MAX_CELL_BYTES, FileRefused, Table, open_table, sniff
+from portal.realisation_files import MAX_CELL_BYTES, FileRefused, open_table, sniff
 from portal.realisation_rules import check_row
 
 HEADER = ["gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten"]

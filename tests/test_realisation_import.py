@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest

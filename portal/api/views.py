@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from math import ceil
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select as sa_select
 from sqlmodel import select
@@ -16,6 +16,7 @@ from portal.api.errors import ApiError, json_response
 from portal.api.openapi import openapi_document
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, StandardTrajectory
 from portal.scoping import get_scoped_or_404, scoped
+from portal.registry import current_registry
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -27,9 +28,6 @@ CBS_CODE = re.compile(r"^\d{4}$")
 # and the region's contract managers and auditors; municipalities see their budget agreements.
 FRAMEWORK_READERS = frozenset({*roles.PROVIDER_ROLES, roles.CONTRACT_MANAGER, roles.AUDITOR})
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 def _require_role(allowed, what: str) -> None:
@@ -64,7 +62,7 @@ def _year_arg(default: int | None) -> int | None:
 
 def _segment_arg() -> str | None:
     key = request.args.get("segment") or None
-    if key is not None and key not in registry().segments:
+    if key is not None and key not in current_registry().segments:
         raise ApiError(400, f"Onbekend segment '{key}'. Segmenten heten als 'domein.code'; zie de "
                             "segmentenpagina van het portaal.", "segment")
     return key
@@ -120,14 +118,14 @@ def catalogue():
     statement = statement.order_by(StandardTrajectory.segment_key, StandardTrajectory.code, StandardTrajectory.id)
     trajectories, paging = _page(statement)
     provider_id = current_user.organisation.id if current_user.role in roles.PROVIDER_ROLES else None
-    return _listing(serializers.catalogue_items(trajectories, registry(), provider_id), paging)
+    return _listing(serializers.catalogue_items(trajectories, current_registry(), provider_id), paging)
 
 
 @bp.route("/framework-agreements")
 def framework_agreements():
     _require_role(FRAMEWORK_READERS, "Raamovereenkomsten")
     _allow_only("domain", "lot", *PAGING)
-    domain = _choice_arg("domain", registry().domains.keys())
+    domain = _choice_arg("domain", current_registry().domains.keys())
     lot = _choice_arg("lot", ("regional", "local", "open_house"))
     statement = scoped(select(FrameworkAgreement), FrameworkAgreement)
     if domain:
@@ -136,7 +134,7 @@ def framework_agreements():
         statement = statement.where(FrameworkAgreement.lot == lot)
     statement = statement.order_by(FrameworkAgreement.reference, FrameworkAgreement.id)
     agreements, paging = _page(statement)
-    return _listing(serializers.framework_agreements(agreements, registry(), clock.today()), paging)
+    return _listing(serializers.framework_agreements(agreements, current_registry(), clock.today()), paging)
 
 
 @bp.route("/framework-agreements/<int:agreement_id>")
@@ -144,7 +142,7 @@ def framework_agreement(agreement_id: int):
     _require_role(FRAMEWORK_READERS, "Raamovereenkomsten")
     _allow_only()
     agreement = get_scoped_or_404(FrameworkAgreement, agreement_id)
-    [item] = serializers.framework_agreements([agreement], registry(), clock.today(), with_evaluations=True)
+    [item] = serializers.framework_agreements([agreement], current_registry(), clock.today(), with_evaluations=True)
     return json_response(item)
 
 
@@ -168,14 +166,14 @@ def budget_agreements():
     statement = statement.order_by(BudgetAgreement.year.desc(), BudgetAgreement.segment_key,
                                    BudgetAgreement.municipality_id, BudgetAgreement.id)
     agreements, paging = _page(statement)
-    return _listing(serializers.budget_agreements(agreements, registry()), paging)
+    return _listing(serializers.budget_agreements(agreements, current_registry()), paging)
 
 
 @bp.route("/budget-agreements/<int:agreement_id>")
 def budget_agreement(agreement_id: int):
     _allow_only()
     agreement = get_scoped_or_404(BudgetAgreement, agreement_id)
-    [item] = serializers.budget_agreements([agreement], registry())
+    [item] = serializers.budget_agreements([agreement], current_registry())
     return json_response(item)
 
 
@@ -351,7 +349,7 @@ def _realisation_row_errors(rows: list[dict]) -> list[dict]:
 
     from portal.realisation_rules import allowed_columns, column_key
 
-    specs = [registry().realisation_spec(key) for key in registry().segments]
+    specs = [current_registry().realisation_spec(key) for key in current_registry().segments]
     allowed = allowed_columns(specs)
     errors = []
     for number, row in enumerate(rows, start=1):
@@ -402,7 +400,7 @@ def realisation():
                                    RealisationReport.municipality_id, RealisationReport.version.desc(),
                                    RealisationReport.id)
     reports, paging = _page(statement)
-    return _listing(serializers.realisation_reports(reports, registry()), paging)
+    return _listing(serializers.realisation_reports(reports, current_registry()), paging)
 
 
 @bp.route("/realisation/<int:report_id>")
@@ -411,7 +409,7 @@ def realisation_report(report_id: int):
 
     _allow_only()
     report = get_scoped_or_404(RealisationReport, report_id)
-    [item] = serializers.realisation_reports([report], registry(), with_lines=True)
+    [item] = serializers.realisation_reports([report], current_registry(), with_lines=True)
     return json_response(item)
 
 
@@ -439,7 +437,7 @@ def _submit_realisation():
     reports = list(db.session().exec(select(RealisationReport).where(RealisationReport.upload_id == upload.id)
                                      .order_by(RealisationReport.id)).all())
     return json_response({"upload_id": upload.id, "rows": result.rows,
-                          "reports": serializers.realisation_reports(reports, registry())}, 201)
+                          "reports": serializers.realisation_reports(reports, current_registry())}, 201)
 
 
 

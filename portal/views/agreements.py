@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_login import current_user
 from htmx_flask import request as htmx_request
@@ -23,7 +23,7 @@ from portal.core_plugin import REGION_READERS
 from portal.models import (BudgetAgreement, ExtraCapacity, FrameworkAgreement, Organisation,
                            OrganisationKind)
 from portal.pagination import Page, paginate, sort_by
-from portal.registry import LOTS
+from portal.registry import LOTS, current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
@@ -37,12 +37,12 @@ PDF_READERS = frozenset({*roles.PROVIDER_ROLES, roles.CONTRACT_MANAGER, roles.AU
 
 @bp.app_template_filter("segment_label")
 def _segment_label(key: str) -> str:
-    return service.segment_label(key)
+    return current_registry().segment_label(key)
 
 
 @bp.app_template_filter("segment_short")
 def _segment_short(key: str) -> str:
-    return service.segment_short_label(key)
+    return current_registry().segment_short_label(key)
 
 
 @bp.app_template_filter("advances")
@@ -97,7 +97,7 @@ def _organisations(kind: str) -> list[Organisation]:
 
 def segment_choices() -> dict[str, dict[str, str]]:
     """Segments grouped by domain name (optgroups): {domain name: {segment key: label}}."""
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     return {d.name: {s.key: f"{d.name} {s.code} — {s.name}" for s in d.segments}
             for d in registry.domains.values()}
 
@@ -151,7 +151,7 @@ def _framework_rows(statement) -> list[dict]:
 @bp.route("/")
 @roles_required(*REGION_READERS)
 def list_frameworks():
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     provider_id = _int_arg("aanbieder")
     domain = request.args.get("domein", "")
     status = request.args.get("status", "")
@@ -175,7 +175,7 @@ def list_frameworks():
 
 
 def _framework_form(agreement: FrameworkAgreement | None):
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     form = FrameworkAgreementForm(obj=agreement)
     if agreement is not None:
         del form.organisation_id

@@ -23,6 +23,7 @@ from portal.forms import ConfirmForm
 from portal.models import (CareForm, Organisation, OrganisationKind, StandardTrajectory, Surcharge,
                            SurchargeQualification, Tariff, TariffVersion)
 from portal.pagination import paginate, sort_by
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
@@ -61,7 +62,7 @@ def _year(value=None) -> int:
 
 
 def _segment_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    registry = catalogue_admin.registry()
+    registry = current_registry()
     choices = [("", blank)] if blank is not None else []
     for domain in registry.domains.values():
         for segment in domain.segments:
@@ -124,7 +125,7 @@ def _priced_row(trajectory, care_form, tariff, provider_id) -> TrajectoryRow:
     try:
         terms = catalogue.trajectory_terms(trajectory, provider_id)
         row.unit_rate = terms.unit_rate
-        row.price = pricing.price_trajectory(terms, catalogue_admin.registry().pricing.get(trajectory.segment_key))
+        row.price = pricing.price_trajectory(terms, current_registry().pricing.get(trajectory.segment_key))
     except (RuleViolation, pricing.PricingError) as problem:
         row.error = problem.message
     return row
@@ -159,7 +160,7 @@ def _years_on_offer(region_id: int, year: int) -> list[int]:
 @bp.route("/")
 @roles_required(*EVERY_ROLE)
 def overview():
-    registry = catalogue_admin.registry()
+    registry = current_registry()
     year = _year()
     domain = request.args.get("domein", "")
     domain = domain if domain in registry.domains else ""
@@ -435,7 +436,7 @@ CARE_FORM_SORTS = {"segment": CareForm.segment_key, "code": CareForm.code, "naam
 @bp.route("/zorgvormen/")
 @roles_required(*EVERY_ROLE)
 def care_forms():
-    registry = catalogue_admin.registry()
+    registry = current_registry()
     segment = request.args.get("segment", "")
     segment = segment if segment in registry.segments else ""
     query = request.args.get("zoek", "").strip()

@@ -1,7 +1,7 @@
 """The home page of each role, choosing an organisation, and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import select
@@ -10,6 +10,7 @@ from portal import audit, db, roles, sessions
 from portal.forms import ChooseMembershipForm
 from portal.models import Organisation, OrganisationKind
 from portal.views.common import rejected_status
+from portal.registry import current_registry
 
 bp = Blueprint("home", __name__)
 
@@ -41,7 +42,7 @@ def health():
 @bp.route("/")
 @login_required
 def index():
-    registry = current_app.extensions["portal.registry"]
+    registry = current_registry()
     organisation = current_user.organisation
     region = current_user.region
     role = current_user.role

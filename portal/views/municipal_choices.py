@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 from wtforms import DateField, RadioField, SelectMultipleField, SubmitField, TextAreaField
@@ -20,7 +20,7 @@ from portal.forms import AmountField, StrictForm
 from portal.models import MunicipalChoice, Organisation, OrganisationKind, User
 from portal.money import parse_amount
 from portal.pagination import paginate, sort_by
-from portal.registry import FUNDING_FORMS, LOTS
+from portal.registry import FUNDING_FORMS, LOTS, current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.templating import nl_date
@@ -57,9 +57,6 @@ class MunicipalChoiceForm(StrictForm):
     back = SubmitField("Terug en aanpassen")
 
 
-def _registry():
-    return current_app.extensions["portal.registry"]
-
 
 def _municipality_or_404(municipality_id: int) -> Organisation:
     municipality = get_scoped_or_404(Organisation, municipality_id)
@@ -69,7 +66,7 @@ def _municipality_or_404(municipality_id: int) -> Organisation:
 
 
 def _segment_or_404(segment_key: str):
-    segment = _registry().segments.get(segment_key)
+    segment = current_registry().segments.get(segment_key)
     if segment is None:
         abort(404)
     return segment
@@ -84,7 +81,7 @@ def _domain_sections(municipality: Organisation):
     counts = municipal_choices.version_counts(municipality.id)
     return [(domain, [(segment, in_force.get(segment.key), counts.get(segment.key, 0))
                       for segment in domain.segments])
-            for domain in _registry().domains.values()]
+            for domain in current_registry().domains.values()]
 
 
 def _labels():
@@ -109,7 +106,7 @@ def index():
     statement = scoped(municipal_choices.in_force_statement(), MunicipalChoice)
     if filters["gemeente"].isdigit():
         statement = statement.where(MunicipalChoice.municipality_id == int(filters["gemeente"]))
-    if filters["segment"] in _registry().segments:
+    if filters["segment"] in current_registry().segments:
         statement = statement.where(MunicipalChoice.segment_key == filters["segment"])
     if filters["basis"] in VOLUME_BASES:
         statement = statement.where(MunicipalChoice.volume_basis == filters["basis"])
@@ -120,7 +117,7 @@ def index():
     page = paginate(statement, page_number(), per_page=30)
     return render_page_or_partial(
         "municipal_choices/index.html", "municipal_choices/_results.html", page=page, sort=sort,
-        filters=filters, municipalities=municipalities, segments=_registry().segments, **_labels())
+        filters=filters, municipalities=municipalities, segments=current_registry().segments, **_labels())
 
 
 @bp.route("/gemeente/<int:municipality_id>")
@@ -148,7 +145,7 @@ def segment(municipality_id, segment_key):
     page = paginate(statement, page_number())
     rows = [(choice, author, _volume(choice)) for choice, author in page.items]
     return render_template("municipal_choices/segment.html", municipality=municipality, segment=segment,
-                           domain=_registry().domains[segment.domain], page=page, rows=rows,
+                           domain=current_registry().domains[segment.domain], page=page, rows=rows,
                            current=municipal_choices.current_choice(municipality.id, segment.key),
                            can_change=_can_change(municipality), today=clock.today(), **_labels())
 
@@ -200,7 +197,7 @@ def new_choice(municipality_id, segment_key):
     segment = _segment_or_404(segment_key)
     form = _choice_form(municipality, segment)
     context = {"municipality": municipality, "segment": segment,
-               "domain": _registry().domains[segment.domain],
+               "domain": current_registry().domains[segment.domain],
                "current": municipal_choices.current_choice(municipality.id, segment.key), **_labels()}
 
     def show_form(status=200):
@@ -266,4 +263,4 @@ def preview(municipality_id, segment_key):
     result = municipal_choices.conversion_preview(municipality.region_id, segment.key, on, basis, volume)
     return render_page_or_partial("municipal_choices/conversion.html", "municipal_choices/_conversion.html",
                                   preview=result, problem=problem, municipality=municipality,
-                                  segment=segment, domain=_registry().domains[segment.domain], **_labels())
+                                  segment=segment, domain=current_registry().domains[segment.domain], **_labels())

@@ -23,6 +23,7 @@ from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
 from portal.views.common import rejected_status, render_page_or_partial
+from portal.registry import current_registry
 
 bp = Blueprint("proposals", __name__, url_prefix="/maatwerk")
 
@@ -50,28 +51,16 @@ def service():
     return proposals
 
 
-def registry():
-    return current_app.extensions["portal.registry"]
-
-
 def side() -> str:
     return "provider" if current_user.role in roles.PROVIDER_ROLES else "region"
 
 
 def extra_fields(segment_key: str | None) -> tuple:
     """The fields the segment's plugin adds to a proposal (empty without rules)."""
-    rules = getattr(registry(), "proposal_rules", None) or {}
+    rules = getattr(current_registry(), "proposal_rules", None) or {}
     rule = rules.get(segment_key) if isinstance(rules, dict) else next(
         (r for r in rules if r.segment_key == segment_key), None)
     return tuple(getattr(rule, "fields", ()) or ())
-
-
-def segment_label(key: str) -> str:
-    segment = registry().segments.get(key)
-    if segment is None:
-        return key
-    domain = registry().domains.get(key.split(".")[0])
-    return f"{domain.name if domain else ''} {segment.code} — {segment.name}".strip()
 
 
 def apply_error(form, error: RuleViolation) -> None:
@@ -123,7 +112,7 @@ def index():
         statement = statement.where(Proposal.state == state)
     proposals = db.session().exec(statement.order_by(Proposal.updated_at.desc(), Proposal.id.desc())).all()
     return render_template("proposals/index.html", proposals=proposals, state=state, labels=states.LABELS,
-                           segment_label=segment_label)
+                           segment_label=current_registry().segment_label)
 
 
 def _trajectory_from(source) -> StandardTrajectory | None:
@@ -185,7 +174,7 @@ def new():
     chosen = _trajectory_from(source)
     form = _new_form(trajectories, chosen)
     context = {"form": form, "trajectory": chosen, "trajectories": trajectories,
-               "segment_label": segment_label}
+               "segment_label": current_registry().segment_label}
     if request.method != "POST":
         context["preview"] = _preview(form, chosen, current_user.organisation.id)
         return render_template("proposals/new.html", **context)
@@ -301,7 +290,7 @@ def _render_detail(proposal: Proposal, forms: dict | None = None, status: int = 
     body = render_template(
         "proposals/detail.html", proposal=proposal, thread=thread, current=current, actions=actions,
         forms=forms, trajectory=trajectory, labels=states.LABELS, action_labels=states.ACTION_LABELS,
-        segment_label=segment_label, price=price, custom=custom, provider=provider, stale=stale,
+        segment_label=current_registry().segment_label, price=price, custom=custom, provider=provider, stale=stale,
         side=side(), attachment_form=AttachmentForm(formdata=None),
         extra_labels={extra.name: extra.label for extra in extra_fields(proposal.segment_key)},
         can_attach=side() == "provider" and proposal.state not in states.FINAL)
@@ -441,9 +430,9 @@ def queue_filters() -> dict:
     filters = {"domain": args.get("domein") or "", "segment": args.get("segment") or "",
                "provider_id": args.get("aanbieder") or "", "state": args.get("status") or "",
                "min_age_days": args.get("ouder_dan") or ""}
-    if filters["domain"] not in registry().domains:
+    if filters["domain"] not in current_registry().domains:
         filters["domain"] = ""
-    if filters["segment"] not in registry().segments:
+    if filters["segment"] not in current_registry().segments:
         filters["segment"] = ""
     if filters["state"] not in states.LABELS:
         filters["state"] = ""
@@ -478,8 +467,8 @@ def queue(bulk_form=None, status: int = 200):
                      "age": max(0, (now - since).days) if since else None})
     body = render_page_or_partial(
         "proposals/queue.html", "proposals/_queue_table.html", rows=rows, counts=counts, filters=filters,
-        providers=providers, labels=states.LABELS, segment_label=segment_label, threshold=threshold,
-        domains=registry().domains, segments=registry().segments, queue_states=QUEUE_STATES,
+        providers=providers, labels=states.LABELS, segment_label=current_registry().segment_label, threshold=threshold,
+        domains=current_registry().domains, segments=current_registry().segments, queue_states=QUEUE_STATES,
         bulk_form=bulk_form or BulkRejectForm(formdata=None),
         can_act=current_user.role == roles.CONTRACT_MANAGER)
     body.status_code = status

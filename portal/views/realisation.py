@@ -7,13 +7,12 @@ import csv
 import io
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
 from sqlmodel import select
 
 from portal import db, realisation_progress, roles
-from portal.agreements import segment_short_label
 from portal.audit_export import neutralise
 from portal.models import Organisation, OrganisationKind
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
@@ -23,6 +22,7 @@ from portal.realisation_rules import Period, parse_period
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.views.common import page_number, rejected_status
+from portal.registry import current_registry
 
 bp = Blueprint("realisation", __name__, url_prefix="/realisatie")
 
@@ -45,18 +45,6 @@ def lookups():
     return ProviderLookups(current_user.organisation)
 
 
-def registry():
-    return current_app.extensions["portal.registry"]
-
-
-def segment_label(key: str) -> str:
-    segment = registry().segments.get(key)
-    if segment is None:
-        return key
-    domain = registry().domains.get(segment.domain)
-    return f"{domain.name if domain else ''} {segment.code} — {segment.name}".strip()
-
-
 def municipality_names() -> dict[int, str]:
     rows = db.session().exec(select(Organisation.id, Organisation.name).where(
         Organisation.region_id == current_user.organisation.region_id,
@@ -71,7 +59,7 @@ def period_of(report: RealisationReport) -> Period:
 def contracted_segments(found) -> list[str]:
     """Segments with a framework agreement running in the current year."""
     start_of_year = date(found.today.year, 1, 1)
-    return [key for key in registry().segments
+    return [key for key in current_registry().segments
             if any(end is None or end >= start_of_year for _start, end in found.contract_terms(key))]
 
 
@@ -94,7 +82,7 @@ def index():
         statement = statement.where(RealisationReport.year == int(filters["jaar"]))
     if filters["gemeente"].isdigit():
         statement = statement.where(RealisationReport.municipality_id == int(filters["gemeente"]))
-    if filters["segment"] in registry().segments:
+    if filters["segment"] in current_registry().segments:
         statement = statement.where(RealisationReport.segment_key == filters["segment"])
     if filters["status"] in REPORT_STATES:
         statement = statement.where(RealisationReport.state == filters["status"])
@@ -110,8 +98,8 @@ def index():
         .order_by(RealisationUpload.created_at.desc(), RealisationUpload.id.desc()).limit(10)).all()
     return render_template("realisation/index.html", page=page, filters={k: v for k, v in filters.items() if v},
                            chosen=filters, years=years, municipalities=municipality_names(),
-                           segments=registry().segments, segment_label=segment_label, period_of=period_of,
-                           short_label=segment_short_label,
+                           segments=current_registry().segments, segment_label=current_registry().segment_label, period_of=period_of,
+                           short_label=current_registry().segment_short_label,
                            states=REPORT_STATES, uploads=uploads, upload_states=service().STATES,
                            sources=service().SOURCES)
 
@@ -133,14 +121,14 @@ def report_detail(report_id: int):
     municipality = session.get(Organisation, report.municipality_id)
     return render_template("realisation/report.html", report=report, lines=lines, versions=versions,
                            municipality=municipality.name, municipality_code=municipality.municipality_code,
-                           segment_label=segment_label, period=period_of(report), states=REPORT_STATES,
+                           segment_label=current_registry().segment_label, period=period_of(report), states=REPORT_STATES,
                            **line_columns(report, lines))
 
 
 def line_columns(report: RealisationReport, lines) -> dict:
     """Which columns a report's lines table shows: units, place-days and the plugin's fields,
     each only when some line has a value in it."""
-    spec = registry().realisation_spec(report.segment_key)
+    spec = current_registry().realisation_spec(report.segment_key)
     return {"extra_columns": [(f.name, f.label) for f in spec.fields
                               if any((line.extra or {}).get(f.name) not in (None, "") for line in lines)],
             "show_units": any(line.units is not None for line in lines),
@@ -151,7 +139,7 @@ def line_columns(report: RealisationReport, lines) -> dict:
 
 
 def _template_links(found) -> list[dict]:
-    return [{"key": key, "label": segment_label(key)} for key in contracted_segments(found)]
+    return [{"key": key, "label": current_registry().segment_label(key)} for key in contracted_segments(found)]
 
 
 @bp.route("/uploaden", methods=["GET", "POST"])
@@ -198,7 +186,7 @@ def _status_context(found: RealisationUpload) -> dict:
                                               RealisationReport.segment_key)).all()
     return {"upload": found, "running": found.state in RUNNING, "progress": realisation_progress.get(found.id),
             "reports": reports, "states": service().STATES, "report_states": REPORT_STATES,
-            "municipalities": municipality_names(), "segment_label": segment_label, "period_of": period_of,
+            "municipalities": municipality_names(), "segment_label": current_registry().segment_label, "period_of": period_of,
             "sources": service().SOURCES}
 
 
@@ -352,7 +340,7 @@ def form():
     found = lookups()
     source = request.form if request.method == "POST" else request.args
     municipality, segment_key, period, segments, periods = _choice(source, found)
-    context = {"municipalities": found.municipalities(), "segments": segments, "segment_label": segment_label,
+    context = {"municipalities": found.municipalities(), "segments": segments, "segment_label": current_registry().segment_label,
                "municipality": municipality, "segment_key": segment_key, "period": period, "periods": periods,
                "columns": [], "rows": [], "form": None, "problems": []}
     if not (municipality and segment_key and period):
@@ -390,7 +378,7 @@ def form():
             f"en dien de realisatie opnieuw in." if count else (upload.message or "Er is niets ingediend.")]
         return render_template("realisation/form.html", **context), 422
     report = db.session().exec(_own_reports().where(RealisationReport.upload_id == upload.id)).first()
-    flash(f"De realisatie van {municipality.name}, {segment_label(segment_key)}, {period.label} is ingediend "
+    flash(f"De realisatie van {municipality.name}, {current_registry().segment_label(segment_key)}, {period.label} is ingediend "
           f"(versie {report.version}).", "success")
     return redirect(url_for("realisation.report_detail", report_id=report.id), 303)
 

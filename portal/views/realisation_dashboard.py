@@ -7,19 +7,19 @@ region. The figures and their rules live in :mod:`portal.realisation_dashboard`;
 from __future__ import annotations
 
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
 from portal import charts, clock, db, roles
 from portal import realisation_dashboard as figures
-from portal.agreements import segment_short_label
 from portal.models import Organisation, OrganisationKind
 from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationReport
 from portal.roles import roles_required
 from portal.scoping import REGION_WIDE_ROLES, scoped
 from portal.views.common import render_page_or_partial
+from portal.registry import current_registry
 
 bp = Blueprint("realisation_dashboard", __name__, url_prefix="/realisatie/dashboard")
 
@@ -28,9 +28,6 @@ BY_PARAMETER = {"segment": "segment", "gemeente": "municipality", "aanbieder": "
 BY_VALUE = {value: key for key, value in BY_PARAMETER.items()}
 MAX_CEILING_BARS = 20
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 def _ids_in_data(column) -> set[int]:
@@ -103,8 +100,8 @@ def read_filters():
         year=year,
         provider_id=_organisation_filter("aanbieder", providers),
         municipality_id=_organisation_filter("gemeente", municipalities),
-        domain=domain if domain in registry().domains else "",
-        segment=segment if segment in registry().segments else "",
+        domain=domain if domain in current_registry().domains else "",
+        segment=segment if segment in current_registry().segments else "",
         by=BY_PARAMETER[by] if by in by_choices() else "segment")
     return result, providers, municipalities
 
@@ -125,7 +122,7 @@ def hidden_columns() -> set[str]:
 
 
 def build(filters):
-    dashboard = figures.load(filters, segment_short_label)
+    dashboard = figures.load(filters, current_registry().segment_short_label)
     return dashboard, figures.tables(dashboard, hidden_columns())
 
 
@@ -186,8 +183,8 @@ def index():
         "realisation_dashboard/index.html", "realisation_dashboard/_results.html",
         dashboard=dashboard, tables=tables, charts=build_charts(dashboard, tables), filters=filters,
         providers=providers, municipalities=municipalities, years=years(), by_choices=by_choices(),
-        by_value=BY_VALUE[filters.by], domains=registry().domains, segments=registry().segments,
-        segment_label=segment_short_label, query=query,
+        by_value=BY_VALUE[filters.by], domains=current_registry().domains, segments=current_registry().segments,
+        segment_label=current_registry().segment_short_label, query=query,
         status_classes={label: key for key, label in figures.STATUS_LABELS.items()},
         show_provider_filter=current_user.role not in roles.PROVIDER_ROLES,
         show_municipality_filter=current_user.role != roles.MUNICIPALITY_USER,

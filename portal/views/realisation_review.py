@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
 from portal import db, roles
 from portal import realisation_review as review
-from portal.agreements import segment_short_label
 from portal.models import Organisation, OrganisationKind, User
 from portal.models.realisation import RealisationReport
 from portal.pagination import paginate
@@ -24,6 +23,7 @@ from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
 from portal.views.common import page_number, rejected_status, render_page_or_partial
 from portal.views.realisation import line_columns
+from portal.registry import current_registry
 
 bp = Blueprint("realisation_review", __name__, url_prefix="/realisatie/beoordelen")
 
@@ -32,9 +32,6 @@ PER_PAGE = 50
 ALL_STATES = "alle"
 MAX_FLASHED = 10
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 def can_act() -> bool:
@@ -53,7 +50,7 @@ def queue_filters() -> dict:
                "state": args.get("status", "submitted")}
     for key in ("provider_id", "municipality_id", "year"):
         filters[key] = int(filters[key]) if str(filters[key]).isdigit() and len(str(filters[key])) < 10 else ""
-    if filters["segment"] not in registry().segments:
+    if filters["segment"] not in current_registry().segments:
         filters["segment"] = ""
     if filters["state"] not in review.STATE_LABELS and filters["state"] != ALL_STATES:
         filters["state"] = "submitted"
@@ -88,7 +85,7 @@ def queue(bulk_form=None, status: int = 200):
     count, value = review.queue_totals(service_filters)
     names = _names([r.organisation_id for r in page.items] + [r.municipality_id for r in page.items])
     rows = [{"report": r, "provider": names.get(r.organisation_id, ""),
-             "municipality": names.get(r.municipality_id, ""), "segment": segment_short_label(r.segment_key),
+             "municipality": names.get(r.municipality_id, ""), "segment": current_registry().segment_short_label(r.segment_key),
              "period": review.period_of(r).label} for r in page.items]
     years = sorted(set(db.session().exec(scoped(select(RealisationReport.year), RealisationReport)
                                          .distinct()).all()), reverse=True)
@@ -100,8 +97,8 @@ def queue(bulk_form=None, status: int = 200):
         "realisation_review/index.html", "realisation_review/_queue_table.html",
         rows=rows, page=page, count=count, value=value, counts=review.state_counts(), filters=filters,
         query=query, providers=_organisations(OrganisationKind.PROVIDER),
-        municipalities=_organisations(OrganisationKind.MUNICIPALITY), segments=registry().segments,
-        segment_label=segment_short_label, years=years, labels=review.STATE_LABELS, all_states=ALL_STATES,
+        municipalities=_organisations(OrganisationKind.MUNICIPALITY), segments=current_registry().segments,
+        segment_label=current_registry().segment_short_label, years=years, labels=review.STATE_LABELS, all_states=ALL_STATES,
         bulk_form=bulk_form or BulkForm(formdata=None), can_act=can_act())
     body.status_code = status
     return body
@@ -184,7 +181,7 @@ def _render_detail(report: RealisationReport, status: int = 200, approve_form=No
     provider = session.get(Organisation, report.organisation_id)
     municipality = session.get(Organisation, report.municipality_id)
     lines = review.lines(report)
-    spec = registry().realisation_spec(report.segment_key)
+    spec = current_registry().realisation_spec(report.segment_key)
     extra_labels = {f.name: f.label for f in getattr(spec, "fields", ())}
     acting = can_act() and report.state == "submitted"
     if acting:
@@ -194,7 +191,7 @@ def _render_detail(report: RealisationReport, status: int = 200, approve_form=No
         reject_form.lock_version.data = report.lock_version
     body = render_template(
         "realisation_review/detail.html", report=report, provider=provider, municipality=municipality,
-        segment=segment_short_label(report.segment_key), period=review.period_of(report), lines=lines,
+        segment=current_registry().segment_short_label(report.segment_key), period=review.period_of(report), lines=lines,
         extra_labels=extra_labels, **line_columns(report, lines),
         versions=_version_rows(report), upload=review.upload_of(report), sources=SOURCES,
         labels=review.STATE_LABELS, refusal=review.state_refusal(report), acting=acting,

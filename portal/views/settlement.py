@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from portal import clock, db, roles
 from portal import settlement_runs as runs_service
 from portal import settlement_engine as engine
-from portal.agreements import segment_short_label
 from portal.models import Organisation, OrganisationKind, Region, User
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementRun
 from portal.roles import roles_required
@@ -25,6 +24,7 @@ from portal.scoping import get_scoped_or_404
 from portal.settlement_forms import FinaliseForm, PublishForm, RespondForm, RunForm
 from portal.validators import RuleViolation
 from portal.views.common import rejected_status
+from portal.registry import current_registry
 
 bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
 
@@ -105,7 +105,7 @@ class LineRow:
 def line_rows(lines: list[SettlementLine]) -> list[LineRow]:
     names = _names({l.organisation_id for l in lines} | {l.municipality_id for l in lines})
     rows = [LineRow(l, names.get(l.organisation_id, ""), names.get(l.municipality_id, ""),
-                    segment_short_label(l.segment_key), KIND_LABELS.get(l.kind, l.kind), engine.direction_label(l.due))
+                    current_registry().segment_short_label(l.segment_key), KIND_LABELS.get(l.kind, l.kind), engine.direction_label(l.due))
             for l in lines]
     rows.sort(key=lambda r: (r.provider, r.segment, r.municipality))
     return rows
@@ -301,7 +301,7 @@ def _change_rows(run: SettlementRun) -> list[dict] | None:
     names = _names({l.organisation_id for l in lines} | {l.municipality_id for l in lines})
     return [{"change": c, "provider": names.get((c.before or c.after).organisation_id, ""),
              "municipality": names.get((c.before or c.after).municipality_id, ""),
-             "segment": segment_short_label((c.before or c.after).segment_key)} for c in found]
+             "segment": current_registry().segment_short_label((c.before or c.after).segment_key)} for c in found]
 
 
 def _manager_run(run: SettlementRun, status: int = 200, publish_form=None, finalise_form=None,

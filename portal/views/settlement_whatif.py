@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 from flask_login import current_user
 from sqlmodel import select
 
 from portal import clock, db, roles
 from portal import settlement_engine as engine
 from portal import settlement_whatif as whatif
-from portal.agreements import segment_short_label
 from portal.models.realisation import RealisationReport
 from portal.roles import roles_required
 from portal.settlement_inputs import Overrides
@@ -23,6 +22,7 @@ from portal.templating import money
 from portal.validators import RuleViolation
 from portal.views.common import render_page_or_partial
 from portal.views.realisation_dashboard import choosable
+from portal.registry import current_registry
 
 bp = Blueprint("settlement_whatif", __name__, url_prefix="/afrekening/wat-als")
 
@@ -30,9 +30,6 @@ READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR, roles.MUNICIPALITY_USER)
 FIELD_LABELS = {"jaar": "Jaar", "buiten_band": "Regel buiten de band", "reikwijdte": "Reikwijdte van de band",
                 "bandbreedte": "Bandbreedte"}
 
-
-def registry():
-    return current_app.extensions["portal.registry"]
 
 
 @dataclass
@@ -53,7 +50,7 @@ class Choices:
 
 def rule_choices(rule_id: str) -> dict[str, str]:
     """'' (as agreed) and the rule's own choices, as the registry declares them."""
-    return {"": whatif.AS_AGREED, **registry().rules[rule_id].choices}
+    return {"": whatif.AS_AGREED, **current_registry().rules[rule_id].choices}
 
 
 def default_year(offered: list[int]) -> int | None:
@@ -99,7 +96,7 @@ def read_choices(offered: list[int], providers, municipalities) -> Choices:
         bandwidth = whatif.parse_bandwidth(choices.bandwidth_text)
     except RuleViolation as error:
         choices.errors[error.field] = error.message
-    if choices.segment not in registry().segments:
+    if choices.segment not in current_registry().segments:
         choices.segment = ""
     choices.provider_id = _organisation("aanbieder", providers)
     if current_user.role == roles.MUNICIPALITY_USER:
@@ -138,9 +135,9 @@ def index():
         "settlement_whatif/index.html", "settlement_whatif/_results.html",
         choices=choices, offered=offered, rows=rows, total=total, comparison=comparison, problem=problem,
         outside_band_choices=rule_choices("outside_band"), band_scope_choices=rule_choices("band_scope"),
-        segments=registry().segments, segment_label=segment_short_label, providers=providers,
+        segments=current_registry().segments, segment_label=current_registry().segment_short_label, providers=providers,
         municipalities=municipalities, field_labels=FIELD_LABELS, year_options=year_options(offered, choices),
-        segment_options=[(key, segment_short_label(key)) for key in registry().segments],
+        segment_options=[(key, current_registry().segment_short_label(key)) for key in current_registry().segments],
         show_municipality_filter=current_user.role != roles.MUNICIPALITY_USER,
         direction_text=lambda due: whatif.direction_text(due, money),
         difference_text=lambda difference: whatif.difference_text(difference, money),
