@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
 
-    from portal import db, errors, security, sessions, templating, views
+    from portal import db, errors, login, security, templating, views
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
     from portal.registry import PluginConflict, build_registry
@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     CSRFProtect(app)
     Htmx(app)
-    sessions.init_app(app)
+    login.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

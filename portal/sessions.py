@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, session as cookie_session
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import UserMixin, login_user, logout_user
 from sqlmodel import select
 
 from portal import audit, db
@@ -153,28 +153,3 @@ def end_all_sessions(user: User) -> None:
     ):
         record.ended_at = utcnow()
         session.add(record)
-
-
-def _user_from_cookie(token: str) -> SignedIn | None:
-    """The session cookie's user; the JSON API accepts bearer tokens only, never a cookie."""
-    from portal import api_tokens
-
-    return None if api_tokens.is_api_request() else load_signed_in(token)
-
-
-def _user_from_bearer_token(request) -> SignedIn | None:
-    from portal import api_tokens
-
-    return api_tokens.user_from_request(request)
-
-
-def init_app(app) -> None:
-    manager = LoginManager()
-    manager.login_view = "auth.sign_in"
-    manager.login_message = "Log in om deze pagina te zien."
-    manager.login_message_category = "info"
-    manager.session_protection = None  # our own server-side record does this job
-    manager.user_loader(_user_from_cookie)
-    manager.request_loader(_user_from_bearer_token)
-    manager.init_app(app)
-    app.permanent_session_lifetime = timedelta(seconds=app.config["SESSION_ABSOLUTE_TIMEOUT"])

@@ -242,3 +242,23 @@ def test_removing_someones_access_revokes_their_tokens(app, signed_in, client):
     [event] = events(app, "api_token.revoked")
     assert "toegang tot de organisatie ingetrokken" in event.summary
     assert event.actor_email == MAASLAND_ADMIN
+
+
+def test_sessions_and_api_tokens_import_each_other_in_one_direction_only():
+    """api_tokens builds on sessions; portal.login wires both into Flask-Login (no import loop)."""
+    import ast
+    import pathlib
+
+    def imported(name: str) -> set[str]:
+        tree = ast.parse((pathlib.Path(__file__).resolve().parent.parent / "portal" / f"{name}.py").read_text())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        return found
+
+    assert "portal.sessions" in imported("api_tokens")
+    assert not {"portal.api_tokens", "portal.login"} & imported("sessions")
