@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from portal import db, pricing
 from portal.models import StandardTrajectory, Surcharge, SurchargeQualification, Tariff, TariffVersion
-from portal.validators import RuleViolation
 from portal.registry import current_registry
+from portal.validators import RuleViolation
 
 
 

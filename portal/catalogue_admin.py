@@ -19,8 +19,8 @@ from portal import audit, db, pricing
 from portal.catalogue import price_date, surcharges_for, unit_rate
 from portal.models import (CareForm, Organisation, OrganisationKind, StandardTrajectory, Surcharge,
                            SurchargeQualification, Tariff, TariffVersion)
-from portal.validators import RuleViolation
 from portal.registry import current_registry
+from portal.validators import RuleViolation
 
 CARE_FORM_FIELDS = ("segment_key", "code", "name")
 TARIFF_FIELDS = ("code", "name", "unit")
@@ -52,19 +52,14 @@ def _refuse_if(problems: list[tuple[str, str]]) -> None:
         raise CatalogueViolation(problems)
 
 
-
 def segment_label(segment_key: str | None) -> str:
     """The segment's label as the plugins registered it; "Alle segmenten" for none."""
     return current_registry().segment_label(segment_key) if segment_key else "Alle segmenten"
+
+
 def segment_short(segment_key: str | None) -> str:
     """"Domain S3" for a segment key, for tight places such as table cells and choices."""
-    if not segment_key:
-        return "Alle segmenten"
-    segment = current_registry().segments.get(segment_key)
-    if segment is None:
-        return segment_key
-    domain = current_registry().domains.get(segment.domain)
-    return f"{domain.name if domain else segment.domain} {segment.code}"
+    return current_registry().segment_short_label(segment_key) if segment_key else "Alle segmenten"
 
 
 def snapshot(obj, fields) -> dict[str, Any]:

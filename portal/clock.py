@@ -7,7 +7,7 @@ time (what documents print). Nothing else in the portal reads the system clock.
 ``PORTAL_TODAY=2028-02-29`` moves the portal's calendar to that date while the time of day still
 runs: a demo or an acceptance run "on" another day (``./dev.sh start`` and ``flask demo`` build
 the demo region around it). Tests pin the clock with time-machine, which moves these functions
-along with everything else in the process (see ``tests/conftest.py``).
+along with everything else in the process (see the root ``conftest.py``).
 """
 from __future__ import annotations
 

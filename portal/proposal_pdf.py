@@ -10,8 +10,8 @@ from portal import clock, db
 from portal.agreement_pdf import BLUE, SummaryPdf
 from portal.models import FrameworkAgreement, Organisation, Region, StandardTrajectory, User
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalApproval
-from portal.templating import money, nl_date, nl_datetime, number
 from portal.registry import current_registry
+from portal.templating import money, nl_date, nl_datetime, number
 
 PERIODS = {"week": "per week", "month": "per maand"}
 

@@ -15,8 +15,8 @@ from portal.models import (CustomTrajectory, FrameworkAgreement, FrameworkSegmen
                            OrganisationKind, Region, StandardTrajectory, Tariff)
 from portal.models.realisation import RealisationReport
 from portal.realisation_rules import Municipality, Period, TrajectoryPrice, column_key
-from portal.validators import RuleViolation
 from portal.registry import current_registry
+from portal.validators import RuleViolation
 
 
 class ProviderLookups:

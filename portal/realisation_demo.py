@@ -44,15 +44,14 @@ from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationReport
 from portal.realisation_context import ProviderLookups
 from portal.realisation_import import submit_rows
-from portal.realisation_rules import Municipality, Period, TrajectoryPrice, check_row
+from portal.realisation_rules import MONTHS, Municipality, Period, TrajectoryPrice, check_row
 from portal.registry import current_registry
 
 MUNICIPALITIES = ("Venlo", "Horst aan de Maas", "Beesel")
 SEED = 2026
 def rejection_reason(period: Period) -> str:
     """Why the demo's one rejected report (a month) was rejected, naming the month before it."""
-    before = Period(period.year, "month", period.number - 1) if period.number > 1 else Period(period.year - 1, "month", 12)
-    month = before.label.split(" ")[0]
+    month = MONTHS[period.number - 2]  # index -1 (December) for a rejected January
     return (f"De aantallen lopende trajecten en cliënten sluiten niet aan op die van {month} en er staat geen "
             "toelichting bij. Controleer de aantallen en lever een correctie aan.")
 

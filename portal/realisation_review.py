@@ -33,9 +33,9 @@ from portal.models import Membership, Organisation, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.people import account_of as _account, is_region_manager, provider_recipients
 from portal.realisation_rules import Period
+from portal.registry import current_registry
 from portal.scoping import scoped
 from portal.validators import RuleViolation
-from portal.registry import current_registry
 
 MIN_REASON = validators.MIN_REASON
 MAX_REASON = validators.MAX_REASON

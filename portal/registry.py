@@ -275,16 +275,15 @@ class Registry:
     settlement_values: dict[tuple, tuple[SettlementParameter, str]] = field(default_factory=dict)
 
     def segment_label(self, segment_key: str) -> str:
-        """"<domain name> <code> — <segment name>" (e.g. "Jeugd S3 — Dagbehandeling"), or the key
+        """"<domain name> <code> — <segment name>" (e.g. "Domein S3 — Dagbesteding"), or the key
         itself when no plugin registered it."""
         segment = self.segments.get(segment_key)
         if segment is None:
             return segment_key
-        domain = self.domains.get(segment.domain)
-        return f"{domain.name if domain else ''} {segment.code} — {segment.name}".strip()
+        return f"{self.segment_short_label(segment_key)} — {segment.name}"
 
     def segment_short_label(self, segment_key: str) -> str:
-        """"<domain name> <code>" (e.g. "Jeugd S3"), or the key itself when unknown."""
+        """"<domain name> <code>" (e.g. "Domein S3"), or the key itself when unknown."""
         segment = self.segments.get(segment_key)
         if segment is None:
             return segment_key

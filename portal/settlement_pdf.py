@@ -5,7 +5,6 @@ with every provider, its share of the region's costs and what it pays in total).
 The caller has checked that the signed-in user may see the statement."""
 from __future__ import annotations
 
-
 from fpdf.enums import XPos, YPos
 
 from portal import clock, db

@@ -45,7 +45,6 @@ ALL_ROLES = frozenset(roles.ALL_ROLES)
 registry = current_registry
 
 
-
 def domain_blueprint(domain_code: str, import_name: str, template: str) -> Blueprint:
     """A blueprint named after the domain with its overview page at ``/<domain_code>/``.
 

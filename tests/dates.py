@@ -13,10 +13,11 @@ import os
 from datetime import date
 
 from portal import clock
+from portal.demo import DEMO_YEARS as DEMO_LENGTH
 
 RUN_DATE = date.fromisoformat(os.environ.get("PORTAL_TEST_RUN_DATE") or clock.today().isoformat())
 YEAR = RUN_DATE.year
-DEMO_YEARS = list(range(YEAR - 4, YEAR + 1))
+DEMO_YEARS = list(range(YEAR - DEMO_LENGTH + 1, YEAR + 1))
 FIRST_YEAR = DEMO_YEARS[0]
 
 

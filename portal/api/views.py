@@ -15,8 +15,8 @@ from portal.api import bp, serializers
 from portal.api.errors import ApiError, json_response
 from portal.api.openapi import openapi_document
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, StandardTrajectory
-from portal.scoping import get_scoped_or_404, scoped
 from portal.registry import current_registry
+from portal.scoping import get_scoped_or_404, scoped
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100

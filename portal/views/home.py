@@ -9,8 +9,8 @@ from sqlmodel import select
 from portal import audit, db, roles, sessions
 from portal.forms import ChooseMembershipForm
 from portal.models import Organisation, OrganisationKind
-from portal.views.common import rejected_status
 from portal.registry import current_registry
+from portal.views.common import rejected_status
 
 bp = Blueprint("home", __name__)
 

@@ -19,11 +19,11 @@ from portal.models.proposals import CustomTrajectory, Proposal, ProposalAttachme
 from portal import proposal_states as states
 from portal.proposal_forms import (AttachmentForm, BulkRejectForm, CounterForm, LockedForm,
                                    ProposalForm, RejectForm, ValuesForm, with_extra_fields)
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
 from portal.views.common import rejected_status, render_page_or_partial
-from portal.registry import current_registry
 
 bp = Blueprint("proposals", __name__, url_prefix="/maatwerk")
 

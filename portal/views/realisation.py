@@ -19,10 +19,10 @@ from portal.models.realisation import RealisationLine, RealisationReport, Realis
 from portal.pagination import paginate
 from portal.realisation_forms import FormRow, RowsForm, UploadForm, form_columns, typed_values
 from portal.realisation_rules import Period, parse_period
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.views.common import page_number, rejected_status
-from portal.registry import current_registry
 
 bp = Blueprint("realisation", __name__, url_prefix="/realisatie")
 

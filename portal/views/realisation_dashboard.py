@@ -16,10 +16,10 @@ from portal import realisation_dashboard as figures
 from portal.models import Organisation, OrganisationKind
 from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationReport
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import REGION_WIDE_ROLES, scoped
 from portal.views.common import render_page_or_partial
-from portal.registry import current_registry
 
 bp = Blueprint("realisation_dashboard", __name__, url_prefix="/realisatie/dashboard")
 

@@ -18,12 +18,12 @@ from portal.models.realisation import RealisationReport
 from portal.pagination import paginate
 from portal.realisation_import import SOURCES
 from portal.realisation_review_forms import ApproveForm, BulkForm, RejectForm
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404, scoped
 from portal.validators import RuleViolation
 from portal.views.common import page_number, rejected_status, render_page_or_partial
 from portal.views.realisation import line_columns
-from portal.registry import current_registry
 
 bp = Blueprint("realisation_review", __name__, url_prefix="/realisatie/beoordelen")
 

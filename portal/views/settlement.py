@@ -19,12 +19,12 @@ from portal import settlement_runs as runs_service
 from portal import settlement_engine as engine
 from portal.models import Organisation, OrganisationKind, Region, User
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementRun
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.scoping import get_scoped_or_404
 from portal.settlement_forms import FinaliseForm, PublishForm, RespondForm, RunForm
 from portal.validators import RuleViolation
 from portal.views.common import rejected_status
-from portal.registry import current_registry
 
 bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
 
@@ -40,10 +40,6 @@ STATE_EXPLANATIONS = {
     "superseded": "Vervangen: er is een nieuwere versie van deze afrekening. Deze versie blijft ter inzage "
                   "bewaard, maar er kan niets meer aan gebeuren.",
 }
-
-
-def year_has_ended(year: int) -> bool:
-    return runs_service.year_has_ended(year, clock.today())
 
 
 def _region() -> Region:
@@ -187,7 +183,7 @@ def _selected_year(years: list[int]) -> int | None:
     if wanted.isdigit() and int(wanted) in years:
         return int(wanted)
     # A year is settled after it has ended: the latest year that has, else this year.
-    ended = [year for year in years if runs_service.year_has_ended(year, clock.today())]
+    ended = [year for year in years if runs_service.year_has_ended(year)]
     if ended:
         return max(ended)
     current = clock.today().year
@@ -215,7 +211,7 @@ def _manager_index(form: RunForm | None = None, status: int = 200):
     body = render_template(
         "settlement/index_manager.html", years=years, year=year, rows=rows, labels=runs_service.STATE_LABELS,
         form=_run_form(years, year, form) if can_act else None, can_act=can_act,
-        whatif="settlement_whatif.index" in current_app.view_functions, year_ended=year_has_ended(year) if year else True)
+        whatif="settlement_whatif.index" in current_app.view_functions, year_ended=runs_service.year_has_ended(year) if year else True)
     return body, status
 
 
@@ -331,7 +327,7 @@ def _manager_run(run: SettlementRun, status: int = 200, publish_form=None, final
         labels=runs_service.STATE_LABELS, explanation=STATE_EXPLANATIONS[run.state], can_act=can_act,
         publish_form=publish_form if can_act and run.state == "draft" else None,
         finalise_form=finalise_form if can_act and run.state == "published" else None,
-        all_accepted=all_accepted, year_ended=year_has_ended(run.year), message=message, people=people,
+        all_accepted=all_accepted, year_ended=runs_service.year_has_ended(run.year), message=message, people=people,
         min_reason=runs_service.MIN_REASON)
     return body, status
 
@@ -352,7 +348,7 @@ def _provider_run(run: SettlementRun, status: int = 200, form: RespondForm | Non
         "settlement/provider_run.html", run=run, totals=runs_service.totals(lines),
         groups=grouped(rows, "segment"), answer=answer, answer_labels=runs_service.RESPONSE_LABELS,
         labels=runs_service.STATE_LABELS, form=form if can_answer else None, message=message,
-        year_ended=year_has_ended(run.year), organisation=current_user.organisation,
+        year_ended=runs_service.year_has_ended(run.year), organisation=current_user.organisation,
         min_reason=runs_service.MIN_REASON)
     return body, status
 
@@ -362,7 +358,7 @@ def _municipality_run(run: SettlementRun):
     return render_template(
         "settlement/municipality_run.html", run=run, labels=runs_service.STATE_LABELS,
         groups=grouped(statement["rows"], "provider"), totals=statement["totals"],
-        share=statement["share"], to_pay=statement["to_pay"], year_ended=year_has_ended(run.year),
+        share=statement["share"], to_pay=statement["to_pay"], year_ended=runs_service.year_has_ended(run.year),
         organisation=current_user.organisation)
 
 
@@ -377,7 +373,7 @@ def _manager_step(run_id: int, step: str):
         if step == "publish":
             runs_service.publish(run, current_user, form.lock_version.data)
         else:
-            runs_service.finalise(run, current_user, form.lock_version.data, form.reason.data, today=clock.today())
+            runs_service.finalise(run, current_user, form.lock_version.data, form.reason.data)
     except RuleViolation as error:
         db.session().rollback()
         run = get_scoped_or_404(SettlementRun, run_id)

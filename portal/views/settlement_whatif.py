@@ -15,6 +15,7 @@ from portal import clock, db, roles
 from portal import settlement_engine as engine
 from portal import settlement_whatif as whatif
 from portal.models.realisation import RealisationReport
+from portal.registry import current_registry
 from portal.roles import roles_required
 from portal.settlement_inputs import Overrides
 from portal.settlement_runs import years_with_agreements
@@ -22,7 +23,6 @@ from portal.templating import money
 from portal.validators import RuleViolation
 from portal.views.common import render_page_or_partial
 from portal.views.realisation_dashboard import choosable
-from portal.registry import current_registry
 
 bp = Blueprint("settlement_whatif", __name__, url_prefix="/afrekening/wat-als")
 
