@@ -9,8 +9,8 @@ server of ``PORTAL_BENCH_POSTGRES_URL``, default ``postgresql://postgres@127.0.0
 the end), migrated, with the demo region loaded and extra standard trajectories added to the
 catalogue so that one provider (Zorggroep Maasland) has enough distinct lines to report
 (municipality × segment × period × trajectory). A generated CSV file that passes every check is
-imported the way the upload page does it: :func:`portal.realisation_import.receive_file` and
-:func:`portal.realisation_import.start` with ``REALISATION_IN_BACKGROUND`` off. Measured: wall
+imported the way the upload page does it: :func:`portal.realisation.importing.receive_file` and
+:func:`portal.realisation.importing.start` with ``REALISATION_IN_BACKGROUND`` off. Measured: wall
 time, rows per second and the growth of the process's maximum RSS; then, in a second run on another
 fresh database (tracemalloc slows Python down several times), the tracemalloc peak of the import.
 On PostgreSQL the same line values are then written with ``COPY ... FROM STDIN`` (psycopg's
@@ -103,7 +103,7 @@ def reportable(lookups, municipalities, today: date) -> list[tuple]:
     """Every (period, municipality, segment_key) the provider may report: the segments of its
     framework agreements, each municipality's reporting period (month or quarter), periods that
     started within a contract term and not after today, not locked."""
-    from portal.realisation_rules import Period
+    from portal.realisation.rules import Period
 
     combos = []
     segments = [key for key in sorted(lookups.registry.segments) if lookups.contract_terms(key)]
@@ -194,8 +194,8 @@ def write_csv(app, rows: int, folder: Path) -> dict:
 
     from portal import db
     from portal.models import Organisation, OrganisationKind, Region
-    from portal.realisation_context import ProviderLookups
-    from portal.realisation_rules import Municipality
+    from portal.realisation.lookups import ProviderLookups
+    from portal.realisation.rules import Municipality
 
     with app.app_context():
         session = db.session()
@@ -275,9 +275,9 @@ def check_sample(app, sample_path: str) -> None:
 
     from portal import db
     from portal.models import Organisation
-    from portal.realisation_context import ProviderLookups
-    from portal.realisation_files import open_table
-    from portal.realisation_import import check_source
+    from portal.realisation.files import open_table
+    from portal.realisation.importing import check_source
+    from portal.realisation.lookups import ProviderLookups
 
     with app.app_context():
         provider = db.session().exec(select(Organisation).where(Organisation.name == PROVIDER)).one()
@@ -304,7 +304,7 @@ def measure_import(app, csv_path: str, expected: int, memory: bool, profile: boo
     from portal import db
     from portal.models import Organisation, User
     from portal.models.realisation import RealisationLine, RealisationReport
-    from portal.realisation_import import receive_file, start
+    from portal.realisation.importing import receive_file, start
 
     with app.app_context():
         session = db.session()
@@ -480,7 +480,7 @@ def main() -> int:
     parser.add_argument("--mode", choices=("time", "memory"), default="time", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from portal.realisation_files import MAX_ROWS
+    from portal.realisation.files import MAX_ROWS
 
     if not 1 <= args.rows <= MAX_ROWS:
         parser.error(f"--rows must be between 1 and {MAX_ROWS} (the import refuses larger files)")

@@ -20,10 +20,10 @@ Measured in the same run, after one warm-up of each, ``--repeat`` times alternat
 
 (a) the yardstick: one plain SQL ``GROUP BY`` of the approved lines of the year per provider ×
     municipality × segment (the sums the settlement needs), fetched to the client with psycopg;
-(b) the settlement: :func:`portal.settlement_inputs.gather` + :meth:`Year.settle`, in a fresh app
+(b) the settlement: :func:`portal.settlement.inputs.gather` + :meth:`Year.settle`, in a fresh app
     context each time (``create_app`` on the bench database): the code path a settlement run uses
     to compute, without storing anything and without formatting explanations (they are lazy);
-(c) with ``--store``: :func:`portal.settlement_runs.run_settlement` + commit once (it also builds
+(c) with ``--store``: :func:`portal.settlement.runs.run_settlement` + commit once (it also builds
     every explanation and stores every line): informational, not part of the ratio.
 
 Reported: seconds, rows, agreements, the growth of the process's maximum RSS, the tracemalloc peak
@@ -321,7 +321,7 @@ def settlement(app, region_id: int):
     """(b) What a settlement run computes: gather the year, settle it (nothing stored)."""
     from portal import db
     from portal.models import Region
-    from portal.settlement_inputs import gather
+    from portal.settlement.inputs import gather
 
     with app.app_context():
         region = db.session().get(Region, region_id)
@@ -332,7 +332,7 @@ def settlement(app, region_id: int):
 def digest(year, result) -> str:
     """A fingerprint of the results: every agreement's kind, inputs and amounts, and the full
     explanation of every 250th agreement (explanations are lazy; formatting all would dominate)."""
-    from portal.settlement_inputs import inputs_of
+    from portal.settlement.inputs import inputs_of
 
     sha = hashlib.sha256()
     for index, (source, settled) in enumerate(zip(year.sources, result.settlements)):
@@ -355,7 +355,7 @@ def store(app, region_id: int, user_id: int) -> float:
     """(c) A stored settlement run (explanations built and stored for every line)."""
     from portal import db
     from portal.models import Region, User
-    from portal.settlement_runs import run_settlement
+    from portal.settlement.runs import run_settlement
 
     with app.app_context():
         session = db.session()

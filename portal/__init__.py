@@ -22,13 +22,17 @@ def create_app(config: dict | None = None) -> Flask:
     moves the instance folder, and a test may pass ``EXTRA_PLUGINS`` (a list of plugin modules or
     objects to register next to the entry points).
     """
+    # Imported here, not above: every ``portal.*`` import runs this package first, and the app's
+    # parts (blueprints, services) import ``portal.db`` and friends themselves.
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
 
-    from portal import db, errors, login, security, templating, views
+    from portal import db
+    from portal.accounts import login
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
     from portal.registry import PluginConflict, build_registry
+    from portal.web import blueprints, errors, security, templating
 
     instance_path = ((config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH")
                      or str(PROJECT_ROOT / "instance"))
@@ -52,9 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
     if extra_folders:
         app.jinja_loader = ChoiceLoader([FileSystemLoader(extra_folders), app.jinja_loader])
 
-    views.register_core_blueprints(app)
-    for blueprints in reversed(pm.hook.portal_blueprints()):
-        for blueprint in blueprints:
+    blueprints.register_blueprints(app)
+    for plugin_blueprints in reversed(pm.hook.portal_blueprints()):
+        for blueprint in plugin_blueprints:
             if blueprint.name in app.blueprints:
                 raise PluginConflict(
                     f"Blueprint name {blueprint.name!r} is already taken; rename the plugin's blueprint."
@@ -67,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
         if item.endpoint not in endpoints:
             raise PluginConflict(f"Menu item {item.label!r} points to unknown endpoint {item.endpoint!r}.")
 
-    from portal import cli
+    from portal import cli  # the commands load the demo and the settlement: only an app needs them
 
     cli.init_app(app)
     pm.hook.portal_app_ready(app=app)

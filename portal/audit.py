@@ -10,7 +10,6 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
-
 from sqlmodel import Session
 
 from portal import db

@@ -3,15 +3,30 @@
 and ``flask --app wsgi allocate-costs AMOUNT --region CODE`` (settlement, issue 6)."""
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import NoReturn
 
 import click
+from babel.numbers import format_decimal
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func
+from sqlmodel import select
 
-from portal import clock, migrate, roles
-from portal.templating import nl_date
+from portal import clock, db, migrate
+from portal.accounts import api_tokens, roles
+from portal.demo import load_demo, write_accounts_file
+from portal.formatting import TIMEZONE, nl_date
+from portal.models import User
+from portal.money import parse_amount
+from portal.settlement.cost_allocation import allocate
+from portal.settlement.engine import ScenarioError
+from portal.settlement.engine import euro as nbsp_euro
+from portal.settlement.population import PopulationMissing, allocation_json, region_by_code, residents_of
+from portal.settlement.scenario import load_json, preview
+from portal.validators import RuleViolation
 
 
 def init_app(app) -> None:
@@ -32,8 +47,6 @@ def init_app(app) -> None:
         """Migrate the database and load the demo region Noord-Limburg (idempotent), built around
         today (or ``--today``): five years of agreements up to this year, realisation up to last
         month, last year ended and ready to settle."""
-        from portal.demo import load_demo, write_accounts_file
-
         if password is not None and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
             raise click.BadParameter(
                 f"kies minstens {current_app.config['PASSWORD_MIN_LENGTH']} tekens.", param_hint="--password")
@@ -71,12 +84,6 @@ def _fail(message: str) -> NoReturn:
 
 
 def _user_by_email(email: str):
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from portal import db
-    from portal.models import User
-
     user = db.session().exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
     if user is None:
         _fail(f"Er is geen account met het e-mailadres {email}.")
@@ -91,9 +98,6 @@ def _user_by_email(email: str):
                    "organisaties werkt).")
 def token_create(email, label, organisation):
     """Make an API token for the account EMAIL; prints only the token on stdout (shown once)."""
-    from portal import api_tokens, db
-    from portal.validators import RuleViolation
-
     user = _user_by_email(email)
     try:
         membership = api_tokens.membership_for(user, organisation)
@@ -111,9 +115,6 @@ def token_create(email, label, organisation):
 @click.argument("token_id_or_prefix")
 def token_revoke(token_id_or_prefix):
     """Revoke a token, named by its number, its fingerprint (or a prefix of it) or the token itself."""
-    from portal import api_tokens, db
-    from portal.validators import RuleViolation
-
     try:
         token = api_tokens.find_token(token_id_or_prefix)
         api_tokens.revoke_token(token, via="opdrachtregel")
@@ -128,9 +129,6 @@ def token_revoke(token_id_or_prefix):
 @click.argument("email", required=False)
 def token_list(email):
     """List API tokens (of one account when EMAIL is given), newest first."""
-    from portal import api_tokens
-    from portal.templating import TIMEZONE
-
     user = _user_by_email(email) if email else None
     rows = api_tokens.list_tokens(user)
     if not rows:
@@ -159,12 +157,6 @@ def settle_preview(file):
     """Reken de afrekening van het scenario in FILE.json door ('-' leest standaardinvoer) en toon het
     resultaat als JSON. Er wordt niets in de database gelezen of opgeslagen. Een ongeldig scenario:
     de melding op stderr, afsluitcode 2."""
-    import json
-    import sys
-
-    from portal.settlement_engine import ScenarioError
-    from portal.settlement_scenario import load_json, preview
-
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -200,15 +192,6 @@ def settle_preview(file):
 def allocate_costs(amount, region_code, method, as_json):
     """Verdeel AMOUNT (euro, bijvoorbeeld 215000 of 215.000,00) over de gemeenten van de regio naar de
     verdeelsleutel inwonertallen (aandelen in procenten op twee decimalen)."""
-    import json
-
-    from babel.numbers import format_decimal
-
-    from portal.cost_allocation import allocate
-    from portal.money import parse_amount
-    from portal.population import PopulationMissing, allocation_json, region_by_code, residents_of
-    from portal.settlement_engine import euro as nbsp_euro
-
     def euro(value):  # plain spaces: the output goes to terminals and files
         return nbsp_euro(value).replace("\xa0", " ")
 

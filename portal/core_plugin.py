@@ -4,12 +4,12 @@ Registered first, under the name ``core``, so that core features use the same ho
 """
 from __future__ import annotations
 
-from portal import roles
+from portal.accounts import roles
 from portal.hookspecs import hookimpl
 from portal.registry import MenuItem, RuleDefinition
 
 ALL = frozenset(roles.ALL_ROLES)
-REGION_READERS = frozenset({roles.CONTRACT_MANAGER, roles.AUDITOR})
+REGION_READERS = roles.REGION_READERS
 
 
 @hookimpl

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask import current_app
 from sqlmodel import select
 
-from portal import audit, clock, db, roles
+from portal import audit, clock, db
+from portal.accounts import roles
+from portal.accounts.passwords import hash_password
 from portal.models import Membership, Organisation, OrganisationKind, Region, User
-from portal.passwords import hash_password
+from portal.realisation.demo import load_demo_realisation
 
 REGION_CODE = "noord-limburg"
 REGION_NAME = "Noord-Limburg"
@@ -114,7 +117,7 @@ def load_demo(password: str | None, realisation: bool = True,
     ``realisation=False`` leaves out the months of realisation (most tests do not need them and
     they cost about a second on PostgreSQL). ``today`` (default: the portal's clock) is the day the
     demo is built around: five years of agreements up to its year, realisation up to the month
-    before it (:mod:`portal.realisation_demo`).
+    before it (:mod:`portal.realisation.demo`).
     """
     today = today or clock.today()
     session = db.session()
@@ -157,15 +160,12 @@ def load_demo(password: str | None, realisation: bool = True,
             membership = Membership(user_id=user.id, organisation_id=organisation.id, role=account.role)
         membership.role = account.role
         session.add(membership)
-    from flask import current_app
 
     context = DemoContext(region=region, organisations=organisations, session=session, today=today)
     current_app.extensions["portal.plugins"].hook.portal_demo_data(demo=context)
     # Realisation goes through the import pipeline, which commits on its own: after the rest.
     session.commit()
     if realisation:
-        from portal.realisation_demo import load_demo_realisation
-
         load_demo_realisation(context)
     audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
                  object_type="region", object_id=region.id)

@@ -5,8 +5,8 @@ Every row is looked up by its natural key first and left alone when it exists, s
 demo twice changes nothing. Rows are written directly, with one audit event per plugin that says
 what it added: the demo is loaded for many tests, and going through the services row by row (each
 with its checks and audit event) would cost every one of them. End dates follow from the same
-pure rules the services use (:mod:`portal.contract_terms`); extra capacity, of which there is
-little, does go through :func:`portal.agreements.add_extra_capacity` and its 10% rule. The
+pure rules the services use (:mod:`portal.contracts.terms`); extra capacity, of which there is
+little, does go through :func:`portal.contracts.service.add_extra_capacity` and its 10% rule. The
 plugins' tests check the demo data against the rules.
 """
 from __future__ import annotations
@@ -19,11 +19,26 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlmodel import select
 
-from portal import audit, contract_terms
-from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCapacity,
-                           FrameworkAgreement, FrameworkSegment, MunicipalChoice, Organisation, OrganisationKind,
-                           StandardTrajectory, Surcharge, SurchargeQualification, Tariff,
-                           TariffVersion, utcnow)
+from portal import audit
+from portal.contracts import service as agreements
+from portal.contracts import terms as contract_terms
+from portal.models import (
+    BowWaveEvaluation,
+    BudgetAgreement,
+    CareForm,
+    ExtraCapacity,
+    FrameworkAgreement,
+    FrameworkSegment,
+    MunicipalChoice,
+    Organisation,
+    OrganisationKind,
+    StandardTrajectory,
+    Surcharge,
+    SurchargeQualification,
+    Tariff,
+    TariffVersion,
+    utcnow,
+)
 from portal.money import split_by_weights, to_cents
 from portal.registry import current_registry
 
@@ -204,7 +219,7 @@ class DemoLoader:
         """A framework agreement, by default from 1 January of the first demo year on the
         segments' term (their ``contract_duration``, e.g. ``"3+1+1"``). Under the bow-wave
         principle only the first number counts (the horizon) and the evaluations, year by year,
-        move the end date (:mod:`portal.contract_terms`, the rules the agreement services apply)."""
+        move the end date (:mod:`portal.contracts.terms`, the rules the agreement services apply)."""
         frameworks = self._frameworks()
         found = frameworks.get(reference)
         if found is not None:
@@ -288,8 +303,6 @@ class DemoLoader:
     def extra_capacity(self, provider: str, municipality: str | None, segment_key: str, year: int,
                        amount: str, reason: str) -> None:
         """Extra capacity outside the framework, through the agreement service (10% rule)."""
-        from portal import agreements
-
         cache = self._existing(ExtraCapacity,
                                lambda r: (r.organisation_id, r.municipality_id, r.segment_key, r.year))
         organisation = self.organisation(provider)

@@ -39,7 +39,7 @@ def portal_segment_pricing():
 
     Called once, while ``create_app`` builds the registry, after the domains are known.
 
-    :return: a list of :class:`portal.pricing.SegmentPricing`, each for one registered segment
+    :return: a list of :class:`portal.catalogue.pricing.SegmentPricing`, each for one registered segment
         key (``"domain.code"``). One segment has at most one pricing; a second, or a pricing for an
         unknown segment, stops start-up.
     """
@@ -180,9 +180,9 @@ def portal_realisation_checks():
     on top of the core's and the segment's checks.
 
     Called once, while ``create_app`` builds the registry. Each check is later called as
-    ``check(line, context)`` with a :class:`portal.realisation_rules.Line` (municipality code,
+    ``check(line, context)`` with a :class:`portal.realisation.rules.Line` (municipality code,
     segment key, period, trajectory code, volumes, extra values) and its
-    :class:`portal.realisation_rules.LineContext` (region code, provider name, trajectory price
+    :class:`portal.realisation.rules.LineContext` (region code, provider name, trajectory price
     and the like); it must not touch the database.
 
     :return: a list of callables; each returns a list of ``(column, Dutch message)`` pairs for a
@@ -203,7 +203,7 @@ def portal_settlement_rules():
     Called once, while ``create_app`` builds the registry, after the domains are known. The
     registry binds each rule's parameters for a region, municipality and segment
     (``registry.settlement_adjustments``) and hands the result to
-    :func:`portal.settlement_engine.settle` as its ``adjustments``.
+    :func:`portal.settlement.engine.settle` as its ``adjustments``.
 
     :return: a list of :class:`portal.registry.SettlementRule` (a documented id such as
         ``"domain.shared_savings"``, Dutch name and description, the segment keys it applies to,

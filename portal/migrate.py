@@ -6,7 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
+import portal.models  # noqa: F401  (the tables must be on the metadata)
 from portal import PROJECT_ROOT
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -29,10 +31,6 @@ def downgrade(url: str, revision: str) -> None:
 
 def model_differences(url: str) -> list:
     """What autogenerate would change: empty when the models and the migrations agree."""
-    from sqlmodel import SQLModel
-
-    import portal.models  # noqa: F401  (the tables must be on the metadata)
-
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

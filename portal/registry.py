@@ -106,7 +106,7 @@ class ProposalRules:
 
     Intensity limits are per week; per month the limits are four times as large (the core default
     of 40 a week is 160 a month). ``min_intensity`` None means "above 0". ``fields`` are
-    :class:`portal.pricing.ExtraField` values the proposal form adds; ``check(values)`` returns
+    :class:`portal.catalogue.pricing.ExtraField` values the proposal form adds; ``check(values)`` returns
     ``(field, Dutch message)`` pairs (or None) for values the domain refuses."""
 
     segment_key: str
@@ -152,8 +152,8 @@ class RealisationSpec:
     ``fields`` are extra columns; ``check(line, context)`` returns ``(column, Dutch message)``
     pairs for a line the domain refuses; ``extra_value(line, context)`` returns an amount added
     to the line's value (a reward, say) and ``extra_value_label`` says what it is. ``line`` is a
-    :class:`portal.realisation_rules.Line` and ``context`` a
-    :class:`portal.realisation_rules.LineContext`."""
+    :class:`portal.realisation.rules.Line` and ``context`` a
+    :class:`portal.realisation.rules.LineContext`."""
 
     segment_key: str
     basis: str = "trajectory"
@@ -162,7 +162,7 @@ class RealisationSpec:
     extra_value: Callable | None = None
     extra_value_label: str = ""
     # iJw/iWmo product codes (a 323 Prestatie's ``ProductCode``, e.g. "45A03") → the code of the
-    # catalogue trajectory in this segment they are counted as (see portal/realisation_323.py).
+    # catalogue trajectory in this segment they are counted as (see portal/realisation/declaration_323.py).
     product_codes: dict[str, str] = field(default_factory=dict)
 
 
@@ -177,7 +177,7 @@ class SettlementRule:
     keys the rule applies to. ``parameters`` maps a parameter name to its default, a decimal as a
     string (``"0.50"``); names in ``fractions`` must lie between 0 and 1 (0.05 is 5%), the others
     may not be negative. ``adjust(agreement, settlement, rules, parameters, results)`` receives the
-    engine's :class:`portal.settlement_engine.Agreement`, its ``Settlement`` so far and ``Rules``,
+    engine's :class:`portal.settlement.engine.Agreement`, its ``Settlement`` so far and ``Rules``,
     the parameters as ``Decimal`` (defaults, or a region's or municipality's own values), and the
     agreement's result figures (a mapping name → ``Decimal``, such as trajectories ended with the
     agreed result; empty when the caller has none). It returns ``(amount, Dutch line)``, the

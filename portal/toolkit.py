@@ -9,20 +9,45 @@ from importlib import import_module
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from portal import audit, contract_terms, db, roles
+from portal import audit, db
+from portal.accounts import roles
+from portal.accounts.roles import roles_required
+from portal.accounts.scoping import get_scoped_or_404, scoped
+from portal.catalogue.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
+from portal.contracts import terms as contract_terms
 from portal.demo_loader import DemoLoader, Evaluation, TrajectorySpec
 from portal.hookspecs import hookimpl
-from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, ExtraCapacity,
-                           FrameworkAgreement, FrameworkSegment, MunicipalChoice, Organisation,
-                           OrganisationKind, StandardTrajectory, Surcharge, SurchargeQualification,
-                           Tariff, TariffVersion)
+from portal.models import (
+    BowWaveEvaluation,
+    BudgetAgreement,
+    CareForm,
+    ExtraCapacity,
+    FrameworkAgreement,
+    FrameworkSegment,
+    MunicipalChoice,
+    Organisation,
+    OrganisationKind,
+    StandardTrajectory,
+    Surcharge,
+    SurchargeQualification,
+    Tariff,
+    TariffVersion,
+)
 from portal.money import to_cents
-from portal.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
-from portal.registry import (Domain, LocalRule, MenuItem, ProposalRules, RealisationField, RealisationSpec,
-                             RuleDefinition, Segment, SettlementParameter, SettlementRule, current_registry)
-from portal.roles import roles_required
-from portal.settlement_engine import euro, percent
-from portal.scoping import get_scoped_or_404, scoped
+from portal.registry import (
+    Domain,
+    LocalRule,
+    MenuItem,
+    ProposalRules,
+    RealisationField,
+    RealisationSpec,
+    RuleDefinition,
+    Segment,
+    SettlementParameter,
+    SettlementRule,
+    current_registry,
+)
+from portal.settlement.engine import euro, percent
 
 __all__ = [
     "ALL_ROLES", "Blueprint", "Domain", "domain_plugin_hooks", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",

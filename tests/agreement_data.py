@@ -1,5 +1,5 @@
 """Agreement test data built in the tests themselves, through the services of
-:mod:`portal.agreements`. Plugins load demo agreements too, so helpers here pick periods that do
+:mod:`portal.contracts.service`. Plugins load demo agreements too, so helpers here pick periods that do
 not overlap them (a provider has one framework agreement per segment at a time)."""
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from portal import agreements, db
-from portal.models import (BudgetAgreement, FrameworkAgreement, FrameworkSegment, Organisation,
-                           OrganisationKind, Region)
+from portal import db
+from portal.contracts import service as agreements
+from portal.models import (
+    BudgetAgreement,
+    FrameworkAgreement,
+    FrameworkSegment,
+    Organisation,
+    OrganisationKind,
+    Region,
+)
 from tests.dates import YEAR
 
 D = Decimal

@@ -10,8 +10,16 @@ from decimal import Decimal
 from sqlmodel import select
 
 from portal import db
-from portal.models import (CareForm, Organisation, Region, StandardTrajectory, Surcharge,
-                           SurchargeQualification, Tariff, TariffVersion)
+from portal.models import (
+    CareForm,
+    Organisation,
+    Region,
+    StandardTrajectory,
+    Surcharge,
+    SurchargeQualification,
+    Tariff,
+    TariffVersion,
+)
 
 D = Decimal
 YEAR = 2024

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from sqlmodel import func, select
 
-from portal import catalogue, db
+from portal import db
+from portal.catalogue import service as catalogue
 from portal.models import Organisation, StandardTrajectory
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.money import to_cents
-from portal.realisation_import import submit_rows
+from portal.realisation.importing import submit_rows
 from tests.dates import this_year
 
 COLUMNS = ("gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten",

@@ -18,10 +18,20 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, select
 
-from portal import db, tokens
-from portal.models import (AuditEvent, LoginFailure, MailMessage, Membership, Organisation, UsedToken,
-                           User, UserSession, utcnow)
-from portal.passwords import hash_password, verify_password
+from portal import db
+from portal.accounts import tokens
+from portal.accounts.passwords import hash_password, verify_password
+from portal.models import (
+    AuditEvent,
+    LoginFailure,
+    MailMessage,
+    Membership,
+    Organisation,
+    UsedToken,
+    User,
+    UserSession,
+    utcnow,
+)
 from tests.conftest import CSRF_RE, DEMO_PASSWORD, csrf_token, make_app, post_form, sign_in
 
 ADMIN = "beheer@zorggroep-maasland.example"  # Anouk Verstegen, provider admin of Zorggroep Maasland

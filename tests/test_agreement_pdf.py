@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from portal import agreements, db
-from portal.agreement_pdf import font_files
+from portal import db
+from portal.contracts import service as agreements
+from portal.pdf import font_files
 from tests.agreement_data import budget, framework, new_provider, organisation
 
 MANAGER = "contractmanager@mgr-noord-limburg.example"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal import agreement_rules as rules
+from portal.contracts import rules
 
 D = Decimal
 

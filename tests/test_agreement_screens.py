@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import agreements, db
+from portal import db
+from portal.contracts import service as agreements
 from portal.models import AuditEvent, BowWaveEvaluation, BudgetAgreement, ExtraCapacity, FrameworkAgreement
 from tests.agreement_data import budget, framework, new_provider, organisation
 from tests.conftest import post_form

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import agreements, db
-from portal.models import (AuditEvent, BowWaveEvaluation, BudgetAgreement, ExtraCapacity,
-                           FrameworkAgreement)
+from portal import db
+from portal.contracts import service as agreements
+from portal.models import AuditEvent, BowWaveEvaluation, BudgetAgreement, ExtraCapacity, FrameworkAgreement
 from portal.validators import RuleViolation
 from tests.agreement_data import budget, framework, new_provider, organisation, region_id
 from tests.dates import YEAR

@@ -17,11 +17,25 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlmodel import select
 
-from portal import api_tokens, db
+from portal import db
+from portal.accounts import api_tokens
 from portal.api.errors import from_exception
-from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, FrameworkAgreement,
-                           FrameworkSegment, Membership, Organisation, Region, StandardTrajectory,
-                           Surcharge, SurchargeQualification, Tariff, TariffVersion, User)
+from portal.models import (
+    BowWaveEvaluation,
+    BudgetAgreement,
+    CareForm,
+    FrameworkAgreement,
+    FrameworkSegment,
+    Membership,
+    Organisation,
+    Region,
+    StandardTrajectory,
+    Surcharge,
+    SurchargeQualification,
+    Tariff,
+    TariffVersion,
+    User,
+)
 
 YEAR = 2031
 MAASLAND_ADMIN = "beheer@zorggroep-maasland.example"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from sqlmodel import select
 
-from portal import api_tokens, db
+from portal import db
+from portal.accounts import api_tokens
 from portal.models import ApiToken, AuditEvent, Membership, Organisation, User
 from tests.conftest import csrf_token, post_form
 from tests.test_api import small_region
@@ -245,12 +245,12 @@ def test_removing_someones_access_revokes_their_tokens(app, signed_in, client):
 
 
 def test_sessions_and_api_tokens_import_each_other_in_one_direction_only():
-    """api_tokens builds on sessions; portal.login wires both into Flask-Login (no import loop)."""
+    """api_tokens builds on sessions; portal.accounts.login wires both into Flask-Login (no import loop)."""
     import ast
     import pathlib
 
     def imported(name: str) -> set[str]:
-        tree = ast.parse((pathlib.Path(__file__).resolve().parent.parent / "portal" / f"{name}.py").read_text())
+        tree = ast.parse((pathlib.Path(__file__).resolve().parent.parent / "portal" / "accounts" / f"{name}.py").read_text())
         found = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
@@ -260,5 +260,5 @@ def test_sessions_and_api_tokens_import_each_other_in_one_direction_only():
                 found.update(alias.name for alias in node.names)
         return found
 
-    assert "portal.sessions" in imported("api_tokens")
-    assert not {"portal.api_tokens", "portal.login"} & imported("sessions")
+    assert "portal.accounts.sessions" in imported("api_tokens")
+    assert not {"portal.accounts.api_tokens", "portal.accounts.login"} & imported("sessions")

@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from portal import db
-from portal.audit_export import HEADERS, neutralise
+from portal.formatting import neutralise
 from portal.models import AuditEvent, Region
+from portal.web.audit_export import HEADERS
 
 CONTRACT_MANAGER = "contractmanager@mgr-noord-limburg.example"
 AUDITOR = "auditor@accountant-noord-limburg.example"

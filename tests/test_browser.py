@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from portal import roles
+from portal.accounts import roles
 from portal.demo import ACCOUNTS, load_demo
 from tests.conftest import DEMO_PASSWORD
 

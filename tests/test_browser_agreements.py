@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from portal import db
 from tests.agreement_data import budget, framework, organisation
-from tests.test_browser import (assert_accessible, axe_page, portal, sign_in,  # noqa: F401
-                                strict_page)
+from tests.test_browser import assert_accessible, axe_page, portal, sign_in, strict_page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from portal import db
-from portal.catalogue import trajectory_price
+from portal.catalogue.service import trajectory_price
+from portal.formatting import money
 from portal.models import Organisation, StandardTrajectory
 from portal.models.realisation import RealisationReport
-from portal.templating import money
 from tests.dates import RUN_DATE, YEAR, month
 from tests.test_browser import assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
 from tests.test_browser_proposals import new_page, shot

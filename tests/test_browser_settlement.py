@@ -13,11 +13,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from portal import db, roles
-from portal import settlement_runs as runs_service
+from portal import db
+from portal.accounts import roles
+from portal.formatting import money
 from portal.models import Organisation
 from portal.models.settlement import SettlementRun
-from portal.templating import money
+from portal.settlement import runs as runs_service
 from tests.dates import YEAR
 from tests.test_browser import ONE_ACCOUNT_PER_ROLE, assert_accessible, portal, sign_in  # noqa: F401
 from tests.test_browser_proposals import new_page

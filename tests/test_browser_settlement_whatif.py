@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from portal import db
-from portal import settlement_whatif as whatif
+from portal.formatting import money
 from portal.models import Region
-from portal.settlement_inputs import Overrides
-from portal.templating import money
+from portal.settlement import whatif
+from portal.settlement.inputs import Overrides
 from tests.dates import YEAR
 from tests.test_browser import assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
 from tests.test_browser_proposals import new_page, shot

@@ -12,8 +12,14 @@ import pytest
 from sqlmodel import func, select
 
 from portal import db
-from portal.models import (AuditEvent, Organisation, StandardTrajectory, Surcharge, SurchargeQualification,
-                           TariffVersion)
+from portal.models import (
+    AuditEvent,
+    Organisation,
+    StandardTrajectory,
+    Surcharge,
+    SurchargeQualification,
+    TariffVersion,
+)
 from tests.catalogue_data import YEAR, demo_region_catalogue, other_region_catalogue, qualify
 from tests.conftest import csrf_token, post_form
 

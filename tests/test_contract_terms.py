@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from portal import contract_terms as ct
+from portal.contracts import terms as ct
 
 
 def test_scheme_parsing():

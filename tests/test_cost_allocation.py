@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from portal.cost_allocation import allocate, population_key, split_by_realisation
+from portal.settlement.cost_allocation import allocate, population_key, split_by_realisation
 
 # Residents on 1-1-2020, in the order of the table of 000 §9.
 RESIDENTS = {"Beesel": 13_483, "Bergen (L)": 13_085, "Gennep": 16_935, "Horst aan de Maas": 42_407,

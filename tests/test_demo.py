@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import db, roles
+from portal import db
+from portal.accounts import roles
 from portal.models import Membership, Organisation, Region, User
 from tests.conftest import make_app, sign_in
 

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import db, municipal_choices
+from portal import db
+from portal.contracts import municipal_choices
 from portal.models import AuditEvent, MunicipalChoice, Organisation
 from portal.validators import RuleViolation
 from tests.conftest import csrf_token, post_form

@@ -9,10 +9,21 @@ import pytest
 from flask import Blueprint
 
 from portal import hookimpl, hookspecs
+from portal.catalogue.pricing import ExtraField, SegmentPricing
 from portal.config import ConfigurationError
-from portal.pricing import ExtraField, SegmentPricing
-from portal.registry import (Domain, LocalRule, MenuItem, PluginConflict, ProposalRules, RealisationField,
-                             RealisationSpec, RuleDefinition, Segment, SettlementParameter, SettlementRule)
+from portal.registry import (
+    Domain,
+    LocalRule,
+    MenuItem,
+    PluginConflict,
+    ProposalRules,
+    RealisationField,
+    RealisationSpec,
+    RuleDefinition,
+    Segment,
+    SettlementParameter,
+    SettlementRule,
+)
 from tests.conftest import make_app, sign_in
 from tests.dates import month, this_year, today
 
@@ -199,7 +210,7 @@ def test_throwaway_realisation_spec_and_check_take_effect(app, demo):
     from portal.db import session as db_session
     from portal.models import Organisation
     from portal.models.realisation import RealisationReport
-    from portal.realisation_import import submit_rows
+    from portal.realisation.importing import submit_rows
 
     registry = app.extensions["portal.registry"]
     assert registry.realisation_spec("proef.P1") is PROEF_REALISATION
@@ -223,7 +234,7 @@ def test_throwaway_realisation_spec_and_check_take_effect(app, demo):
 
 
 def test_throwaway_settlement_rule_and_parameters_take_effect(app):
-    from portal.settlement_engine import Agreement, settle
+    from portal.settlement.engine import Agreement, settle
 
     registry = app.extensions["portal.registry"]
     assert registry.settlement_rules["proef.korting"] is PROEF_SETTLEMENT_RULE

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from portal import pricing
-from portal.pricing import Period, PricingError, Surcharge, TrajectoryTerms
+from portal.catalogue import pricing
+from portal.catalogue.pricing import Period, PricingError, Surcharge, TrajectoryTerms
 
 D = Decimal
 

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import api_tokens, db
+from portal import db
+from portal.accounts import api_tokens
 from portal.models import FrameworkAgreement, FrameworkSegment, Organisation, StandardTrajectory, User
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalVersion
 from tests.conftest import csrf_token, post_form
 
-service = pytest.importorskip("portal.proposals")
+service = pytest.importorskip("portal.proposals.service")
 
 MAASLAND = "beheer@zorggroep-maasland.example"
 MAASLAND_USER = "medewerker@zorggroep-maasland.example"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal import proposal_states as ps
+from portal.proposals import states as ps
 
 LEGAL = [
     (ps.DRAFT, "submit", "provider", ps.SUBMITTED),

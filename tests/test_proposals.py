@@ -1,4 +1,4 @@
-"""The services of custom trajectory proposals (portal.proposals): every transition, every bad input
+"""The services of custom trajectory proposals (portal.proposals.service): every transition, every bad input
 of the issue, double submit, four eyes, the custom trajectory approval creates, audit and mail,
 the plugin hooks, the review queue and two reviewers racing on one version (on both databases)."""
 from __future__ import annotations
@@ -14,15 +14,28 @@ from flask import g
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import db, proposal_states as states, proposals
-from portal.agreements import term_of
-from portal.catalogue import trajectory_price
+from portal import db
+from portal.catalogue.service import trajectory_price
+from portal.contracts.service import term_of
 from portal.hookspecs import hookimpl
-from portal.models import (AuditEvent, CustomTrajectory, FrameworkAgreement, MailMessage, Membership, Organisation,
-                           Proposal, ProposalApproval, ProposalAttachment, ProposalVersion, StandardTrajectory,
-                           User)
-from portal.proposal_states import TransitionRefused
-from portal.proposals import StaleProposal
+from portal.models import (
+    AuditEvent,
+    CustomTrajectory,
+    FrameworkAgreement,
+    MailMessage,
+    Membership,
+    Organisation,
+    Proposal,
+    ProposalApproval,
+    ProposalAttachment,
+    ProposalVersion,
+    StandardTrajectory,
+    User,
+)
+from portal.proposals import service as proposals
+from portal.proposals import states
+from portal.proposals.service import StaleProposal
+from portal.proposals.states import TransitionRefused
 from portal.validators import RuleViolation
 from tests.dates import this_year, today
 
@@ -725,8 +738,8 @@ def test_duplicate_proposal_rules_stop_start_up(database_url):
 
 def signed_in_as(world, email):
     """Make ``email`` the signed-in user of this request context (for scoped queries)."""
+    from portal.accounts.sessions import SignedIn
     from portal.models import Region
-    from portal.sessions import SignedIn
 
     user = world.user(email)
     membership = world.session.exec(select(Membership).where(Membership.user_id == user.id)).first()

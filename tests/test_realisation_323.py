@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import select
 
 from portal import db
-from portal.catalogue import trajectory_price
+from portal.catalogue.service import trajectory_price
 from portal.models import AuditEvent, Organisation, StandardTrajectory
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
-from portal.realisation_323 import eleven_test
-from portal.realisation_import import process_upload, receive_file
+from portal.realisation.declaration_323 import eleven_test
+from portal.realisation.importing import process_upload, receive_file
 from tests.dates import FIRST_YEAR, YEAR
 
 NS = 'xmlns:ijw="http://www.istandaarden.nl/ijw/3_2/basisschema/schema" ' \

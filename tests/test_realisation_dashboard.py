@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from sqlmodel import delete, select
 
 from portal import db
-from portal import realisation_dashboard as figures
 from portal.models import FrameworkAgreement, Organisation, OrganisationKind
 from portal.models.agreements import BudgetAgreement, MunicipalChoice
 from portal.models.realisation import RealisationLine, RealisationReport
-from portal.realisation_rules import Period
+from portal.realisation import dashboard as figures
+from portal.realisation.rules import Period
 
 PROVIDER = "beheer@zorggroep-maasland.example"
 CONTRACT_MANAGER = "contractmanager@mgr-noord-limburg.example"
@@ -86,9 +86,9 @@ def _agreement(session, provider, municipality, segment, kind, amount):
 @pytest.fixture(autouse=True)
 def _without_demo_realisation(monkeypatch):
     """The demo's own realisation is replaced below anyway: skip loading it (it takes seconds)."""
-    import portal.realisation_demo
+    import portal.realisation.demo
 
-    monkeypatch.setattr(portal.realisation_demo, "load_demo_realisation", lambda demo: 0)
+    monkeypatch.setattr(portal.realisation.demo, "load_demo_realisation", lambda demo: 0)
 
 
 @pytest.fixture

@@ -8,14 +8,15 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from portal import catalogue, db
+from portal import db
+from portal.catalogue import service as catalogue
 from portal.demo import load_demo
 from portal.hookspecs import hookimpl
 from portal.models import AuditEvent, Organisation, StandardTrajectory, User
 from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
-from portal.realisation_demo import MUNICIPALITIES
-from portal.realisation_rules import Period
+from portal.realisation.demo import MUNICIPALITIES
+from portal.realisation.rules import Period
 from portal.registry import LocalRule
 from tests.conftest import DEMO_PASSWORD, _empty_tables, make_app
 from tests.dates import today

@@ -12,9 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from portal import realisation_files
-from portal.realisation_files import MAX_CELL_BYTES, FileRefused, open_table, sniff
-from portal.realisation_rules import check_row
+from portal.realisation import files as realisation_files
+from portal.realisation.files import MAX_CELL_BYTES, FileRefused, open_table, sniff
+from portal.realisation.rules import check_row
 
 HEADER = ["gemeente", "segment", "periode", "traject", "gestart", "lopend", "beeindigd", "clienten"]
 
@@ -405,7 +405,7 @@ def test_a_100000_row_csv_streams_at_constant_memory(tmp_path):
 
 @pytest.mark.parametrize("cell", ["=SUM(1,2)", "+31 6 1234", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_exported_cells_that_a_spreadsheet_would_run_are_neutralised(cell):
-    from portal.audit_export import neutralise
+    from portal.formatting import neutralise
 
     assert neutralise(cell) == "'" + cell
     assert neutralise("Venlo") == "Venlo" and neutralise("") == ""

@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from portal import catalogue, db, hookimpl, realisation_import
+from portal import db, hookimpl
+from portal.catalogue import service as catalogue
 from portal.models import AuditEvent, Organisation, StandardTrajectory
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
-from portal.realisation_import import process_upload, receive_file, start, submit_rows
+from portal.realisation import importing as realisation_import
+from portal.realisation.importing import process_upload, receive_file, start, submit_rows
 from portal.registry import LocalRule
 from tests.conftest import DEMO_PASSWORD, _empty_tables, make_app
 from tests.dates import FIRST_YEAR, RUN_DATE, YEAR

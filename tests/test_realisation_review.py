@@ -1,4 +1,4 @@
-"""Reviewing realisation (portal.realisation_review and its screens): approve and reject with every
+"""Reviewing realisation (portal.realisation.review and its screens): approve and reject with every
 legal and illegal step, the reason rule, bulk approval only where safe, bulk rejection, the lock
 after approval (a correction of an approved period is refused row by row), mails, audit, two
 managers deciding at once (one wins, on both databases) and scoping.
@@ -17,11 +17,12 @@ from flask import g
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import db, realisation_review as review
-from portal.models import (AuditEvent, MailMessage, Membership, MunicipalChoice, Organisation, Region, User)
+from portal import db
+from portal.models import AuditEvent, MailMessage, Membership, MunicipalChoice, Organisation, Region, User
 from portal.models.realisation import RealisationReport
-from portal.realisation_import import submit_rows
-from portal.realisation_review import ReviewRefused, StaleReport
+from portal.realisation import review
+from portal.realisation.importing import submit_rows
+from portal.realisation.review import ReviewRefused, StaleReport
 from portal.validators import RuleViolation
 from tests.conftest import csrf_token
 from tests.dates import month, this_year, today
@@ -384,7 +385,7 @@ def check_race(app, world, second, period):
 
 
 def signed_in_as(world, email):
-    from portal.sessions import SignedIn
+    from portal.accounts.sessions import SignedIn
 
     user = world.user(email)
     membership = world.session.exec(select(Membership).where(Membership.user_id == user.id)).first()

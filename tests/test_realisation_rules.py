@@ -1,5 +1,5 @@
 """Realisation row rules without a database: periods, column names, the header, every check of
-``check_row`` (with a fake :class:`portal.realisation_rules.Lookups`) and the value of a line."""
+``check_row`` (with a fake :class:`portal.realisation.rules.Lookups`) and the value of a line."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,9 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.money import to_cents
+from portal.realisation.rules import (
+    MAX_CELL,
+    Line,
+    LineContext,
+    Municipality,
+    Period,
+    TrajectoryPrice,
+    check_header,
+    check_row,
+    column_key,
+    parse_period,
+    value_line,
+)
 from portal.registry import RealisationField, RealisationSpec
-from portal.realisation_rules import (MAX_CELL, Line, LineContext, Municipality, Period, TrajectoryPrice,
-                                      check_header, check_row, column_key, parse_period, value_line)
 
 VENLO = Municipality(1, "0983", "Venlo")
 BEESEL = Municipality(2, "0889", "Beesel")

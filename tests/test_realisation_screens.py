@@ -4,18 +4,17 @@ trip through the importer) and the web form with its row-by-row check."""
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import re
 import time
 from decimal import Decimal
 
-import html as html_lib
-
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import func, select
 
-from portal.templating import money
+from portal.formatting import money
 from tests.conftest import csrf_token
 from tests.dates import FIRST_YEAR, RUN_DATE, month, this_year, today
 
@@ -123,8 +122,8 @@ def lines_of(app, report_id: int):
 def price(app, segment_key: str, code: str, period: str = PERIOD) -> Decimal:
     from portal import db
     from portal.models import Organisation
-    from portal.realisation_context import ProviderLookups
-    from portal.realisation_rules import parse_period
+    from portal.realisation.lookups import ProviderLookups
+    from portal.realisation.rules import parse_period
 
     with app.test_request_context():
         provider = db.session().exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
@@ -298,8 +297,10 @@ def test_same_file_twice_counts_once_and_a_correction_makes_version_2(app, provi
 
 
 def test_progress_is_polled_while_running_and_stops_when_done(app, provider):
-    from portal import db, realisation_import, realisation_progress
+    from portal import db
     from portal.models import Organisation, User
+    from portal.realisation import importing as realisation_import
+    from portal.realisation import progress as realisation_progress
 
     with app.test_request_context():
         session = db.session()
@@ -378,7 +379,7 @@ def _round_trip(app, provider, segment_key):
 def test_template_with_plugin_fields(app):
     registry = app.extensions["portal.registry"]
     with app.test_request_context():
-        from portal import realisation_templates
+        from portal.realisation import upload_templates as realisation_templates
 
         class Fake:  # a provider contracted for jeugd.S1, whose plugin adds a required column
             today = __import__("datetime").date(2026, 11, 23)
@@ -390,7 +391,7 @@ def test_template_with_plugin_fields(app):
                 return key
 
             def municipalities(self):
-                from portal.realisation_rules import Municipality
+                from portal.realisation.rules import Municipality
                 return [Municipality(1, "0889", "Beesel")]
 
             def reporting_kind(self, municipality, key):

@@ -87,7 +87,7 @@ def test_provider_admin_cannot_remove_another_providers_colleague(app, demo):
 
 def test_scoped_helper_per_role(app, demo):
     _other_region(app)
-    from portal.scoping import scoped
+    from portal.accounts.scoping import scoped
 
     def visible(email):
         client = app.test_client()

@@ -1,4 +1,4 @@
-"""The settlement engine (portal/settlement_engine.py, issue 6): example tests with hand-computed
+"""The settlement engine (portal/settlement/engine.py, issue 6): example tests with hand-computed
 values (DOMAIN.md §5 places example, §7 bandwidth) and hypothesis properties of the rules."""
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.settlement_engine import (
-    Agreement, Rules, ScenarioError, Settlement, band_value, settle, settle_one, settle_region,
+from portal.settlement.engine import (
+    Agreement,
+    Rules,
+    ScenarioError,
+    Settlement,
+    band_value,
+    settle,
+    settle_one,
+    settle_region,
 )
 
 D = Decimal
@@ -606,7 +613,7 @@ def test_property_euro_and_percent_match_babel(value):
     year formats tens of thousands of amounts); the text must stay exactly babel's nl_NL text."""
     from babel.numbers import format_currency, format_decimal
 
-    from portal.settlement_engine import euro, percent
+    from portal.settlement.engine import euro, percent
 
     assert euro(value) == format_currency(D(value), "EUR", locale="nl_NL")
     assert percent(value) == format_decimal(D(value) * 100, format="#,##0.##", locale="nl_NL") + "%"

@@ -1,4 +1,4 @@
-"""What a region's year brings to the settlement engine (portal.settlement_inputs.gather): every
+"""What a region's year brings to the settlement engine (portal.settlement.inputs.gather): every
 kind mapped as the module documents it (ceiling, budget with its bandwidth, population under the
 municipality's choice on 1 January, places shared by budget), only approved realisation counted,
 rules from the registry (a municipality's local rule through a throwaway plugin) and the what-if
@@ -21,14 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from portal import db, hookimpl, realisation_review as review
-from portal import settlement_engine as engine
+from portal import db, hookimpl
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region, User
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.money import to_cents
-from portal.realisation_import import submit_rows
+from portal.realisation import review
+from portal.realisation.importing import submit_rows
 from portal.registry import LocalRule
-from portal.settlement_inputs import Overrides, Totals, gather, inputs_of, realisation_totals
+from portal.settlement import engine
+from portal.settlement.inputs import Overrides, Totals, gather, inputs_of, realisation_totals
 from tests import dates
 from tests.conftest import DEMO_PASSWORD, make_app
 from tests.dates import demo_year, month, this_year
@@ -402,7 +403,7 @@ def test_rules_come_from_the_registry_with_a_municipality_plugin(app, database_u
 
 
 def test_result_figures_are_summed_from_approved_lines_and_drive_the_bonus_malus(world):
-    from portal import settlement_runs as runs
+    from portal.settlement import runs
 
     row = world.add_agreement(STICHTING, "Venlo", "jeugd.S1", "100000.00")
     approved = world.submit_and_approve(STICHTING, s1_row(month(10, YEAR), 4, 3), s1_row(month(11, YEAR), 4, 4))
@@ -480,7 +481,7 @@ def test_values_the_engine_would_refuse_are_named_before_settling(app, demo):
     that can be wrong itself: a year whose credits exceed its declarations, or a what-if outside the
     choices, is refused naming the agreement and the field."""
     from portal.models import BudgetAgreement
-    from portal.settlement_engine import ScenarioError
+    from portal.settlement.engine import ScenarioError
 
     with app.app_context():
         session = db.session()

@@ -1,4 +1,4 @@
-"""Settlement runs (portal.settlement_runs): who may run, publish and finalise; lines equal to the
+"""Settlement runs (portal.settlement.runs): who may run, publish and finalise; lines equal to the
 engine's; cost shares that add up; bad amounts refused on their field; versions (superseded,
 final stays final, what changed); publish, answer and finalise with every legal and illegal step,
 mails and audit; the guard that keeps a final run unchanged; two managers at once (one wins, on
@@ -21,21 +21,31 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import db, roles
-from portal import settlement_runs as runs
-from portal.cost_allocation import allocate, population_key
+from portal import db
+from portal.accounts import roles
+from portal.accounts.sessions import SignedIn
+from portal.formatting import money
 from portal.models import AuditEvent, MailMessage, Membership, Organisation, Region, User
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
-from portal.population import municipalities
-from portal.sessions import SignedIn
-from portal.templating import money
-from portal.settlement_inputs import gather, inputs_of
-from portal.settlement_runs import FinalSettlementIsImmutable, SettlementRefused
+from portal.settlement import runs
+from portal.settlement.cost_allocation import allocate, population_key
+from portal.settlement.inputs import gather, inputs_of
+from portal.settlement.population import municipalities
+from portal.settlement.runs import FinalSettlementIsImmutable, SettlementRefused
 from portal.validators import RuleViolation
 from tests import dates
 from tests.dates import month, this_year, today
-from tests.test_settlement_inputs import (MANAGER, PROVIDER, STICHTING, WERKBEDRIJF, YEAR, ZORGGROEP, World,
-                                          s1a_row, s4_row)
+from tests.test_settlement_inputs import (
+    MANAGER,
+    PROVIDER,
+    STICHTING,
+    WERKBEDRIJF,
+    YEAR,
+    ZORGGROEP,
+    World,
+    s1a_row,
+    s4_row,
+)
 
 MANAGER2 = "contractmanager2@mgr-noord-limburg.example"
 PROVIDER_USER = "medewerker@zorggroep-maasland.example"

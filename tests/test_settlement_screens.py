@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import select
 
 from portal import db
-from portal import settlement_runs as runs_service
+from portal.formatting import money
 from portal.models import AuditEvent, Organisation, Region, User
 from portal.models.settlement import SettlementResponse, SettlementRun
-from portal.templating import money
+from portal.settlement import runs as runs_service
 from tests.conftest import csrf_token
 from tests.dates import YEAR, this_year
 

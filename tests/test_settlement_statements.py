@@ -13,12 +13,20 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from portal import db
-from portal import settlement_runs as runs_service
+from portal.formatting import money
 from portal.models import Organisation
 from portal.models.settlement import SettlementRun
-from portal.templating import money
+from portal.settlement import runs as runs_service
 from tests.dates import YEAR
-from tests.test_settlement_screens import AUDITOR, MANAGER, MUNICIPALITY, PROVIDER, PROVIDER_USER, make_run, org
+from tests.test_settlement_screens import (
+    AUDITOR,
+    MANAGER,
+    MUNICIPALITY,
+    PROVIDER,
+    PROVIDER_USER,
+    make_run,
+    org,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

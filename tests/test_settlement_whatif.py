@@ -16,12 +16,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from portal import db
-from portal import settlement_whatif as whatif
+from portal.formatting import money
 from portal.models import AuditEvent, Organisation, Region
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
 from portal.money import to_cents
-from portal.settlement_inputs import Overrides, gather
-from portal.templating import money
+from portal.settlement import whatif
+from portal.settlement.inputs import Overrides, gather
 from portal.validators import RuleViolation
 from tests.conftest import sign_in
 from tests.dates import YEAR, this_year, today
@@ -304,7 +304,7 @@ def test_a_bad_choice_gets_a_dutch_message_on_its_field_and_keeps_the_values(app
 
 
 def test_an_agreement_the_engine_cannot_settle_is_named_not_a_server_error(app, region, monkeypatch):
-    from portal import settlement_engine as engine
+    from portal.settlement import engine
 
     def refuse(*_args):
         raise engine.ScenarioError("164", "budget", "mag niet negatief zijn")

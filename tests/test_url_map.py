@@ -177,7 +177,8 @@ EXPECTED = {
 
 
 def _sample_arguments(app):
-    from portal import api_tokens, db
+    from portal import db
+    from portal.accounts import api_tokens
 
     with app.app_context():
         session = db.session()
@@ -186,8 +187,8 @@ def _sample_arguments(app):
                                  .where(User.email == "medewerker@zorggroep-maasland.example")).one()
         admin = session.exec(select(User).where(User.email == "beheer@zorggroep-maasland.example")).one()
         api_token, _plain = api_tokens.create_token(admin, api_tokens.membership_for(admin), "url-map")
-        from tests.catalogue_data import build_catalogue
         from tests.agreement_data import sample_agreements
+        from tests.catalogue_data import build_catalogue
 
         catalogue = build_catalogue(session, organisation.region_id)
         session.commit()
@@ -206,8 +207,8 @@ def _sample_arguments(app):
 
 def _sample_settlement_run(app, session) -> dict:
     """A published settlement run of this year (made through the service) and Zorggroep Maasland's id."""
-    from portal import settlement_runs
     from portal.models import Region
+    from portal.settlement import runs as settlement_runs
 
     manager = session.exec(select(User).where(User.email == ACCOUNTS["contract_manager"])).one()
     maasland = session.exec(select(Organisation).where(Organisation.name == "Zorggroep Maasland")).one()
@@ -221,9 +222,9 @@ def _sample_settlement_run(app, session) -> dict:
 def _sample_realisation_report(app, session, admin) -> dict:
     """A submitted realisation report of Zorggroep Maasland for Venlo (made through the import), for the
     month that holds today (begun, so the import takes it)."""
-    from portal.api_tokens import membership_for
+    from portal.accounts.api_tokens import membership_for
     from portal.models.realisation import RealisationReport
-    from portal.realisation_import import submit_rows
+    from portal.realisation.importing import submit_rows
 
     organisation = session.get(Organisation, membership_for(admin).organisation_id)
     with app.test_request_context():
@@ -237,9 +238,9 @@ def _sample_realisation_report(app, session, admin) -> dict:
 
 def _sample_proposal(app, session, admin) -> dict:
     """An approved proposal of Zorggroep Maasland with an attachment (made through the services)."""
-    from portal import proposals
-    from portal.api_tokens import membership_for
+    from portal.accounts.api_tokens import membership_for
     from portal.models import StandardTrajectory
+    from portal.proposals import service as proposals
     from tests.test_proposal_screens import contracted_trajectory
 
     trajectory = session.get(StandardTrajectory, contracted_trajectory(app).id)

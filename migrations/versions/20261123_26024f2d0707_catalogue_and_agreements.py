@@ -13,7 +13,6 @@ from alembic import op
 
 import portal.models.types
 
-
 revision = '26024f2d0707'
 down_revision = '6513e85fc44e'
 branch_labels = None

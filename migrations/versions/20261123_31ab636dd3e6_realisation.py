@@ -12,7 +12,6 @@ from alembic import op
 
 import portal.models.types  # noqa: F401  (exact decimals on every database)
 
-
 revision = '31ab636dd3e6'
 down_revision = 'e0e9561febc7'
 branch_labels = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import portal.models.types  # noqa: F401  (exact decimals on every database)
 
-
 revision = '8e5f50c9bbd8'
 down_revision = '31ab636dd3e6'
 branch_labels = None

@@ -18,7 +18,6 @@ from alembic import op
 
 import portal.models.types  # noqa: F401  (exact decimals on every database)
 
-
 revision = 'a7e3c1f2d9b4'
 down_revision = 'f9052080b07f'
 branch_labels = None

@@ -13,7 +13,6 @@ from alembic import op
 
 import portal.models.types  # noqa: F401  (exact decimals on every database)
 
-
 revision = 'e0e9561febc7'
 down_revision = 'a1d17e000003'
 branch_labels = None

@@ -16,7 +16,6 @@ from alembic import op
 
 import portal.models.types  # noqa: F401  (exact decimals on every database)
 
-
 revision = 'f9052080b07f'
 down_revision = '8e5f50c9bbd8'
 branch_labels = None

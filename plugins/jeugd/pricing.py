@@ -10,7 +10,6 @@ from decimal import Decimal
 from portal.toolkit import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing
 
 
-
 def _s2_check(terms):
     if terms.unit != "day":
         return [("tariff_id", "In Jeugd S2 (wonen) is de prijs per dag: kies een tarief per dag.")]

@@ -2,7 +2,7 @@
 and custom trajectory proposals and realisation to submit; described by the OpenAPI document at
 ``/api/v1/openapi.json``.
 
-Callers authenticate with a bearer token (:mod:`portal.api_tokens`); the token's user and
+Callers authenticate with a bearer token (:mod:`portal.accounts.api_tokens`); the token's user and
 membership become ``current_user``, so every query is scoped exactly as on the screens. The API is
 cookie-less: requests under ``/api/`` get no cookie session at all (nothing is read from or written
 to a session cookie), which is also why it needs no CSRF protection. Every answer is JSON, errors
@@ -17,8 +17,8 @@ from flask.sessions import SessionInterface
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from portal.accounts.api_tokens import API_PATH_PREFIX
 from portal.api.errors import ApiError, error_response, from_exception
-from portal.api_tokens import API_PATH_PREFIX
 
 log = logging.getLogger("portal")
 

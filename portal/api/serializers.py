@@ -8,11 +8,23 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import catalogue, contract_terms, db
-from portal.agreement_rules import advance_schedule
-from portal.models import (BowWaveEvaluation, BudgetAgreement, CareForm, FrameworkAgreement,
-                           FrameworkSegment, Organisation, StandardTrajectory, Tariff)
-from portal.pricing import PricingError
+from portal import db
+from portal.catalogue import service as catalogue
+from portal.catalogue.pricing import PricingError
+from portal.contracts import terms as contract_terms
+from portal.contracts.rules import advance_schedule
+from portal.models import (
+    BowWaveEvaluation,
+    BudgetAgreement,
+    CareForm,
+    FrameworkAgreement,
+    FrameworkSegment,
+    Organisation,
+    StandardTrajectory,
+    Tariff,
+)
+from portal.models.realisation import RealisationLine
+from portal.realisation.rules import Period
 from portal.validators import RuleViolation
 
 
@@ -210,9 +222,6 @@ def budget_agreements(agreements: list[BudgetAgreement], registry) -> list[dict]
 
 def realisation_reports(reports: list, registry, with_lines: bool = False) -> list[dict]:
     """Realisation report versions; with ``with_lines`` each with its lines (one per trajectory)."""
-    from portal.models.realisation import RealisationLine
-    from portal.realisation_rules import Period
-
     organisations = _by_id(Organisation, [r.organisation_id for r in reports] + [r.municipality_id for r in reports])
     lines: dict[int, list] = {r.id: [] for r in reports}
     if with_lines and reports:

@@ -1,22 +1,38 @@
 """The endpoints of API v1. Each parses its query, runs a scoped query (exactly the
-scoping of the screens, see :mod:`portal.scoping`) and writes JSON."""
+scoping of the screens, see :mod:`portal.accounts.scoping`) and writes JSON."""
 from __future__ import annotations
 
+import json
 import re
+import secrets
+from decimal import Decimal, InvalidOperation
 from math import ceil
 
 from flask import request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from portal import clock, db, roles
+from portal import clock, db
+from portal.accounts import roles
+from portal.accounts.scoping import get_scoped_or_404, scoped
 from portal.api import bp, serializers
 from portal.api.errors import ApiError, json_response
 from portal.api.openapi import openapi_document
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, StandardTrajectory
+from portal.models.proposals import CustomTrajectory, Proposal
+from portal.models.realisation import RealisationReport
+from portal.proposals import service
+from portal.proposals.states import LABELS, TransitionRefused
+from portal.realisation.importing import submit_rows
+from portal.realisation.rules import allowed_columns, column_key
 from portal.registry import current_registry
-from portal.scoping import get_scoped_or_404, scoped
+from portal.settlement.cost_allocation import METHODS, allocate
+from portal.settlement.engine import ScenarioError
+from portal.settlement.population import PopulationMissing, allocation_json, residents_of
+from portal.settlement.scenario import load_json, preview
+from portal.validators import RuleViolation
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -192,10 +208,6 @@ def _invalid(field: str | None, message: str):
 
 
 def _proposal_json(proposal) -> dict:
-    from portal import proposals as service
-    from portal.models.proposals import CustomTrajectory
-    from portal.proposal_states import LABELS
-
     session = db.session()
     version = service.versions(proposal)[-1]
     provider = session.get(Organisation, proposal.organisation_id)
@@ -224,9 +236,6 @@ def _proposal_json(proposal) -> dict:
 
 @bp.route("/proposals", methods=["GET", "POST"])
 def proposals():
-    from portal.models.proposals import Proposal
-    from portal.proposal_states import LABELS
-
     if request.method == "POST":
         return _submit_proposal()
     _require_role(PROPOSAL_READERS, "Maatwerkvoorstellen")
@@ -241,13 +250,6 @@ def proposals():
 
 def _submit_proposal():
     """Start and submit a proposal in one go (a provider's token)."""
-    import secrets
-    from decimal import Decimal, InvalidOperation
-
-    from portal import proposals as service
-    from portal.proposal_states import TransitionRefused
-    from portal.validators import RuleViolation
-
     if current_user.role not in roles.PROVIDER_ROLES:
         raise ApiError(403, "Alleen een zorgaanbieder kan een maatwerkvoorstel indienen.")
     body = request.get_json(silent=True)
@@ -287,7 +289,6 @@ def _submit_proposal():
     key = body.get("submission_key") or secrets.token_hex(16)
     if len(key) > 64:
         return _invalid("submission_key", "De submission_key is hoogstens 64 tekens.")
-    from portal.models.proposals import Proposal
 
     existing = db.session().exec(select(Proposal).where(Proposal.submission_key == key)).first()
     if existing is not None and existing.organisation_id != current_user.organisation.id:
@@ -318,9 +319,6 @@ REALISATION_CONFLICT = "De realisatie is intussen gewijzigd; stuur de regels opn
 def _realisation_body() -> list[dict]:
     """The ``rows`` of the body, checked for shape: a non-empty list of at most
     ``MAX_REALISATION_ROWS`` objects. Numbers are read exactly (never as floats)."""
-    import json
-    from decimal import Decimal
-
     try:
         body = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal)
     except (ValueError, RecursionError):
@@ -345,10 +343,6 @@ def _realisation_body() -> list[dict]:
 def _realisation_row_errors(rows: list[dict]) -> list[dict]:
     """Cells the pipeline cannot read: unknown or repeated columns, values that are not a string,
     a number or null (empty)."""
-    from decimal import Decimal
-
-    from portal.realisation_rules import allowed_columns, column_key
-
     specs = [current_registry().realisation_spec(key) for key in current_registry().segments]
     allowed = allowed_columns(specs)
     errors = []
@@ -378,8 +372,6 @@ def _realisation_refused(errors: list[dict], error_count: int):
 
 @bp.route("/realisation", methods=["GET", "POST"])
 def realisation():
-    from portal.models.realisation import RealisationReport
-
     if request.method == "POST":
         return _submit_realisation()
     _allow_only("year", "segment", "state", *PAGING)
@@ -405,8 +397,6 @@ def realisation():
 
 @bp.route("/realisation/<int:report_id>")
 def realisation_report(report_id: int):
-    from portal.models.realisation import RealisationReport
-
     _allow_only()
     report = get_scoped_or_404(RealisationReport, report_id)
     [item] = serializers.realisation_reports([report], current_registry(), with_lines=True)
@@ -415,11 +405,7 @@ def realisation_report(report_id: int):
 
 def _submit_realisation():
     """Rows of realisation from a provider's own system: all or nothing, through the same checks
-    as a file (:func:`portal.realisation_import.submit_rows`)."""
-    from portal.models.realisation import RealisationReport
-    from portal.realisation_import import submit_rows
-    from portal.realisation_rules import column_key
-
+    as a file (:func:`portal.realisation.importing.submit_rows`)."""
     if current_user.role not in roles.PROVIDER_ROLES:
         raise ApiError(403, "Alleen een zorgaanbieder levert realisatie aan.")
     _allow_only()
@@ -452,11 +438,8 @@ PLAIN_AMOUNT = re.compile(r"\d{1,15}(\.\d{1,2})?")
 
 @bp.route("/settlement/preview", methods=["POST"])
 def settlement_preview():
-    """Settle a self-contained scenario (:mod:`portal.settlement_scenario`); 422 names the agreement
+    """Settle a self-contained scenario (:mod:`portal.settlement.scenario`); 422 names the agreement
     and field at fault."""
-    from portal.settlement_engine import ScenarioError
-    from portal.settlement_scenario import load_json, preview
-
     _allow_only()
     body = request.get_data(cache=False)
     if not body.strip():
@@ -478,11 +461,6 @@ def settlement_preview():
 @bp.route("/cost-allocation")
 def cost_allocation():
     """Split an amount over the municipalities of the token's region by the population key."""
-    from decimal import Decimal
-
-    from portal.cost_allocation import METHODS, allocate
-    from portal.population import PopulationMissing, allocation_json, residents_of
-
     _require_role(COST_ALLOCATION_READERS, "Kostenverdelingen")
     _allow_only("amount", "method")
     raw = request.args.get("amount", "")

@@ -1,18 +1,49 @@
 """All tables of the core; the schema itself changes only through Alembic revisions."""
+from portal.models.agreements import (  # noqa: F401
+                                ApiToken,
+                                BowWaveEvaluation,
+                                BudgetAgreement,
+                                ExtraCapacity,
+                                FrameworkAgreement,
+                                FrameworkSegment,
+                                MunicipalChoice,
+)
+from portal.models.catalogue import (  # noqa: F401
+                                CareForm,
+                                StandardTrajectory,
+                                Surcharge,
+                                SurchargeQualification,
+                                Tariff,
+                                TariffVersion,
+)
 from portal.models.core import *  # noqa: F401,F403
-from portal.models.core import (AuditEvent, LoginFailure, MailMessage, Membership, Organisation,
-                                OrganisationKind, Region, UsedToken, User, UserSession, utcnow)
-from portal.models.catalogue import (CareForm, StandardTrajectory, Surcharge,  # noqa: F401
-                                     SurchargeQualification, Tariff, TariffVersion)
-from portal.models.proposals import (CustomTrajectory, Proposal, ProposalApproval,  # noqa: F401
-                                     ProposalAttachment, ProposalVersion)
-from portal.models.realisation import (RealisationLine, RealisationReport,  # noqa: F401
-                                       RealisationUpload, RealisationYearTotal)
-from portal.models.settlement import (SettlementCostShare, SettlementLine,  # noqa: F401
-                                      SettlementResponse, SettlementRun)
-from portal.models.agreements import (ApiToken, BowWaveEvaluation, BudgetAgreement,  # noqa: F401
-                                      ExtraCapacity, FrameworkAgreement, FrameworkSegment,
-                                      MunicipalChoice)
+from portal.models.core import (
+                                AuditEvent,
+                                LoginFailure,
+                                MailMessage,
+                                Membership,
+                                Organisation,
+                                OrganisationKind,
+                                Region,
+                                UsedToken,
+                                User,
+                                UserSession,
+                                utcnow,
+)
+from portal.models.proposals import (  # noqa: F401
+                                CustomTrajectory,
+                                Proposal,
+                                ProposalApproval,
+                                ProposalAttachment,
+                                ProposalVersion,
+)
+from portal.models.realisation import (  # noqa: F401
+                                RealisationLine,
+                                RealisationReport,
+                                RealisationUpload,
+                                RealisationYearTotal,
+)
+from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun  # noqa: F401
 
 __all__ = [
     "ApiToken", "AuditEvent", "CustomTrajectory", "Proposal", "ProposalApproval", "ProposalAttachment",

@@ -18,7 +18,7 @@ class FrameworkAgreement(SQLModel, table=True):
     """A provider's framework agreement (raamovereenkomst) for one domain and lot.
 
     Its end date follows from the start, the initial term, the extension options used and, under
-    the bow-wave principle, the evaluations (see :mod:`portal.contract_terms`)."""
+    the bow-wave principle, the evaluations (see :mod:`portal.contracts.terms`)."""
 
     __tablename__ = "framework_agreement"
     __scope__ = "organisation_id"

@@ -89,7 +89,7 @@ class SurchargeQualification(SQLModel, table=True):
 
 class StandardTrajectory(SQLModel, table=True):
     """A standard trajectory of a catalogue year: care form + expertise + intensity + duration +
-    tariff basis. Its price is computed (:mod:`portal.pricing`), never stored or typed."""
+    tariff basis. Its price is computed (:mod:`portal.catalogue.pricing`), never stored or typed."""
 
     __tablename__ = "standard_trajectory"
     __scope__ = "region_id"

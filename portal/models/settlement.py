@@ -5,7 +5,7 @@ municipality × segment) with the engine's inputs, the settled value, the amount
 explanation, and one cost share per municipality (shared regional costs by realisation, program
 costs by the population key). A re-run is a new version of the same region and year; the runs it
 replaces stay on record as ``superseded``. A final run, its lines and its cost shares never change
-(see :mod:`portal.settlement_runs`, which guards them).
+(see :mod:`portal.settlement.runs`, which guards them).
 """
 from __future__ import annotations
 

@@ -8,11 +8,24 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import agreements, catalogue, db, municipal_choices
+from portal import db
+from portal.catalogue import service as catalogue
+from portal.contracts import municipal_choices
+from portal.contracts import service as agreements
 from portal.demo import load_demo
-from portal.models import (AuditEvent, BudgetAgreement, CareForm, ExtraCapacity, FrameworkAgreement,
-                           MunicipalChoice, Organisation, StandardTrajectory, Surcharge, Tariff,
-                           TariffVersion)
+from portal.models import (
+    AuditEvent,
+    BudgetAgreement,
+    CareForm,
+    ExtraCapacity,
+    FrameworkAgreement,
+    MunicipalChoice,
+    Organisation,
+    StandardTrajectory,
+    Surcharge,
+    Tariff,
+    TariffVersion,
+)
 from tests.dates import this_year, today
 
 TABLES = (CareForm, Tariff, TariffVersion, Surcharge, StandardTrajectory, FrameworkAgreement, BudgetAgreement,

@@ -8,10 +8,18 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import agreements, catalogue, db
+from portal import db
+from portal.catalogue import service as catalogue
+from portal.contracts import service as agreements
 from portal.demo import load_demo
-from portal.models import (BowWaveEvaluation, BudgetAgreement, FrameworkAgreement, MunicipalChoice,
-                           Organisation, StandardTrajectory)
+from portal.models import (
+    BowWaveEvaluation,
+    BudgetAgreement,
+    FrameworkAgreement,
+    MunicipalChoice,
+    Organisation,
+    StandardTrajectory,
+)
 from tests.dates import this_year, today
 
 

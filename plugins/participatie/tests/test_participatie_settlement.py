@@ -7,7 +7,7 @@ import pytest
 
 from portal import hookimpl
 from portal.registry import SettlementParameter
-from portal.settlement_engine import Agreement, settle
+from portal.settlement.engine import Agreement, settle
 
 REGION = "noord-limburg"
 VENLO, VENRAY = "0983", "0984"

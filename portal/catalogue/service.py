@@ -1,0 +1,72 @@
+"""The catalogue as the rest of the portal uses it: the unit rate of a year, the surcharges a
+provider qualifies for, and the computed price of a standard trajectory."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from portal import db
+from portal.catalogue import pricing
+from portal.models import StandardTrajectory, Surcharge, SurchargeQualification, Tariff, TariffVersion
+from portal.registry import current_registry
+from portal.validators import RuleViolation
+
+
+def price_date(year: int) -> date:
+    """Prices of a catalogue year use the tariff versions valid on 1 January of that year."""
+    return date(year, 1, 1)
+
+
+def versions_of(tariff_id: int) -> list[TariffVersion]:
+    return list(db.session().exec(
+        select(TariffVersion).where(TariffVersion.tariff_id == tariff_id).order_by(TariffVersion.valid_from)))
+
+
+def unit_rate(tariff: Tariff, year: int):
+    """The tariff's unit rate for the catalogue year; refused when no version covers 1 January."""
+    versions = [(pricing.Period(v.valid_from, v.valid_until), v.unit_rate) for v in versions_of(tariff.id)]
+    rate = pricing.rate_on(versions, price_date(year))
+    if rate is None:
+        raise RuleViolation("tariff_id", f"Er is geen tarief '{tariff.name}' geldig op 1 januari {year}. "
+                                         f"Voeg eerst een tariefversie voor {year} toe.")
+    return rate
+
+
+def surcharges_for(region_id: int, segment_key: str, provider_id: int | None, on: date) -> tuple[pricing.Surcharge, ...]:
+    """The surcharges a provider qualifies for on a date (none for the plain catalogue price)."""
+    if provider_id is None:
+        return ()
+    rows = db.session().exec(
+        select(Surcharge).join(SurchargeQualification, SurchargeQualification.surcharge_id == Surcharge.id)
+        .where(Surcharge.region_id == region_id, SurchargeQualification.organisation_id == provider_id,
+               Surcharge.valid_from <= on)
+        .order_by(Surcharge.code)).all()
+    return tuple(pricing.Surcharge(s.name, s.percentage) for s in rows
+                 if (s.valid_until is None or s.valid_until >= on)
+                 and (s.segment_key is None or s.segment_key == segment_key))
+
+
+def trajectory_terms(trajectory: StandardTrajectory, provider_id: int | None = None, **changes) -> pricing.TrajectoryTerms:
+    """The pricing terms of a trajectory; ``changes`` overrides intensity, duration and the like
+    (for previews and custom trajectories)."""
+    session = db.session()
+    tariff = session.get(Tariff, changes.pop("tariff_id", trajectory.tariff_id))
+    year = changes.pop("year", trajectory.year)
+    values = {
+        "unit_rate": unit_rate(tariff, year),
+        "unit": tariff.unit,
+        "intensity": trajectory.intensity,
+        "intensity_period": trajectory.intensity_period,
+        "duration_months": trajectory.duration_months,
+        "surcharges": surcharges_for(trajectory.region_id, trajectory.segment_key, provider_id, price_date(year)),
+        "extra": dict(trajectory.extra or {}),
+    }
+    values.update(changes)
+    return pricing.TrajectoryTerms(**values)
+
+
+def trajectory_price(trajectory: StandardTrajectory, provider_id: int | None = None, **changes) -> pricing.PriceBreakdown:
+    """The computed price of a trajectory (for a provider: with the surcharges it qualifies for)."""
+    terms = trajectory_terms(trajectory, provider_id, **changes)
+    return pricing.price_trajectory(terms, current_registry().pricing.get(trajectory.segment_key))

@@ -1,0 +1,2 @@
+"""The screens of contracts: the agreements of the region, a provider's "Mijn contracten", and the
+municipal choices."""

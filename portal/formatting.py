@@ -1,0 +1,48 @@
+"""nl-NL formatting of money, numbers, dates and moments, for screens, PDFs, files and messages
+alike (services import this module; the Jinja filters of :mod:`portal.web.templating` are these
+functions)."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from portal import clock
+
+LOCALE = "nl_NL"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TIMEZONE = clock.TIMEZONE
+
+
+def money(value) -> str:
+    """€ 1.234,56 (nl-NL); None shows as an empty cell."""
+    if value is None:
+        return ""
+    return format_currency(Decimal(value), "EUR", locale=LOCALE)
+
+
+def number(value) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, locale=LOCALE)
+
+
+def nl_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(TIMEZONE).date()
+    return format_date(value, "d MMMM y", locale=LOCALE)
+
+
+def nl_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "d MMMM y 'om' HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
+
+
+def neutralise(value: str) -> str:
+    """Prefix an apostrophe to text a spreadsheet would take for a formula (CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -1,0 +1,434 @@
+"""Taking realisation in: a file, the web form or the API, all through one pipeline.
+
+1. **Check** every row (:func:`portal.realisation.rules.check_row`) while streaming; collect the
+   errors (the first ``MAX_ERRORS`` in full, all of them counted) and, per report (municipality ×
+   segment × period), the total value. A line twice in the input is an error too.
+2. If anything is wrong, **nothing is stored**: the upload is ``refused`` with its error report.
+3. Otherwise **store** in one transaction, streaming the input a second time: one new report
+   version per municipality × segment × period (a report that existed becomes ``superseded`` and
+   stays visible), its lines inserted in batches. Any failure rolls the whole upload back.
+
+The same file twice (same SHA-256 for the same provider, already stored) is recognised and not
+counted twice. Progress lives in :mod:`portal.realisation.progress` for the page to poll.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import insert, update
+from sqlmodel import select
+
+from portal import audit, db
+from portal.formatting import nl_datetime
+from portal.models import Organisation, User, utcnow
+from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
+from portal.realisation import progress
+from portal.realisation.declaration_323 import parse_323
+from portal.realisation.files import FileRefused, open_table, sniff
+from portal.realisation.lookups import ProviderLookups
+from portal.realisation.rules import (
+    RowError,
+    ValuedLine,
+    allowed_columns,
+    check_header,
+    check_row,
+    column_key,
+)
+
+MAX_ERRORS = 1000
+BATCH = 2000
+SOURCES = {"form": "Webformulier", "csv": "CSV-bestand", "xlsx": "Excel-bestand", "api": "API", "323": "323-bericht"}
+STATES = {"queued": "In de wachtrij", "checking": "Wordt gecontroleerd", "storing": "Wordt opgeslagen",
+          "stored": "Ingelezen", "refused": "Afgewezen bij controle", "failed": "Mislukt"}
+
+
+@dataclass
+class GroupSummary:
+    total: Decimal = Decimal("0.00")
+    lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+    place_days: int = 0
+    ended: int = 0
+    figures: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, line, value: Decimal) -> None:
+        """Count one line's value and the sums the settlement reads from the report."""
+        self.total += value
+        self.lines += 1
+        self.place_days += int(line.place_days or 0)
+        self.ended += int(line.ended or 0)
+        for name, number in line.extra.items():
+            self.figures[name] = self.figures.get(name, Decimal(0)) + Decimal(number)
+
+    @property
+    def figures_json(self) -> dict[str, str] | None:
+        return {name: str(total) for name, total in sorted(self.figures.items())} or None
+
+
+@dataclass
+class CheckResult:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    groups: dict[tuple, GroupSummary] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0 and self.rows > 0
+
+    def add(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+
+
+RowSource = Callable[[], Iterator[tuple[int, dict[str, Any]]]]
+
+
+def _line_key(valued: ValuedLine) -> bytes:
+    line = valued.line
+    text = f"{line.municipality.id}|{line.segment_key}|{line.period.code}|{line.trajectory_code.upper()}"
+    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+
+
+def check_source(rows: RowSource, lookups, header: list[str] | None = None,
+                 on_progress: Callable[[int], None] | None = None,
+                 first_errors: list[RowError] = ()) -> CheckResult:
+    """Pass 1: check every row; keep only errors, line keys (8 bytes each) and group totals.
+    ``first_errors`` are faults found while reading the source (a 323 message's Prestaties)."""
+    result = CheckResult()
+    for error in first_errors:
+        result.add(error)
+    if header is not None:
+        for error in check_header(header, lookups.specs()):
+            result.add(error)
+        if result.error_count:
+            return result
+    seen: dict[bytes, int] = {}
+    for number, raw in rows():
+        result.rows += 1
+        valued, errors = check_row(number, raw, lookups)
+        for error in errors:
+            result.add(error)
+        if valued is not None:
+            key = _line_key(valued)
+            if key in seen:
+                result.add(RowError(number, "traject", f"Deze regel staat er al (regel {seen[key]}): dezelfde "
+                                                      f"gemeente, hetzelfde segment, dezelfde periode en hetzelfde "
+                                                      f"traject. Tel ze samen in één regel."))
+            else:
+                seen[key] = number
+                group = result.groups.setdefault(valued.group, GroupSummary())
+                group.add(valued.line, valued.value)
+                for warning in valued.warnings:
+                    if len(group.warnings) < 20:
+                        group.warnings.append(f"Regel {number}: {warning}")
+        if on_progress and result.rows % 500 == 0:
+            on_progress(result.rows)
+    if result.rows == 0 and not result.error_count:
+        result.add(RowError(2, "", "Het bestand heeft geen regels met realisatie onder de kopregel."))
+    return result
+
+
+def store_source(rows: RowSource, lookups, upload: RealisationUpload, user: User | None,
+                 result: CheckResult, on_progress: Callable[[int], None] | None = None) -> list[RealisationReport]:
+    """Pass 2 (only after a clean pass 1): one new report version per group, lines in batches.
+    The caller commits; on any exception the caller rolls back and nothing is stored."""
+    session = db.session()
+    provider = lookups.provider_org
+    reports: dict[tuple, RealisationReport] = {}
+    for (municipality_id, segment_key, period), summary in sorted(result.groups.items(), key=lambda item: (
+            item[0][0], item[0][1], item[0][2])):
+        key_filter = (RealisationReport.organisation_id == provider.id,
+                      RealisationReport.municipality_id == municipality_id,
+                      RealisationReport.segment_key == segment_key, RealisationReport.year == period.year,
+                      RealisationReport.period_kind == period.kind, RealisationReport.period == period.number)
+        previous = session.exec(select(RealisationReport).where(*key_filter)
+                                .order_by(RealisationReport.version.desc())).first()
+        if previous is not None and previous.state == "approved":
+            raise FileRefused(f"De realisatie van {period.label} is intussen goedgekeurd en staat vast.")
+        if previous is not None and previous.state != "superseded":
+            changed = session.execute(update(RealisationReport).where(
+                RealisationReport.id == previous.id, RealisationReport.lock_version == previous.lock_version,
+                RealisationReport.state.in_(("submitted", "rejected"))).values(
+                state="superseded", lock_version=previous.lock_version + 1)).rowcount
+            if changed != 1:
+                raise FileRefused(f"De realisatie van {period.label} is intussen door iemand anders gewijzigd; "
+                                  f"lever het bestand opnieuw aan.")
+        report = RealisationReport(
+            region_id=provider.region_id, organisation_id=provider.id, municipality_id=municipality_id,
+            segment_key=segment_key, year=period.year, period_kind=period.kind, period=period.number,
+            version=(previous.version + 1) if previous else 1, state="submitted", upload_id=upload.id,
+            total_value=summary.total, line_count=summary.lines, warnings=summary.warnings or None,
+            place_days_total=summary.place_days, ended_total=summary.ended, figures=summary.figures_json,
+            submitted_by=user.id if user else None)
+        session.add(report)
+        reports[(municipality_id, segment_key, period)] = report
+    session.flush()
+
+    batch: list[dict] = []
+    done = 0
+    for number, raw in rows():
+        valued, errors = check_row(number, raw, lookups)
+        if valued is None:  # the input changed between the passes
+            raise FileRefused(f"Regel {number} is veranderd tijdens het inlezen; lever het bestand opnieuw aan.")
+        line = valued.line
+        batch.append({
+            "report_id": reports[valued.group].id, "trajectory_code": line.trajectory_code,
+            "started": line.started, "running": line.running, "ended": line.ended, "clients": line.clients,
+            "units": line.units, "place_days": line.place_days, "unit_price": valued.unit_price,
+            "value": valued.value, "extra": {k: str(v) for k, v in line.extra.items()} or None,
+            "source_row": number,
+        })
+        done += 1
+        if len(batch) >= BATCH:
+            session.execute(insert(RealisationLine), batch)
+            batch = []
+            if on_progress:
+                on_progress(done)
+    if batch:
+        session.execute(insert(RealisationLine), batch)
+    for report in reports.values():
+        audit.record("realisation.submitted",
+                     f"Realisatie ingediend: {report.segment_key} {report.year}-{report.period_kind[0].upper()}"
+                     f"{report.period} versie {report.version}, {report.line_count} regels",
+                     object_type="realisation_report", object_id=report.id, organisation_id=provider.id,
+                     region_id=provider.region_id, actor=user,
+                     details={"after": {"total_value": str(report.total_value), "version": report.version,
+                                        "upload_id": upload.id, "municipality_id": report.municipality_id}})
+    return list(reports.values())
+
+
+# --- Uploads -----------------------------------------------------------------------------------
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "realisation"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def receive_file(provider: Organisation, user: User | None, stream, original_name: str) -> RealisationUpload:
+    """Save an uploaded file under a generated name, hashing it on the way, and record the upload
+    (state ``queued``). A file this provider already had stored is refused at once (``refused``
+    with a message naming the earlier upload). Commits."""
+    session = db.session()
+    limit = int(current_app.config["MAX_REALISATION_BYTES"])
+    stored_name = secrets.token_hex(16)
+    path = upload_folder() / stored_name
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "wb") as handle:
+        while chunk := stream.read(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                handle.close()
+                path.unlink(missing_ok=True)
+                raise FileRefused(f"Het bestand is groter dan {limit // (1024 * 1024)} MB.")
+            digest.update(chunk)
+            handle.write(chunk)
+    name = Path(original_name or "bestand").name[:255]
+    upload = RealisationUpload(region_id=provider.region_id, organisation_id=provider.id, source="csv",
+                               original_name=name, stored_name=stored_name, sha256=digest.hexdigest(),
+                               created_by=user.id if user else None)
+    try:
+        upload.source = _sniffed_source(path, name)
+    except FileRefused as refused:
+        _refuse(upload, refused.message)
+        path.unlink(missing_ok=True)
+        upload.stored_name = None
+    else:
+        earlier = session.exec(select(RealisationUpload).where(
+            RealisationUpload.organisation_id == provider.id, RealisationUpload.sha256 == upload.sha256,
+            RealisationUpload.state == "stored")).first()
+        if earlier is not None:
+            _refuse(upload, _duplicate_message(earlier))
+            path.unlink(missing_ok=True)
+            upload.stored_name = None
+    session.add(upload)
+    session.flush()
+    audit.record("realisation.upload_received", f"Realisatiebestand ontvangen: {name}",
+                 object_type="realisation_upload", object_id=upload.id, organisation_id=provider.id,
+                 region_id=provider.region_id, actor=user,
+                 details={"after": {"sha256": upload.sha256, "state": upload.state, "bytes": size}})
+    session.commit()
+    return upload
+
+
+def _duplicate_message(earlier: RealisationUpload) -> str:
+    return (f"Dit bestand is al ingelezen op {nl_datetime(earlier.created_at)} ('{earlier.original_name}'); "
+            f"het telt niet twee keer mee. Een correctie is een gewijzigd bestand.")
+
+
+def _stored_twin(upload: RealisationUpload) -> RealisationUpload | None:
+    """Another upload of the same file by the same provider that was stored already."""
+    return db.session().exec(select(RealisationUpload).where(
+        RealisationUpload.organisation_id == upload.organisation_id, RealisationUpload.sha256 == upload.sha256,
+        RealisationUpload.state == "stored", RealisationUpload.id != upload.id)).first()
+
+
+def _sniffed_source(path: Path, name: str) -> str:
+    return sniff(path, name)
+
+
+def _refuse(upload: RealisationUpload, message: str, errors: list[RowError] | None = None,
+            error_count: int | None = None) -> None:
+    upload.state = "refused"
+    upload.message = message
+    upload.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in (errors or [])]
+    upload.error_count = error_count if error_count is not None else max(len(upload.errors), 1)
+    upload.finished_at = utcnow()
+
+
+def process_upload(upload_id: int) -> RealisationUpload:
+    """Check and (when clean) store an upload; always leaves it ``stored``, ``refused`` or
+    ``failed`` and commits. Runs within an app context (a request or the background thread)."""
+    session = db.session()
+    upload = session.get(RealisationUpload, upload_id)
+    if upload.state != "queued":
+        return upload
+    provider = session.get(Organisation, upload.organisation_id)
+    user = session.get(User, upload.created_by) if upload.created_by else None
+    path = upload_folder() / upload.stored_name
+    try:
+        lookups = ProviderLookups(provider)
+        if upload.source == "323":
+            # A declaration message: its Prestaties added up into rows first (small: one per
+            # municipality × segment × period × trajectory), then checked like any file.
+            parsed = parse_323(path, lookups, provider.agb_code)
+            rows, header, total, first_errors = (lambda: iter(parsed.rows)), None, len(parsed.rows), parsed.errors
+        else:
+            table = open_table(path, upload.original_name)
+            rows, header, total, first_errors = table.rows, table.header, table.approx_rows or None, []
+        upload.rows_total, upload.state = total, "checking"
+        session.commit()
+        progress.update(upload.id, "checking", 0, total)
+        result = check_source(rows, lookups, header, first_errors=first_errors,
+                              on_progress=lambda n: progress.update(upload.id, "checking", n, total))
+        twin = _stored_twin(upload) if result.ok else None  # the same file queued twice
+        if twin is not None:
+            raise FileRefused(_duplicate_message(twin))
+        if not result.ok:
+            _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
+            upload.rows_done = result.rows
+        else:
+            upload.state = "storing"
+            progress.update(upload.id, "storing", 0, result.rows)
+            reports = store_source(rows, lookups, upload, user, result,
+                                   on_progress=lambda n: progress.update(upload.id, "storing", n, result.rows))
+            upload.state, upload.rows_done, upload.rows_total = "stored", result.rows, result.rows
+            upload.report_count = len(reports)
+            upload.finished_at = utcnow()
+            upload.message = (f"{result.rows} regels ingelezen in {len(reports)} "
+                              f"{'rapportage' if len(reports) == 1 else 'rapportages'}.")
+        audit.record(f"realisation.upload_{upload.state}", f"Realisatiebestand {upload.original_name}: "
+                                                           f"{STATES[upload.state].lower()}",
+                     object_type="realisation_upload", object_id=upload.id, organisation_id=provider.id,
+                     region_id=provider.region_id, actor=user,
+                     details={"after": {"state": upload.state, "rows": result.rows,
+                                        "error_count": upload.error_count}})
+        session.commit()
+    except FileRefused as refused:
+        session.rollback()
+        upload = session.get(RealisationUpload, upload_id)
+        _refuse(upload, refused.message)
+        session.commit()
+    except Exception:
+        session.rollback()
+        upload = session.get(RealisationUpload, upload_id)
+        upload.state, upload.message, upload.finished_at = "failed", "Er ging iets mis bij het inlezen; niets is opgeslagen.", utcnow()
+        session.commit()
+        current_app.logger.exception("realisation upload %s failed", upload_id)
+    finally:
+        progress.finish(upload_id)
+    return upload
+
+
+def _refusal_summary(result: CheckResult) -> str:
+    if result.rows == 0 and result.error_count and result.errors and result.errors[0].row == 1:
+        return "De kopregel klopt niet; niets is opgeslagen."
+    count = result.error_count
+    return (f"{count} {'fout' if count == 1 else 'fouten'} gevonden in {result.rows} regels; niets is opgeslagen. "
+            f"Verbeter het bestand en lever het opnieuw aan.")
+
+
+def start(upload: RealisationUpload) -> None:
+    """Process a queued upload: in a background thread (the page polls its progress) or, with
+    ``REALISATION_IN_BACKGROUND`` off, right now."""
+    if upload.state != "queued":
+        return
+    if not current_app.config.get("REALISATION_IN_BACKGROUND", True):
+        process_upload(upload.id)
+        return
+    app = current_app._get_current_object()
+    progress.update(upload.id, "queued", 0, None)
+
+    def work():
+        with app.app_context():
+            process_upload(upload.id)
+
+    threading.Thread(target=work, name=f"realisation-upload-{upload.id}", daemon=True).start()
+
+
+# --- Rows from the form and the API --------------------------------------------------------------
+
+
+def submit_rows(provider: Organisation, user: User | None, rows: list[dict[str, Any]], source: str
+                ) -> tuple[RealisationUpload, CheckResult]:
+    """Check and store rows given as dicts (web form, API): all or nothing, at once. Returns the
+    upload (``stored`` or ``refused``) and the check result. Commits."""
+    session = db.session()
+    payload = repr(sorted((sorted((str(k), str(v)) for k, v in row.items()) for row in rows))).encode()
+    upload = RealisationUpload(region_id=provider.region_id, organisation_id=provider.id, source=source,
+                               original_name="", sha256=hashlib.sha256(payload).hexdigest(),
+                               created_by=user.id if user else None, state="checking", rows_total=len(rows))
+    session.add(upload)
+    session.flush()
+    numbered = [(index, {column_key(k): v for k, v in row.items()}) for index, row in enumerate(rows, start=1)]
+
+    def source_rows() -> Iterable:
+        return iter(numbered)
+
+    lookups = ProviderLookups(provider)
+    result = check_source(source_rows, lookups, header=None)
+    allowed = allowed_columns(lookups.specs())
+    for index, row in enumerate(rows, start=1):  # a column a file's header would refuse
+        for name in row:
+            if column_key(name) not in allowed:
+                result.add(RowError(index, column_key(name), f"Onbekende kolom '{str(name)[:50]}'."))
+    if not result.ok:
+        _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
+        upload.rows_done = result.rows
+        session.commit()
+        return upload, result
+    try:
+        reports = store_source(source_rows, lookups, upload, user, result)
+    except FileRefused as refused:
+        session.rollback()
+        session.add(upload)
+        _refuse(upload, refused.message)
+        session.commit()
+        return upload, result
+    upload.state, upload.rows_done, upload.report_count, upload.finished_at = "stored", result.rows, len(reports), utcnow()
+    upload.message = f"{result.rows} regels ingediend."
+    session.commit()
+    return upload, result
+
+
+def latest_reports_query(provider_id: int | None = None):
+    """Reports that count: the newest version of each key (superseded ones excluded)."""
+    statement = select(RealisationReport).where(RealisationReport.state != "superseded")
+    if provider_id is not None:
+        statement = statement.where(RealisationReport.organisation_id == provider_id)
+    return statement
+
+
+__all__ = ["FileRefused", "check_source", "store_source", "receive_file", "process_upload", "start",
+           "submit_rows", "latest_reports_query"]
