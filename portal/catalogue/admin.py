@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from portal import audit, db
+from portal.accounts.scoping import scoped
 from portal.catalogue import pricing
 from portal.catalogue.service import price_date, surcharges_for, unit_rate
 from portal.formatting import nl_date
@@ -360,6 +361,17 @@ def grant_qualification(surcharge: Surcharge, organisation: Organisation) -> Sur
     return qualification
 
 
+def grant_qualification_to(surcharge: Surcharge, organisation_id: int | None) -> Organisation:
+    """The provider with this id, if the signed-in organisation may see it, qualifies for the
+    surcharge from now on; returns the provider."""
+    organisation = db.session().exec(scoped(select(Organisation), Organisation)
+                                     .where(Organisation.id == organisation_id)).first()
+    if organisation is None:
+        raise CatalogueViolation([("organisation_id", "Kies een zorgaanbieder uit de regio.")])
+    grant_qualification(surcharge, organisation)
+    return organisation
+
+
 def withdraw_qualification(surcharge: Surcharge, organisation: Organisation) -> None:
     qualification = _qualification(surcharge, organisation)
     if qualification is None:
@@ -374,12 +386,6 @@ def withdraw_qualification(surcharge: Surcharge, organisation: Organisation) -> 
                  region_id=surcharge.region_id,
                  details={"before": {"qualifies": True}, "after": {"qualifies": False},
                           "surcharge": surcharge.code, "organisation": organisation.name})
-
-
-def qualified_providers(surcharge: Surcharge) -> list[Organisation]:
-    return list(db.session().exec(
-        select(Organisation).join(SurchargeQualification, SurchargeQualification.organisation_id == Organisation.id)
-        .where(SurchargeQualification.surcharge_id == surcharge.id).order_by(Organisation.name)))
 
 
 # --- Standard trajectories ---------------------------------------------------------------------
@@ -481,6 +487,16 @@ def check_trajectory(region_id: int, values: dict, existing: StandardTrajectory 
     values["intensity"] = intensity.quantize(Decimal("0.01"))  # as the column keeps it
     breakdown = pricing.price_trajectory(terms, segment_pricing)
     return CheckedTrajectory(values, care_form, tariff, breakdown, extra_fields)
+
+
+def preview_price(region_id: int, values: dict, existing: StandardTrajectory | None = None) -> pricing.PriceBreakdown:
+    """The price a trajectory's values would give, without saving: raises
+    :class:`CatalogueViolation` like :func:`check_trajectory`, and leaves the session as it was
+    (a preview never writes)."""
+    try:
+        return check_trajectory(region_id, values, existing).price
+    finally:
+        db.session().rollback()
 
 
 def _unique(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,24 +3,17 @@ role reads them; a provider sees the price with the surcharges it qualifies for)
 contract managers' screens to keep care forms, tariffs, surcharges and trajectories."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from htmx_flask import request as htmx_request
-from sqlalchemy import Numeric, cast, or_
-from sqlmodel import func, select
 
 from portal import clock, db
 from portal.accounts import roles
 from portal.accounts.roles import REGION_READERS, roles_required
-from portal.accounts.scoping import get_scoped_or_404, scoped
+from portal.accounts.scoping import get_scoped_or_404
 from portal.catalogue import admin as catalogue_admin
-from portal.catalogue import pricing
-from portal.catalogue import service as catalogue
-from portal.catalogue.admin import UNIT_LABELS, CatalogueViolation, segment_label, segment_short
+from portal.catalogue import queries
+from portal.catalogue.admin import UNIT_LABELS, CatalogueViolation, segment_label
 from portal.catalogue.forms import (
     CareFormForm,
     QualificationForm,
@@ -33,18 +26,7 @@ from portal.catalogue.forms import (
     trajectory_form_class,
 )
 from portal.forms import ConfirmForm
-from portal.models import (
-    CareForm,
-    CustomTrajectory,
-    Organisation,
-    OrganisationKind,
-    StandardTrajectory,
-    Surcharge,
-    SurchargeQualification,
-    Tariff,
-    TariffVersion,
-)
-from portal.pagination import paginate, sort_by
+from portal.models import CareForm, Organisation, StandardTrajectory, Surcharge, Tariff
 from portal.registry import current_registry
 from portal.validators import RuleViolation
 from portal.web.common import page_number, rejected_status, render_page_or_partial
@@ -81,13 +63,14 @@ def _year(value=None) -> int:
     return year if catalogue_admin.FIRST_YEAR <= year <= catalogue_admin.LAST_YEAR else clock.today().year
 
 
-def _segment_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    registry = current_registry()
-    choices = [("", blank)] if blank is not None else []
-    for domain in registry.domains.values():
-        for segment in domain.segments:
-            choices.append((segment.key, segment_label(segment.key)))
-    return choices
+def _one_of(name: str, allowed) -> str:
+    """The request's value of ``name`` when it is one of ``allowed``, else "" (no filter)."""
+    value = request.args.get(name, "")
+    return value if value in allowed else ""
+
+
+def _search() -> str:
+    return request.args.get("zoek", "").strip()
 
 
 def _committed(message: str, target: str):
@@ -109,131 +92,24 @@ def _is_htmx() -> bool:
 # --- Standard trajectories: the overview -------------------------------------------------------
 
 
-@dataclass
-class TrajectoryRow:
-    trajectory: StandardTrajectory
-    care_form: CareForm
-    tariff: Tariff
-    unit_rate: Decimal | None = None
-    price: pricing.PriceBreakdown | None = None
-    error: str | None = None
-
-    @property
-    def segment(self) -> str:
-        return segment_label(self.trajectory.segment_key)
-
-    @property
-    def segment_short(self) -> str:
-        return segment_short(self.trajectory.segment_key)
-
-    @property
-    def unit_plural(self) -> str:
-        return pricing.UNITS.get(self.tariff.unit, (self.tariff.unit, self.tariff.unit))[1]
-
-    @property
-    def intensity_unit(self) -> str:
-        """"uur" for an intensity of exactly 1, else "uren" (and so on)."""
-        return self.unit_singular if self.trajectory.intensity == 1 else self.unit_plural
-
-    @property
-    def unit_singular(self) -> str:
-        return pricing.UNITS.get(self.tariff.unit, (self.tariff.unit, self.tariff.unit))[0]
-
-
-def _priced_row(trajectory, care_form, tariff, provider_id) -> TrajectoryRow:
-    row = TrajectoryRow(trajectory, care_form, tariff)
-    try:
-        terms = catalogue.trajectory_terms(trajectory, provider_id)
-        row.unit_rate = terms.unit_rate
-        row.price = pricing.price_trajectory(terms, current_registry().pricing.get(trajectory.segment_key))
-    except (RuleViolation, pricing.PricingError) as problem:
-        row.error = problem.message
-    return row
-
-
-def _row_for(trajectory: StandardTrajectory) -> TrajectoryRow:
-    session = db.session()
-    return _priced_row(trajectory, session.get(CareForm, trajectory.care_form_id),
-                       session.get(Tariff, trajectory.tariff_id), _provider_id())
-
-
-TRAJECTORY_SORTS = {
-    "segment": StandardTrajectory.segment_key,
-    "code": StandardTrajectory.code,
-    "naam": StandardTrajectory.name,
-    "zorgvorm": CareForm.name,
-    "deskundigheid": StandardTrajectory.expertise,
-    # SQLite keeps exact decimals as text: compare them as numbers.
-    "intensiteit": cast(StandardTrajectory.intensity, Numeric(8, 2)),
-    "doorlooptijd": StandardTrajectory.duration_months,
-    "tarief": Tariff.name,
-}
-
-
-def _years_on_offer(region_id: int, year: int) -> list[int]:
-    years = set(db.session().exec(select(StandardTrajectory.year).where(
-        StandardTrajectory.region_id == region_id).distinct()).all())
-    years |= {clock.today().year, year}
-    return sorted(years, reverse=True)
-
-
 @bp.route("/")
 @roles_required(*EVERY_ROLE)
 def overview():
     registry = current_registry()
     year = _year()
-    domain = request.args.get("domein", "")
-    domain = domain if domain in registry.domains else ""
-    segment = request.args.get("segment", "")
-    segment = segment if segment in registry.segments else ""
-    query = request.args.get("zoek", "").strip()
-    statement = scoped(
-        select(StandardTrajectory, CareForm, Tariff)
-        .join(CareForm, CareForm.id == StandardTrajectory.care_form_id)
-        .join(Tariff, Tariff.id == StandardTrajectory.tariff_id), StandardTrajectory,
-    ).where(StandardTrajectory.year == year)
-    if domain:
-        statement = statement.where(StandardTrajectory.segment_key.startswith(f"{domain}."))
-    if segment:
-        statement = statement.where(StandardTrajectory.segment_key == segment)
-    if query:
-        pattern = f"%{query}%"
-        statement = statement.where(or_(StandardTrajectory.name.ilike(pattern), StandardTrajectory.code.ilike(pattern),
-                                        CareForm.name.ilike(pattern)))
-    statement, sort = sort_by(statement, request.args.get("sorteer"), TRAJECTORY_SORTS, "segment")
-    statement = statement.order_by(StandardTrajectory.code, StandardTrajectory.id)
-    page = paginate(statement, page_number())
+    domain = _one_of("domein", registry.domains)
+    segment = _one_of("segment", registry.segments)
+    query = _search()
     provider_id = _provider_id()
-    rows = [_priced_row(t, c, tf, provider_id) for t, c, tf in page.items]
+    found = queries.trajectory_overview(year, domain=domain, segment=segment, query=query,
+                                        sort=request.args.get("sorteer"), page_number=page_number(),
+                                        provider_id=provider_id)
     params = {"jaar": year, "domein": domain, "segment": segment, "zoek": query}
-    custom_rows = _custom_rows(provider_id, year) if provider_id is not None else []
     return render_page_or_partial(
         "catalogue/overview.html", "catalogue/_overview_results.html",
-        page=page, rows=rows, year=year, years=_years_on_offer(_region_id(), year), domain=domain,
-        segment=segment, query=query, sort=sort, params=params, segment_choices=_segment_choices(),
-        provider_view=provider_id is not None, can_edit=_can_edit(), custom_rows=custom_rows)
-
-
-def _custom_rows(provider_id: int, year: int) -> list[tuple]:
-    """The provider's approved custom trajectories valid in ``year``, priced from the same tariffs
-    as the standard trajectories: (custom trajectory, price or None, why no price)."""
-
-    session = db.session()
-    rows = []
-    for custom in session.exec(scoped(select(CustomTrajectory), CustomTrajectory).where(
-            CustomTrajectory.valid_from <= date(year, 12, 31),
-            or_(CustomTrajectory.valid_until == None, CustomTrajectory.valid_until >= date(year, 1, 1)))  # noqa: E711
-            .order_by(CustomTrajectory.code)):
-        standard = session.get(StandardTrajectory, custom.standard_trajectory_id)
-        try:
-            price = catalogue.trajectory_price(
-                standard, provider_id, year=year, intensity=custom.intensity,
-                intensity_period=custom.intensity_period, duration_months=custom.duration_months,
-                extra=dict(custom.extra or {}))
-            rows.append((custom, price.total, None))
-        except (RuleViolation, pricing.PricingError) as problem:
-            rows.append((custom, None, problem.message))
-    return rows
+        page=found.page, rows=found.rows, year=year, years=found.years, domain=domain,
+        segment=segment, query=query, sort=found.sort, params=params, segment_choices=queries.segment_choices(),
+        provider_view=provider_id is not None, can_edit=_can_edit(), custom_rows=found.custom_rows)
 
 
 @bp.route("/trajecten/<int:trajectory_id>")
@@ -244,16 +120,14 @@ def trajectory_detail(trajectory_id):
 
 
 def _detail_context(trajectory):
-    row = _row_for(trajectory)
-    place_year = None
-    if row.price is not None:
-        place_year = (pricing.trajectories_per_place_year(trajectory.duration_months),
-                      pricing.price_per_place_year(row.price.total, trajectory.duration_months))
-    stored = trajectory.extra or {}
-    extra_values = [(extra.label, Decimal(str(stored[extra.name])) if stored.get(extra.name) not in (None, "") else None)
-                    for extra in catalogue_admin.extra_fields_for(trajectory.segment_key)]
-    return {"row": row, "trajectory": trajectory, "place_year": place_year, "extra_values": extra_values,
-            "provider_view": _provider_id() is not None, "can_edit": _can_edit()}
+    detail = queries.trajectory_detail(trajectory, _provider_id())
+    return {"row": detail.row, "trajectory": trajectory, "place_year": detail.place_year,
+            "extra_values": detail.extra_values, "provider_view": _provider_id() is not None,
+            "can_edit": _can_edit()}
+
+
+def _row_for(trajectory: StandardTrajectory):
+    return queries.trajectory_row(trajectory, _provider_id())
 
 
 # --- Inline edit of a trajectory's intensity and duration ------------------------------------
@@ -299,30 +173,16 @@ def trajectory_row_edit(trajectory_id):
 # --- Standard trajectories: create, change, live price preview ------------------------------
 
 
-def _care_form_choices():
-    care_forms = db.session().exec(scoped(select(CareForm), CareForm)
-                                   .order_by(CareForm.segment_key, CareForm.code)).all()
-    return [("", "Kies een zorgvorm")] + [
-        (str(c.id), f"{segment_short(c.segment_key)} · {c.code} {c.name}") for c in care_forms]
-
-
-def _tariff_choices():
-    tariffs = db.session().exec(scoped(select(Tariff), Tariff).order_by(Tariff.code)).all()
-    return [("", "Kies een tarief")] + [
-        (str(t.id), f"{t.code} {t.name} ({UNIT_LABELS.get(t.unit, t.unit).lower()})") for t in tariffs]
-
-
 def _chosen_segment(source, trajectory: StandardTrajectory | None) -> str | None:
     """The segment whose plugin fields the form shows: that of the chosen care form."""
     raw = source.get("care_form_id")
     if raw:
         try:
-            care_form = db.session().exec(scoped(select(CareForm), CareForm)
-                                          .where(CareForm.id == int(raw))).first()
+            segment_key = queries.segment_of_care_form(int(raw))
         except ValueError:
-            care_form = None
-        if care_form is not None:
-            return care_form.segment_key
+            segment_key = None
+        if segment_key is not None:
+            return segment_key
     return trajectory.segment_key if trajectory is not None else None
 
 
@@ -337,13 +197,12 @@ def _trajectory_form(trajectory: StandardTrajectory | None, source=None):
         form = form_class(formdata=source)
     elif trajectory is not None:
         form = form_class(obj=trajectory)
-        for extra in form.extra_fields:
-            value = (trajectory.extra or {}).get(extra.name)
-            form["extra_" + extra.name].data = Decimal(str(value)) if value not in (None, "") else None
+        for extra, value in queries.extra_values(trajectory):
+            form["extra_" + extra.name].data = value
     else:
         form = form_class(formdata=None, year=_year())
-    form.care_form_id.choices = _care_form_choices()
-    form.tariff_id.choices = _tariff_choices()
+    form.care_form_id.choices = queries.care_form_choices()
+    form.tariff_id.choices = queries.tariff_choices()
     form.chosen_segment = segment_key
     return form
 
@@ -414,11 +273,10 @@ def trajectory_preview(trajectory_id=None):
         problems, status = _problem_list(form), 422
     else:
         try:
-            preview = catalogue_admin.check_trajectory(_region_id(), _trajectory_values(form), trajectory).price
+            preview = catalogue_admin.preview_price(_region_id(), _trajectory_values(form), trajectory)
         except CatalogueViolation as violation:
             put_problems_on(form, violation.problems)
             problems, status = _problem_list(form), 422
-    db.session().rollback()  # a preview never writes
     if _is_htmx():
         return render_template("catalogue/_price_preview.html", preview=preview, preview_problems=problems), status
     return render_template("catalogue/trajectory_form.html",
@@ -448,32 +306,22 @@ def trajectory_fields():
 # --- Care forms --------------------------------------------------------------------------------
 
 
-CARE_FORM_SORTS = {"segment": CareForm.segment_key, "code": CareForm.code, "naam": CareForm.name}
-
-
 @bp.route("/zorgvormen/")
 @roles_required(*EVERY_ROLE)
 def care_forms():
-    registry = current_registry()
-    segment = request.args.get("segment", "")
-    segment = segment if segment in registry.segments else ""
-    query = request.args.get("zoek", "").strip()
-    statement = scoped(select(CareForm), CareForm)
-    if segment:
-        statement = statement.where(CareForm.segment_key == segment)
-    if query:
-        statement = statement.where(or_(CareForm.name.ilike(f"%{query}%"), CareForm.code.ilike(f"%{query}%")))
-    statement, sort = sort_by(statement, request.args.get("sorteer"), CARE_FORM_SORTS, "segment")
-    page = paginate(statement.order_by(CareForm.code, CareForm.id), page_number())
+    segment = _one_of("segment", current_registry().segments)
+    query = _search()
+    page, sort = queries.care_form_list(segment=segment, query=query, sort=request.args.get("sorteer"),
+                                        page_number=page_number())
     return render_page_or_partial(
         "catalogue/care_forms.html", "catalogue/_care_forms_results.html", page=page, sort=sort,
         segment=segment, query=query, params={"segment": segment, "zoek": query},
-        segment_choices=_segment_choices(), segment_name=segment_label, can_edit=_can_edit())
+        segment_choices=queries.segment_choices(), segment_name=segment_label, can_edit=_can_edit())
 
 
 def _care_form_form(care_form):
     form = CareFormForm(obj=care_form)
-    form.segment_key.choices = _segment_choices("Kies een segment")
+    form.segment_key.choices = queries.segment_choices("Kies een segment")
     return form
 
 
@@ -516,31 +364,13 @@ def _save_simple(form, obj, template, name, create, update, fields, message, don
 # --- Tariffs and their versions ----------------------------------------------------------------
 
 
-TARIFF_SORTS = {"code": Tariff.code, "naam": Tariff.name, "eenheid": Tariff.unit}
-
-
-def _rate_today(tariff_id: int) -> Decimal | None:
-    versions = [(pricing.Period(v.valid_from, v.valid_until), v.unit_rate) for v in catalogue.versions_of(tariff_id)]
-    return pricing.rate_on(versions, clock.today())
-
-
 @bp.route("/tarieven/")
 @roles_required(*EVERY_ROLE)
 def tariffs():
-    unit = request.args.get("eenheid", "")
-    unit = unit if unit in UNIT_LABELS else ""
-    query = request.args.get("zoek", "").strip()
-    statement = scoped(select(Tariff), Tariff)
-    if unit:
-        statement = statement.where(Tariff.unit == unit)
-    if query:
-        statement = statement.where(or_(Tariff.name.ilike(f"%{query}%"), Tariff.code.ilike(f"%{query}%")))
-    statement, sort = sort_by(statement, request.args.get("sorteer"), TARIFF_SORTS, "code")
-    page = paginate(statement.order_by(Tariff.id), page_number())
-    counts = dict(db.session().exec(
-        select(TariffVersion.tariff_id, func.count()).where(TariffVersion.tariff_id.in_([t.id for t in page.items]))
-        .group_by(TariffVersion.tariff_id)).all()) if page.items else {}
-    rows = [(t, counts.get(t.id, 0), _rate_today(t.id)) for t in page.items]
+    unit = _one_of("eenheid", UNIT_LABELS)
+    query = _search()
+    page, rows, sort = queries.tariff_list(unit=unit, query=query, sort=request.args.get("sorteer"),
+                                           page_number=page_number())
     return render_page_or_partial(
         "catalogue/tariffs.html", "catalogue/_tariffs_results.html", page=page, rows=rows, sort=sort,
         unit=unit, query=query, params={"eenheid": unit, "zoek": query}, unit_labels=UNIT_LABELS,
@@ -555,17 +385,14 @@ def tariff_detail(tariff_id):
 
 
 def _tariff_context(tariff):
-    session = db.session()
-    used = session.exec(select(StandardTrajectory.year, func.count()).where(
-        StandardTrajectory.tariff_id == tariff.id).group_by(StandardTrajectory.year)
-        .order_by(StandardTrajectory.year)).all()
-    return {"tariff": tariff, "versions": catalogue.versions_of(tariff.id), "used": used,
+    detail = queries.tariff_detail(tariff)
+    return {"tariff": tariff, "versions": detail.versions, "used": detail.used,
             "unit_labels": UNIT_LABELS, "can_edit": _can_edit(), "current_date": clock.today()}
 
 
 def _tariff_form(tariff):
     form = TariffForm(obj=tariff)
-    form.unit.choices = [("", "Kies een eenheid")] + list(UNIT_LABELS.items())
+    form.unit.choices = queries.unit_choices()
     return form
 
 
@@ -588,16 +415,6 @@ def tariff_edit(tariff_id):
                         lambda obj: url_for("catalogue.tariff_detail", tariff_id=obj.id))
 
 
-def _version_or_404(version_id: int) -> tuple[TariffVersion, Tariff]:
-    """A tariff version of a tariff the signed-in organisation may see, else 404."""
-    found = db.session().exec(scoped(
-        select(TariffVersion, Tariff).join(Tariff, Tariff.id == TariffVersion.tariff_id), Tariff)
-        .where(TariffVersion.id == version_id)).first()
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.route("/tarieven/<int:tariff_id>/versies/nieuw", methods=["GET", "POST"])
 @roles_required(MANAGER)
 def version_create(tariff_id):
@@ -608,7 +425,7 @@ def version_create(tariff_id):
 @bp.route("/tariefversies/<int:version_id>/bewerken", methods=["GET", "POST"])
 @roles_required(MANAGER)
 def version_edit(version_id):
-    version, tariff = _version_or_404(version_id)
+    version, tariff = queries.version_or_404(version_id)
     return _save_version(TariffVersionForm(obj=version), tariff, version)
 
 
@@ -638,7 +455,7 @@ def _save_version(form, tariff, version):
 @roles_required(*EVERY_ROLE)
 def version_row(version_id):
     """One version row (htmx: after cancelling an inline edit); otherwise the tariff's page."""
-    version, tariff = _version_or_404(version_id)
+    version, tariff = queries.version_or_404(version_id)
     return render_page_or_partial("catalogue/tariff_detail.html", "catalogue/_version_row.html",
                                   version=version, **_tariff_context(tariff))
 
@@ -646,7 +463,7 @@ def version_row(version_id):
 @bp.route("/tariefversies/<int:version_id>/rij/wijzigen", methods=["GET", "POST"])
 @roles_required(MANAGER)
 def version_row_edit(version_id):
-    version, tariff = _version_or_404(version_id)
+    version, tariff = queries.version_or_404(version_id)
     if not _is_htmx() and request.method == "GET":
         return redirect(url_for("catalogue.version_edit", version_id=version.id))
     form = UnitRateForm(obj=version, prefix=f"versie{version.id}")
@@ -660,7 +477,7 @@ def version_row_edit(version_id):
         catalogue_admin.change_tariff_version(version, unit_rate=form.unit_rate.data)
     except CatalogueViolation as violation:
         _refused(form, violation)
-        version, tariff = _version_or_404(version_id)
+        version, tariff = queries.version_or_404(version_id)
         return render_template(template, form=form, version=version, tariff=tariff), 422
     db.session().commit()
     if not _is_htmx():
@@ -673,33 +490,17 @@ def version_row_edit(version_id):
 # --- Surcharges and the providers that qualify -------------------------------------------------
 
 
-SURCHARGE_SORTS = {"code": Surcharge.code, "naam": Surcharge.name, "segment": Surcharge.segment_key,
-                   "percentage": cast(Surcharge.percentage, Numeric(6, 3)), "vanaf": Surcharge.valid_from}
-
-
 @bp.route("/opslagen/")
 @roles_required(*EVERY_ROLE)
 def surcharges():
-    query = request.args.get("zoek", "").strip()
-    statement = scoped(select(Surcharge), Surcharge)
-    if query:
-        statement = statement.where(or_(Surcharge.name.ilike(f"%{query}%"), Surcharge.code.ilike(f"%{query}%")))
-    statement, sort = sort_by(statement, request.args.get("sorteer"), SURCHARGE_SORTS, "code")
-    page = paginate(statement.order_by(Surcharge.id), page_number())
-    ids = [s.id for s in page.items]
-    session = db.session()
-    counts = dict(session.exec(
-        select(SurchargeQualification.surcharge_id, func.count()).where(SurchargeQualification.surcharge_id.in_(ids))
-        .group_by(SurchargeQualification.surcharge_id)).all()) if ids else {}
-    own = set()
-    if _provider_id() is not None and ids:
-        own = set(session.exec(select(SurchargeQualification.surcharge_id).where(
-            SurchargeQualification.surcharge_id.in_(ids),
-            SurchargeQualification.organisation_id == _provider_id())).all())
+    query = _search()
+    found = queries.surcharge_list(query=query, sort=request.args.get("sorteer"), page_number=page_number(),
+                                   provider_id=_provider_id())
     return render_page_or_partial(
-        "catalogue/surcharges.html", "catalogue/_surcharges_results.html", page=page, sort=sort, query=query,
-        params={"zoek": query}, counts=counts, own=own, provider_view=_provider_id() is not None,
-        region_reader=current_user.role in REGION_READERS, segment_name=segment_label, can_edit=_can_edit())
+        "catalogue/surcharges.html", "catalogue/_surcharges_results.html", page=found.page, sort=found.sort,
+        query=query, params={"zoek": query}, counts=found.counts, own=found.own,
+        provider_view=_provider_id() is not None, region_reader=current_user.role in REGION_READERS,
+        segment_name=segment_label, can_edit=_can_edit())
 
 
 def _surcharge_context(surcharge, form=None):
@@ -707,22 +508,15 @@ def _surcharge_context(surcharge, form=None):
                "segment_name": segment_label,
                "region_reader": current_user.role in REGION_READERS}
     if current_user.role in REGION_READERS:
-        qualified = catalogue_admin.qualified_providers(surcharge)
+        qualified = queries.qualified_providers(surcharge)
         context["qualified"] = qualified
         if _can_edit():
             if form is None:
                 form = QualificationForm()
-            taken = {o.id for o in qualified}
-            providers = db.session().exec(scoped(select(Organisation), Organisation).where(
-                Organisation.kind == OrganisationKind.PROVIDER, Organisation.is_active == True)  # noqa: E712
-                .order_by(Organisation.name)).all()
-            form.organisation_id.choices = [("", "Kies een zorgaanbieder")] + [
-                (str(o.id), o.name) for o in providers if o.id not in taken]
+            form.organisation_id.choices = queries.qualification_choices(qualified)
             context["form"] = form
     elif _provider_id() is not None:
-        context["qualifies"] = db.session().exec(select(SurchargeQualification).where(
-            SurchargeQualification.surcharge_id == surcharge.id,
-            SurchargeQualification.organisation_id == current_user.organisation.id)).first() is not None
+        context["qualifies"] = queries.qualifies(surcharge, _provider_id())
     return context
 
 
@@ -735,7 +529,7 @@ def surcharge_detail(surcharge_id):
 
 def _surcharge_form(surcharge):
     form = SurchargeForm(obj=surcharge)
-    form.segment_key.choices = _segment_choices("Alle segmenten")
+    form.segment_key.choices = queries.segment_choices("Alle segmenten")
     return form
 
 
@@ -768,12 +562,8 @@ def qualification_grant(surcharge_id):
     status = rejected_status(form)
     if status:
         return render_template(template, **context), status
-    organisation = db.session().exec(scoped(select(Organisation), Organisation)
-                                     .where(Organisation.id == form.organisation_id.data)).first()
     try:
-        if organisation is None:
-            raise CatalogueViolation([("organisation_id", "Kies een zorgaanbieder uit de regio.")])
-        catalogue_admin.grant_qualification(surcharge, organisation)
+        organisation = catalogue_admin.grant_qualification_to(surcharge, form.organisation_id.data)
     except CatalogueViolation as violation:
         _refused(form, violation)
         return render_template(template, **_surcharge_context(surcharge, form)), 422
