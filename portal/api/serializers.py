@@ -24,6 +24,7 @@ from portal.models import (
     Tariff,
 )
 from portal.models.realisation import RealisationLine
+from portal.proposals.states import LABELS as PROPOSAL_STATES
 from portal.realisation.rules import Period
 from portal.validators import RuleViolation
 
@@ -215,6 +216,41 @@ def budget_agreements(agreements: list[BudgetAgreement], registry) -> list[dict]
             "updated_at": iso_moment(agreement.updated_at),
         })
     return items
+
+
+# --- Custom trajectory proposals ------------------------------------------------------------
+
+
+def _proposal_moment(value: datetime | None) -> str | None:
+    """A proposal's moment to the second; a naive one (UTC in the database) gets "+00:00"."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + ("" if value.tzinfo else "+00:00")
+
+
+def proposal(summary) -> dict:
+    """One proposal (a :class:`portal.proposals.queries.ProposalSummary`) with its current version
+    and, once approved, its custom trajectory."""
+    item, version, provider, custom = summary.proposal, summary.current, summary.provider, summary.custom
+    return {
+        "id": item.id, "title": item.title, "state": item.state, "state_label": PROPOSAL_STATES[item.state],
+        "provider": {"id": provider.id, "name": provider.name}, "segment": item.segment_key,
+        "standard_trajectory_id": item.standard_trajectory_id, "current_version": item.current_version,
+        "lock_version": item.lock_version,
+        "current": {"number": version.number, "side": version.side, "intensity": str(version.intensity),
+                    "intensity_period": version.intensity_period, "duration_months": version.duration_months,
+                    "expected_per_year": version.expected_per_year,
+                    "extra": {str(k): str(v) for k, v in (version.extra or {}).items()},
+                    "substantiation": version.substantiation, "comment": version.comment},
+        "custom_trajectory": None if custom is None else {
+            "code": custom.code, "valid_from": custom.valid_from.isoformat(),
+            "valid_until": custom.valid_until.isoformat() if custom.valid_until else None},
+        "created_at": _proposal_moment(item.created_at), "submitted_at": _proposal_moment(item.submitted_at),
+        "updated_at": _proposal_moment(item.updated_at), "decided_at": _proposal_moment(item.decided_at),
+    }
+
+
+def proposals(summaries: list) -> list[dict]:
+    """Proposals (:class:`portal.proposals.queries.ProposalSummary` values) as :func:`proposal` writes them."""
+    return [proposal(summary) for summary in summaries]
 
 
 # --- Realisation -----------------------------------------------------------------------------

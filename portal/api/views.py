@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from decimal import Decimal, InvalidOperation
 from math import ceil
 
@@ -21,9 +20,9 @@ from portal.api import bp, serializers
 from portal.api.errors import ApiError, json_response
 from portal.api.openapi import openapi_document
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, StandardTrajectory
-from portal.models.proposals import CustomTrajectory, Proposal
 from portal.models.realisation import RealisationReport
-from portal.proposals import service
+from portal.proposals import queries as proposal_queries
+from portal.proposals import service as proposal_service
 from portal.proposals.states import LABELS, TransitionRefused
 from portal.realisation.importing import submit_rows
 from portal.realisation.rules import allowed_columns, column_key
@@ -198,6 +197,7 @@ def budget_agreement(agreement_id: int):
 PROPOSAL_READERS = frozenset({*roles.PROVIDER_ROLES, roles.CONTRACT_MANAGER, roles.AUDITOR})
 NEW_PROPOSAL_FIELDS = ("standard_trajectory_id", "title", "intensity", "intensity_period", "duration_months",
                        "expected_per_year", "extra", "substantiation", "submission_key")
+KEY_TAKEN = "Deze submission_key is al gebruikt; kies een andere."
 
 
 def _invalid(field: str | None, message: str):
@@ -207,106 +207,81 @@ def _invalid(field: str | None, message: str):
     return json_response({"error": error}, 422)
 
 
-def _proposal_json(proposal) -> dict:
-    session = db.session()
-    version = service.versions(proposal)[-1]
-    provider = session.get(Organisation, proposal.organisation_id)
-    custom = session.exec(select(CustomTrajectory).where(CustomTrajectory.proposal_id == proposal.id)).first()
-
-    def moment(value):
-        return None if value is None else value.replace(microsecond=0).isoformat() + ("" if value.tzinfo else "+00:00")
-
-    return {
-        "id": proposal.id, "title": proposal.title, "state": proposal.state, "state_label": LABELS[proposal.state],
-        "provider": {"id": provider.id, "name": provider.name}, "segment": proposal.segment_key,
-        "standard_trajectory_id": proposal.standard_trajectory_id, "current_version": proposal.current_version,
-        "lock_version": proposal.lock_version,
-        "current": {"number": version.number, "side": version.side, "intensity": str(version.intensity),
-                    "intensity_period": version.intensity_period, "duration_months": version.duration_months,
-                    "expected_per_year": version.expected_per_year,
-                    "extra": {str(k): str(v) for k, v in (version.extra or {}).items()},
-                    "substantiation": version.substantiation, "comment": version.comment},
-        "custom_trajectory": None if custom is None else {
-            "code": custom.code, "valid_from": custom.valid_from.isoformat(),
-            "valid_until": custom.valid_until.isoformat() if custom.valid_until else None},
-        "created_at": moment(proposal.created_at), "submitted_at": moment(proposal.submitted_at),
-        "updated_at": moment(proposal.updated_at), "decided_at": moment(proposal.decided_at),
-    }
-
-
 @bp.route("/proposals", methods=["GET", "POST"])
 def proposals():
+    """The proposals the token's organisation may see (GET, newest change first), or a new one (POST)."""
     if request.method == "POST":
         return _submit_proposal()
     _require_role(PROPOSAL_READERS, "Maatwerkvoorstellen")
     _allow_only("state", *PAGING)
     state = _choice_arg("state", LABELS.keys())
-    statement = scoped(select(Proposal), Proposal)
-    if state:
-        statement = statement.where(Proposal.state == state)
-    found, paging = _page(statement.order_by(Proposal.updated_at.desc(), Proposal.id.desc()))
-    return _listing([_proposal_json(p) for p in found], paging)
+    found, paging = _page(proposal_queries.listing(state))
+    return _listing(serializers.proposals(proposal_queries.summaries(found)), paging)
 
 
-def _submit_proposal():
-    """Start and submit a proposal in one go (a provider's token)."""
-    if current_user.role not in roles.PROVIDER_ROLES:
-        raise ApiError(403, "Alleen een zorgaanbieder kan een maatwerkvoorstel indienen.")
+def _new_proposal() -> dict:
+    """The JSON body of a new proposal, checked for shape and types (numbers as the API writes
+    them: whole numbers as integers, the intensity as a decimal string), as the arguments of
+    :func:`portal.proposals.service.propose`. :class:`RuleViolation` names the field at fault."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "Stuur een JSON-object mee (Content-Type: application/json).")
     unknown = sorted(set(body) - set(NEW_PROPOSAL_FIELDS))
     if unknown:
-        return _invalid(unknown[0], f"Onbekend veld '{unknown[0]}'.")
+        raise RuleViolation(unknown[0], f"Onbekend veld '{unknown[0]}'.")
     for name in ("standard_trajectory_id", "title", "intensity", "intensity_period", "duration_months",
                  "expected_per_year", "substantiation"):
         if body.get(name) in (None, ""):
-            return _invalid(name, f"Het veld '{name}' is verplicht.")
+            raise RuleViolation(name, f"Het veld '{name}' is verplicht.")
     for name in ("standard_trajectory_id", "duration_months", "expected_per_year"):
         if isinstance(body[name], bool) or not isinstance(body[name], int):
-            return _invalid(name, f"'{name}' moet een geheel getal zijn.")
+            raise RuleViolation(name, f"'{name}' moet een geheel getal zijn.")
     if body["expected_per_year"] < 1:
-        return _invalid("expected_per_year", "Het verwachte aantal trajecten per jaar moet minstens 1 zijn.")
+        raise RuleViolation("expected_per_year", "Het verwachte aantal trajecten per jaar moet minstens 1 zijn.")
     if isinstance(body["intensity"], float) or not isinstance(body["intensity"], (str, int)):
-        return _invalid("intensity", "Geef de intensiteit als decimale tekenreeks, bijvoorbeeld \"2.5\".")
+        raise RuleViolation("intensity", "Geef de intensiteit als decimale tekenreeks, bijvoorbeeld \"2.5\".")
     try:
         intensity = Decimal(str(body["intensity"]))
         if not intensity.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        return _invalid("intensity", "De intensiteit is geen getal.")
+        raise RuleViolation("intensity", "De intensiteit is geen getal.") from None
     if body["intensity_period"] not in ("week", "month"):
-        return _invalid("intensity_period", "De periode is 'week' of 'month'.")
+        raise RuleViolation("intensity_period", "De periode is 'week' of 'month'.")
     extra = body.get("extra") or {}
     if not isinstance(extra, dict):
-        return _invalid("extra", "'extra' is een object met de velden van het segment.")
+        raise RuleViolation("extra", "'extra' is een object met de velden van het segment.")
     for name in ("title", "substantiation", "submission_key"):
         if name in body and not isinstance(body[name], str):
-            return _invalid(name, f"'{name}' moet tekst zijn.")
+            raise RuleViolation(name, f"'{name}' moet tekst zijn.")
+    key = body.get("submission_key") or None
+    if key is not None and len(key) > 64:
+        raise RuleViolation("submission_key", "De submission_key is hoogstens 64 tekens.")
     values = {"intensity": intensity, "intensity_period": body["intensity_period"],
               "duration_months": body["duration_months"], "expected_per_year": body["expected_per_year"],
               "extra": {str(k): str(v) for k, v in extra.items()}, "substantiation": body["substantiation"].strip()}
-    key = body.get("submission_key") or secrets.token_hex(16)
-    if len(key) > 64:
-        return _invalid("submission_key", "De submission_key is hoogstens 64 tekens.")
+    return {"standard_trajectory_id": body["standard_trajectory_id"], "title": body["title"], "values": values,
+            "submission_key": key}
 
-    existing = db.session().exec(select(Proposal).where(Proposal.submission_key == key)).first()
-    if existing is not None and existing.organisation_id != current_user.organisation.id:
-        return _invalid("submission_key", "Deze submission_key is al gebruikt; kies een andere.")
-    session = db.session()
+
+def _submit_proposal():
+    """Start and submit a proposal in one go (a provider's token), through the same service as
+    the screen's new proposal; the same ``submission_key`` again answers 200 with the first one."""
+    if current_user.role not in roles.PROVIDER_ROLES:
+        raise ApiError(403, "Alleen een zorgaanbieder kan een maatwerkvoorstel indienen.")
     try:
-        proposal = service.start_proposal(current_user.organisation, current_user, body["standard_trajectory_id"],
-                                          body["title"].strip(), values, key)
-        if proposal.state == "draft":
-            service.submit(proposal, current_user, proposal.lock_version)
-    except RuleViolation as error:
-        session.rollback()
+        given = _new_proposal()
+        outcome = proposal_service.propose(current_user.organisation, current_user, **given, submit_now=True)
+    except (RuleViolation, TransitionRefused) as error:
+        db.session().rollback()
+        if isinstance(error, TransitionRefused):
+            raise ApiError(409, error.message) from None
+        if isinstance(error, proposal_service.SubmissionKeyTaken):  # the caller chose the key: say so
+            return _invalid("submission_key", KEY_TAKEN)
         return _invalid(error.field, error.message)
-    except TransitionRefused as error:
-        session.rollback()
-        raise ApiError(409, error.message) from None
-    session.commit()
-    return json_response(_proposal_json(proposal), 200 if existing else 201)
+    db.session().commit()
+    return json_response(serializers.proposal(proposal_queries.summary(outcome.proposal)),
+                         201 if outcome.created else 200)
 
 
 # --- Realisation -------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ Every step checks everything first and raises before it writes: :class:`RuleViol
 Dutch message) for bad input, :class:`TransitionRefused` for a step that is not allowed now and
 :class:`StaleProposal` when the proposal changed since the caller looked at it (optimistic locking
 with one atomic ``UPDATE ... WHERE lock_version = :expected``). Every step is audited with its
-before and after and mails the other side on a change of state. The caller commits.
-The state machine itself is pure: :mod:`portal.proposals.states`.
+before and after and mails the other side on a change of state. The caller commits (except
+:func:`reject_many`, which commits each rejection on its own). The state machine itself is pure:
+:mod:`portal.proposals.states`; what the screens and the API read is :mod:`portal.proposals.queries`.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import hashlib
 import io
 import secrets
 import zipfile
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -68,6 +70,7 @@ ATTACHMENT_TYPES = {
 
 STALE_MESSAGE = ("Dit voorstel is intussen gewijzigd door iemand anders. Bekijk de nieuwe versie en "
                  "probeer het opnieuw.")
+INCOMPLETE_FORM = "Het formulier is onvolledig verstuurd; laad de pagina opnieuw."
 
 
 class StaleProposal(RuleViolation):
@@ -75,6 +78,23 @@ class StaleProposal(RuleViolation):
 
     def __init__(self, message: str = STALE_MESSAGE):
         super().__init__(None, message)
+
+
+class SubmissionKeyTaken(RuleViolation):
+    """The ``submission_key`` belongs to another provider's proposal. On a screen the form was sent
+    incompletely; a face where the caller chooses the key may say so in its own words."""
+
+    def __init__(self, message: str = INCOMPLETE_FORM):
+        super().__init__("submission_key", message)
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """The outcome of :func:`propose`: the proposal, and whether this call made it (False when
+    the ``submission_key`` had made it before)."""
+
+    proposal: Proposal
+    created: bool
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -179,6 +199,11 @@ def _notify(proposal: Proposal, to_side: str, what: str, extra: str = "", exclud
 def proposal_rules(segment_key: str) -> ProposalRules:
     """The rules of a segment's proposals (the plugin's, or the core default)."""
     return current_registry().rules_for_proposal(segment_key)
+
+
+def extra_fields(segment_key: str | None) -> tuple:
+    """The fields the segment's plugin adds to a proposal (empty without rules)."""
+    return tuple(proposal_rules(segment_key).fields or ())
 
 
 def intensity_limits(rules: ProposalRules, period: str) -> tuple[Decimal | None, Decimal]:
@@ -314,15 +339,20 @@ def start_proposal(provider: Organisation, user, standard_trajectory_id: int, ti
                    submission_key: str) -> Proposal:
     """A new draft proposal (version 1) from a standard trajectory. The same ``submission_key``
     again returns the proposal made the first time (a double submit creates one)."""
+    return _start(provider, user, standard_trajectory_id, title, values, submission_key).proposal
+
+
+def _start(provider: Organisation, user, standard_trajectory_id: int, title: str, values: dict,
+           submission_key: str) -> Proposed:
     session = db.session()
     key = (submission_key or "").strip()
     if not key or len(key) > 64:
-        raise RuleViolation("submission_key", "Het formulier is onvolledig verstuurd; laad de pagina opnieuw.")
+        raise RuleViolation("submission_key", INCOMPLETE_FORM)
     existing = session.exec(select(Proposal).where(Proposal.submission_key == key)).first()
     if existing is not None:
         if existing.organisation_id != provider.id:
-            raise RuleViolation("submission_key", "Het formulier is onvolledig verstuurd; laad de pagina opnieuw.")
-        return existing
+            raise SubmissionKeyTaken()
+        return Proposed(existing, created=False)
     if provider is None or provider.kind != OrganisationKind.PROVIDER:
         raise RuleViolation(None, "Alleen een zorgaanbieder kan een maatwerktraject voorstellen.")
     if "provider" != _side_for_provider(user, provider):
@@ -352,7 +382,24 @@ def start_proposal(provider: Organisation, user, standard_trajectory_id: int, ti
     _audit("proposal.started", f"Maatwerkvoorstel '{title}' van {provider.name} als concept aangemaakt",
            proposal, user, None, _snapshot(proposal, version),
            standard_trajectory=standard.code)
-    return proposal
+    return Proposed(proposal, created=True)
+
+
+def propose(provider: Organisation, user, standard_trajectory_id: int, title: str, values: dict,
+            submission_key: str | None, *, submit_now: bool,
+            attachment: tuple[str, bytes] | None = None) -> Proposed:
+    """A provider's new proposal, as the screen and the API make it: started as a draft (or the
+    one this ``submission_key`` made before; without a key a fresh one is drawn), with the
+    attachment (file name, bytes) when one is given, and submitted to the region when
+    ``submit_now`` and it is still a draft. Raises like :func:`start_proposal`,
+    :func:`add_attachment` and :func:`submit`; the caller commits."""
+    outcome = _start(provider, user, standard_trajectory_id, title, values, submission_key or secrets.token_hex(16))
+    proposal = outcome.proposal
+    if attachment is not None:
+        add_attachment(proposal, user, *attachment)
+    if submit_now and proposal.state == states.DRAFT:
+        submit(proposal, user, proposal.lock_version)
+    return outcome
 
 
 def _side_for_provider(user, provider: Organisation) -> str | None:
@@ -490,7 +537,7 @@ def approve(proposal: Proposal, manager, lock_version, today: date | None = None
         ProposalApproval.proposal_id == proposal.id,
         ProposalApproval.version_number == version.number)).all())
     counter_author = version.author_id if version.side == "region" and version.accepted_by_provider else None
-    yearly = yearly_value(price(proposal, _values_of(version), proposal.organisation_id), version.expected_per_year)
+    yearly = yearly_value(price(proposal, values_of(version), proposal.organisation_id), version.expected_per_year)
     threshold = Decimal(str(current_app.config["FOUR_EYES_THRESHOLD"]))
     outcome = states.register_approval(account.id, earlier, yearly, threshold, counter_author)
     agreement = session.get(FrameworkAgreement, proposal.framework_agreement_id)
@@ -583,6 +630,63 @@ def withdraw(proposal: Proposal, user, lock_version) -> Proposal:
     if not was_draft:  # the region never saw a draft
         _notify(proposal, "region", "ingetrokken door de zorgaanbieder")
     return proposal
+
+
+def take_step(proposal: Proposal, user, action: str, lock_version, values: dict | None = None,
+              reason: str | None = None) -> Proposal:
+    """One step of the negotiation by its name in :data:`portal.proposals.states.TRANSITIONS`, on
+    the version the caller saw (``lock_version``): ``values`` for the steps that change the
+    parameters (a counter-proposal's ``comment`` among them), ``reason`` for a rejection."""
+    if action == "edit_draft":
+        return update_draft(proposal, user, values, lock_version)
+    if action == "revise":
+        return revise(proposal, user, values, lock_version)
+    if action == "counter":
+        values = dict(values)
+        return counter(proposal, user, values, values.pop("comment", ""), lock_version)
+    if action == "reject":
+        return reject(proposal, user, reason, lock_version)
+    steps = {"submit": submit, "accept_counter": accept_counter, "approve": approve, "withdraw": withdraw}
+    if action not in steps:
+        raise states.TransitionRefused(f"Onbekende stap: {action}.")
+    return steps[action](proposal, user, lock_version)
+
+
+def reject_many(manager, chosen: list[tuple[int, int]], reason: str) -> tuple[int, list[str]]:
+    """Reject each chosen proposal (id, the lock version the manager saw) with one reason, each in
+    its own transaction: committed when it is rejected, rolled back and named ("title: why") when
+    it is refused, e.g. because it changed after the queue was shown. Proposals the manager may
+    not see are passed over. Returns how many were rejected and the refusals."""
+    session = db.session()
+    done, refused = 0, []
+    for proposal_id, lock in chosen:
+        proposal = session.exec(scoped(select(Proposal), Proposal).where(Proposal.id == proposal_id)).first()
+        if proposal is None:
+            continue
+        try:
+            reject(proposal, manager, reason, lock)
+            session.commit()
+            done += 1
+        except (RuleViolation, states.TransitionRefused) as error:
+            session.rollback()
+            refused.append(f"{proposal.title}: {error.message}")
+    return done, refused
+
+
+# --- What the screens offer ------------------------------------------------------------------
+
+
+def viewer_side(role: str) -> str:
+    """The side a role reads a proposal from: "provider" for a provider's people, else "region"."""
+    return "provider" if role in roles.PROVIDER_ROLES else "region"
+
+
+def actions_for(proposal: Proposal, role: str) -> list[str]:
+    """The steps a proposal's page offers this role now; auditors only read."""
+    side = viewer_side(role)
+    if side == "region" and role != roles.CONTRACT_MANAGER:
+        return []
+    return states.allowed_actions(proposal.state, side)
 
 
 # --- Attachments -----------------------------------------------------------------------------
@@ -685,7 +789,8 @@ def versions(proposal: Proposal) -> list[ProposalVersion]:
         ProposalVersion.proposal_id == proposal.id).order_by(ProposalVersion.number)).all())
 
 
-def _values_of(version: ProposalVersion) -> dict:
+def values_of(version: ProposalVersion) -> dict:
+    """A version's values in the shape the checks and :func:`price` take."""
     return {"intensity": version.intensity, "intensity_period": version.intensity_period,
             "duration_months": version.duration_months, "expected_per_year": version.expected_per_year,
             "extra": dict(version.extra or {}), "substantiation": version.substantiation}
