@@ -10,14 +10,12 @@ from babel.dates import format_date
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from htmx_flask import request as htmx_request
-from sqlalchemy.orm import aliased
-from sqlmodel import select
 
 from portal import clock, db
 from portal.accounts import roles
 from portal.accounts.roles import REGION_READERS, roles_required
-from portal.accounts.scoping import get_scoped_or_404, scoped
-from portal.contracts import rules, service, terms
+from portal.accounts.scoping import get_scoped_or_404
+from portal.contracts import queries, rules, service, terms
 from portal.contracts.forms import (
     BowWaveEvaluationForm,
     BudgetAgreementForm,
@@ -29,9 +27,8 @@ from portal.contracts.forms import (
 )
 from portal.contracts.pdf import framework_summary_pdf
 from portal.formatting import nl_date, number
-from portal.models import BudgetAgreement, ExtraCapacity, FrameworkAgreement, Organisation, OrganisationKind
+from portal.models import BudgetAgreement, FrameworkAgreement, OrganisationKind
 from portal.money import parse_amount
-from portal.pagination import Page, paginate, sort_by
 from portal.registry import LOTS, current_registry
 from portal.validators import RuleViolation
 from portal.web.common import page_number, rejected_status, render_page_or_partial
@@ -92,29 +89,8 @@ def _int_arg(name: str) -> int | None:
         return None
 
 
-def _organisations(kind: str) -> list[Organisation]:
-    return list(db.session().exec(scoped(select(Organisation), Organisation).where(
-        Organisation.kind == kind, Organisation.is_active == True)  # noqa: E712
-        .order_by(Organisation.name)).all())
-
-
-def segment_choices() -> dict[str, dict[str, str]]:
-    """Segments grouped by domain name (optgroups): {domain name: {segment key: label}}."""
-    registry = current_registry()
-    return {d.name: {s.key: f"{d.name} {s.code} — {s.name}" for s in d.segments}
-            for d in registry.domains.values()}
-
-
 def _options(organisations) -> dict[str, str]:
     return {str(organisation.id): organisation.name for organisation in organisations}
-
-
-def list_page(items: list, page: int, per_page: int = PER_PAGE) -> Page:
-    """A page of a list that was filtered and sorted in Python."""
-    total = len(items)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    return Page(items[(page - 1) * per_page: page * per_page], page, per_page, total)
 
 
 def _field_error(form, error: RuleViolation) -> None:
@@ -127,54 +103,19 @@ def _field_error(form, error: RuleViolation) -> None:
 
 # --- Framework agreements ------------------------------------------------------------------------
 
-FRAMEWORK_SORTS = {
-    "kenmerk": lambda row: row["agreement"].reference.lower(),
-    "aanbieder": lambda row: row["provider"].lower(),
-    "domein": lambda row: row["agreement"].domain,
-    "perceel": lambda row: row["agreement"].lot,
-    "ingang": lambda row: row["agreement"].start_date,
-    "einde": lambda row: row["term"].end,
-    "status": lambda row: row["term"].status_label,
-}
-
-
-def _framework_rows(statement) -> list[dict]:
-    """Agreements with provider name, segments and term. The end date depends on the evaluations,
-    so it is computed here; a region holds tens to hundreds of framework agreements."""
-    found = db.session().exec(statement).all()
-    ids = [agreement.id for agreement, _name in found]
-    segments = service.segments_by_agreement(ids)
-    evaluations = service.evaluations_by_agreement(ids)
-    return [{"agreement": agreement, "provider": name, "segments": segments[agreement.id],
-             "evaluations": evaluations[agreement.id],
-             "term": service.term_of(agreement, evaluations[agreement.id])}
-            for agreement, name in found]
-
-
 @bp.route("/")
 @roles_required(*REGION_READERS)
 def list_frameworks():
-    registry = current_registry()
     provider_id = _int_arg("aanbieder")
     domain = request.args.get("domein", "")
     status = request.args.get("status", "")
-    sort = request.args.get("sorteer", "")
-    sort = sort if sort.lstrip("-") in FRAMEWORK_SORTS else "kenmerk"
-    statement = (scoped(select(FrameworkAgreement, Organisation.name), FrameworkAgreement)
-                 .join(Organisation, Organisation.id == FrameworkAgreement.organisation_id))
-    if provider_id:
-        statement = statement.where(FrameworkAgreement.organisation_id == provider_id)
-    if domain in registry.domains:
-        statement = statement.where(FrameworkAgreement.domain == domain)
-    rows = _framework_rows(statement)
-    if status in terms.STATUS_LABELS:
-        rows = [row for row in rows if row["term"].status == status]
-    rows.sort(key=FRAMEWORK_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
-    page = list_page(rows, page_number())
+    page, sort = queries.framework_list(provider_id, domain, status, request.args.get("sorteer", ""),
+                                        page_number())
     filters = {"aanbieder": provider_id or "", "domein": domain, "status": status}
     return render_page_or_partial("agreements/list.html", "agreements/_framework_results.html",
-                                  page=page, filters=filters, sort=sort, providers=_organisations(OrganisationKind.PROVIDER),
-                                  domains=list(registry.domains.values()))
+                                  page=page, filters=filters, sort=sort,
+                                  providers=queries.active_organisations(OrganisationKind.PROVIDER),
+                                  domains=list(current_registry().domains.values()))
 
 
 def _framework_form(agreement: FrameworkAgreement | None):
@@ -186,9 +127,9 @@ def _framework_form(agreement: FrameworkAgreement | None):
             form.segments.data = service.segments_of(agreement)
             form.scheme.data = "+".join(str(n) for n in [agreement.initial_years, *agreement.extension_options])
     else:
-        form.organisation_id.choices = _options(_organisations(OrganisationKind.PROVIDER))
+        form.organisation_id.choices = _options(queries.active_organisations(OrganisationKind.PROVIDER))
     form.domain.choices = {d.code: d.name for d in registry.domains.values()}
-    form.segments.choices = {key: label for group in segment_choices().values() for key, label in group.items()}
+    form.segments.choices = {key: label for group in queries.segment_choices().values() for key, label in group.items()}
     return form
 
 
@@ -207,7 +148,7 @@ def edit(agreement_id):
 
 def _save_framework(form, agreement: FrameworkAgreement | None):
     template = "agreements/form.html"
-    context = {"form": form, "agreement": agreement, "segment_groups": segment_choices()}
+    context = {"form": form, "agreement": agreement, "segment_groups": queries.segment_choices()}
     if request.method != "POST":
         return render_template(template, **context)
     status = rejected_status(form)
@@ -233,24 +174,14 @@ def _save_framework(form, agreement: FrameworkAgreement | None):
 
 def _render_detail(agreement: FrameworkAgreement, evaluation_form=None, extension_form=None,
                    extension_error: str | None = None, status: int = 200):
-    session = db.session()
-    provider = session.get(Organisation, agreement.organisation_id)
-    evaluations = service.evaluations_of(agreement)
-    term = service.term_of(agreement, evaluations)
-    years: dict[int, dict] = {}
-    for budget in session.exec(scoped(select(BudgetAgreement), BudgetAgreement)
-                               .where(BudgetAgreement.framework_agreement_id == agreement.id)).all():
-        year = years.setdefault(budget.year, {"year": budget.year, "count": 0, "budget": Decimal("0.00"),
-                                              "ceiling": Decimal("0.00")})
-        year["count"] += 1
-        year[budget.kind] += budget.amount
-    budgets = sorted(years.values(), key=lambda row: row["year"], reverse=True)
+    shown = queries.framework_detail(agreement)
     if evaluation_form is None:
         evaluation_form = BowWaveEvaluationForm(formdata=None)
-        evaluation_form.year.data = term.next_evaluation_year
+        evaluation_form.year.data = shown.term.next_evaluation_year
     body = render_template(
-        "agreements/detail.html", agreement=agreement, provider=provider, term=term, evaluations=evaluations,
-        segments=service.segments_of(agreement), budgets=budgets, evaluation_form=evaluation_form,
+        "agreements/detail.html", agreement=agreement, provider=shown.provider, term=shown.term,
+        evaluations=shown.evaluations, segments=shown.segments, budgets=shown.budgets,
+        evaluation_form=evaluation_form,
         extension_form=extension_form or ExtensionForm(formdata=None), extension_error=extension_error)
     return body, status
 
@@ -318,56 +249,16 @@ def summary_pdf(agreement_id):
 
 # --- Budget agreements and ceilings --------------------------------------------------------------
 
-Provider = aliased(Organisation, name="provider")
-Municipality = aliased(Organisation, name="municipality")
-
-BUDGET_SORTS = {
-    "jaar": BudgetAgreement.year,
-    "aanbieder": Provider.name,
-    "gemeente": Municipality.name,
-    "segment": BudgetAgreement.segment_key,
-    "soort": BudgetAgreement.kind,
-    "bedrag": BudgetAgreement.amount,
-}
-
-
-def budget_statement(columns, filters: dict):
-    """Budget agreements with provider and municipality names, scoped and filtered."""
-    statement = (scoped(select(*columns), BudgetAgreement)
-                 .join(Provider, Provider.id == BudgetAgreement.organisation_id)
-                 .join(Municipality, Municipality.id == BudgetAgreement.municipality_id))
-    if filters.get("jaar"):
-        statement = statement.where(BudgetAgreement.year == filters["jaar"])
-    if filters.get("aanbieder"):
-        statement = statement.where(BudgetAgreement.organisation_id == filters["aanbieder"])
-    if filters.get("gemeente"):
-        statement = statement.where(BudgetAgreement.municipality_id == filters["gemeente"])
-    if filters.get("segment"):
-        statement = statement.where(BudgetAgreement.segment_key == filters["segment"])
-    if filters.get("soort") in rules.KINDS:
-        statement = statement.where(BudgetAgreement.kind == filters["soort"])
-    return statement
-
-
 def budget_filters() -> dict:
+    """The budget list's filters as the request gives them (an unreadable number filters nothing)."""
     return {"jaar": _int_arg("jaar") or "", "aanbieder": _int_arg("aanbieder") or "",
             "gemeente": _int_arg("gemeente") or "", "segment": request.args.get("segment", ""),
             "soort": request.args.get("soort", "")}
 
 
-def budget_years() -> list[int]:
-    return list(db.session().exec(scoped(select(BudgetAgreement.year).distinct(), BudgetAgreement)
-                                  .order_by(BudgetAgreement.year.desc())).all())
-
-
 def budget_page(filters: dict, default_sort: str = "-jaar"):
-    """One page of budget agreements for the filters and the requested sort, and the selection's total."""
-    statement = budget_statement((BudgetAgreement, Provider.name, Municipality.name), filters)
-    statement, sort = sort_by(statement, request.args.get("sorteer"), BUDGET_SORTS, default_sort)
-    statement = statement.order_by(Provider.name, Municipality.name, BudgetAgreement.segment_key)
-    page = paginate(statement, page_number(), PER_PAGE)
-    total = service.sum_amounts(budget_statement((BudgetAgreement.amount,), filters))
-    return page, sort, total
+    """One page of budget agreements for the filters, the requested sort and page, and the total."""
+    return queries.budget_page(filters, request.args.get("sorteer"), page_number(), default_sort)
 
 
 @bp.route("/budgetten/")
@@ -377,15 +268,15 @@ def list_budgets():
     page, sort, total = budget_page(filters)
     return render_page_or_partial(
         "agreements/budgets.html", "agreements/_budget_results.html", page=page, sort=sort, total=total,
-        filters=filters, years=budget_years(), providers=_organisations(OrganisationKind.PROVIDER),
-        municipalities=_organisations(OrganisationKind.MUNICIPALITY), segment_groups=segment_choices())
+        filters=filters, years=queries.budget_years(), providers=queries.active_organisations(OrganisationKind.PROVIDER),
+        municipalities=queries.active_organisations(OrganisationKind.MUNICIPALITY), segment_groups=queries.segment_choices())
 
 
 def _budget_form():
     form = BudgetAgreementForm()
-    form.organisation_id.choices = _options(_organisations(OrganisationKind.PROVIDER))
-    form.municipality_id.choices = _options(_organisations(OrganisationKind.MUNICIPALITY))
-    form.segment_key.choices = segment_choices()
+    form.organisation_id.choices = _options(queries.active_organisations(OrganisationKind.PROVIDER))
+    form.municipality_id.choices = _options(queries.active_organisations(OrganisationKind.MUNICIPALITY))
+    form.segment_key.choices = queries.segment_choices()
     if request.method != "POST":
         form.year.data = clock.today().year
         form.organisation_id.data = _int_arg("aanbieder")
@@ -452,8 +343,7 @@ def advance_preview():
 
 
 def _budget_row(budget_id: int):
-    row = db.session().exec(budget_statement((BudgetAgreement, Provider.name, Municipality.name), {})
-                            .where(BudgetAgreement.id == budget_id)).first()
+    row = queries.budget_row(budget_id)
     if row is None:
         abort(404)
     return row
@@ -539,53 +429,21 @@ def edit_budget_row(budget_id):
 def list_extra_capacity():
     year = _int_arg("jaar")
     segment = request.args.get("segment", "")
-    provider = aliased(Organisation)
-    municipality = aliased(Organisation)
-    statement = (scoped(select(ExtraCapacity, provider.name, municipality.name), ExtraCapacity)
-                 .join(provider, provider.id == ExtraCapacity.organisation_id)
-                 .outerjoin(municipality, municipality.id == ExtraCapacity.municipality_id))
-    if year:
-        statement = statement.where(ExtraCapacity.year == year)
-    if segment:
-        statement = statement.where(ExtraCapacity.segment_key == segment)
-    statement, sort = sort_by(statement, request.args.get("sorteer"),
-                              {"jaar": ExtraCapacity.year, "segment": ExtraCapacity.segment_key,
-                               "aanbieder": provider.name, "bedrag": ExtraCapacity.amount,
-                               "vastgelegd": ExtraCapacity.created_at}, "-vastgelegd")
-    page = paginate(statement.order_by(ExtraCapacity.id.desc()), page_number(), PER_PAGE)
-    usage = _extra_capacity_usage(year, segment)
-    years = db.session().exec(scoped(select(ExtraCapacity.year).distinct(), ExtraCapacity)
-                              .order_by(ExtraCapacity.year.desc())).all()
+    page, sort = queries.extra_capacity_page(year, segment, request.args.get("sorteer"), page_number())
     return render_page_or_partial(
         "agreements/extra_capacity.html", "agreements/_extra_capacity_results.html", page=page, sort=sort,
-        usage=usage, filters={"jaar": year or "", "segment": segment}, years=years, segment_groups=segment_choices())
-
-
-def _extra_capacity_usage(year: int | None, segment: str) -> list[dict]:
-    """Per segment and year with extra capacity: contracted value, extra capacity and its share."""
-    statement = (scoped(select(ExtraCapacity.year, ExtraCapacity.segment_key), ExtraCapacity).distinct()
-                 .order_by(ExtraCapacity.year.desc(), ExtraCapacity.segment_key))
-    if year:
-        statement = statement.where(ExtraCapacity.year == year)
-    if segment:
-        statement = statement.where(ExtraCapacity.segment_key == segment)
-    usage = []
-    for row_year, key in db.session().exec(statement).all():
-        contracted = service.contracted_value(current_user.region.id, key, row_year)
-        extra = service.extra_capacity_total(current_user.region.id, key, row_year)
-        usage.append({"year": row_year, "segment_key": key, "contracted": contracted, "extra": extra,
-                      "share": (extra / contracted * 100).quantize(Decimal("0.1")) if contracted else None,
-                      "room": rules.extra_capacity_room(contracted, extra)})
-    return usage
+        usage=queries.extra_capacity_usage(current_user.region.id, year, segment),
+        filters={"jaar": year or "", "segment": segment}, years=queries.extra_capacity_years(),
+        segment_groups=queries.segment_choices())
 
 
 @bp.route("/extra-capaciteit/nieuw", methods=["GET", "POST"])
 @roles_required(roles.CONTRACT_MANAGER)
 def create_extra_capacity():
     form = ExtraCapacityForm()
-    form.organisation_id.choices = _options(_organisations(OrganisationKind.PROVIDER))
-    form.municipality_id.choices = {"": "Hele regio", **_options(_organisations(OrganisationKind.MUNICIPALITY))}
-    form.segment_key.choices = segment_choices()
+    form.organisation_id.choices = _options(queries.active_organisations(OrganisationKind.PROVIDER))
+    form.municipality_id.choices = {"": "Hele regio", **_options(queries.active_organisations(OrganisationKind.MUNICIPALITY))}
+    form.segment_key.choices = queries.segment_choices()
     template = "agreements/extra_capacity_form.html"
     if request.method != "POST":
         form.year.data = clock.today().year

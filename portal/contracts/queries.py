@@ -1,0 +1,249 @@
+"""What the agreement screens show, read within what the signed-in organisation may see: framework
+agreements with their term, budget agreements and ceilings filtered, sorted and paged with their
+total, extra capacity with its share of the contracted value, and the choices of their filters.
+
+The screens (:mod:`portal.contracts.views`) parse the request and call one function here; every
+statement goes through :func:`portal.accounts.scoping.scoped`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from portal import db
+from portal.accounts.scoping import scoped
+from portal.contracts import rules, service, terms
+from portal.models import BudgetAgreement, ExtraCapacity, FrameworkAgreement, Organisation
+from portal.models.proposals import CustomTrajectory
+from portal.pagination import Page, paginate, sort_by
+from portal.registry import current_registry
+
+PER_PAGE = 25
+
+Provider = aliased(Organisation, name="provider")
+Municipality = aliased(Organisation, name="municipality")
+
+
+# --- Choices of the filters and forms ---------------------------------------------------------------
+
+
+def active_organisations(kind: str) -> list[Organisation]:
+    """The active organisations of a kind that the signed-in organisation sees, by name."""
+    return list(db.session().exec(scoped(select(Organisation), Organisation).where(
+        Organisation.kind == kind, Organisation.is_active == True)  # noqa: E712
+        .order_by(Organisation.name)).all())
+
+
+def counterparts(column) -> list[Organisation]:
+    """The organisations on the other side of the signed-in organisation's own budget agreements
+    (for the filter; their names are in its own rows anyway)."""
+    return list(db.session().exec(select(Organisation).where(Organisation.id.in_(
+        scoped(select(column).distinct(), BudgetAgreement))).order_by(Organisation.name)).all())
+
+
+def segment_choices() -> dict[str, dict[str, str]]:
+    """Segments grouped by domain name (optgroups): {domain name: {segment key: label}}."""
+    registry = current_registry()
+    return {d.name: {s.key: f"{d.name} {s.code} — {s.name}" for s in d.segments}
+            for d in registry.domains.values()}
+
+
+def list_page(items: list, page: int, per_page: int = PER_PAGE) -> Page:
+    """A page of a list that was filtered and sorted in Python."""
+    total = len(items)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    return Page(items[(page - 1) * per_page: page * per_page], page, per_page, total)
+
+
+# --- Framework agreements -------------------------------------------------------------------------
+
+FRAMEWORK_SORTS: dict[str, Callable] = {
+    "kenmerk": lambda row: row["agreement"].reference.lower(),
+    "aanbieder": lambda row: row["provider"].lower(),
+    "domein": lambda row: row["agreement"].domain,
+    "perceel": lambda row: row["agreement"].lot,
+    "ingang": lambda row: row["agreement"].start_date,
+    "einde": lambda row: row["term"].end,
+    "status": lambda row: row["term"].status_label,
+}
+
+
+def framework_rows(statement) -> list[dict]:
+    """Agreements with provider name, segments and term. The end date depends on the evaluations,
+    so it is computed here; a region holds tens to hundreds of framework agreements."""
+    found = db.session().exec(statement).all()
+    ids = [agreement.id for agreement, _name in found]
+    segments = service.segments_by_agreement(ids)
+    evaluations = service.evaluations_by_agreement(ids)
+    return [{"agreement": agreement, "provider": name, "segments": segments[agreement.id],
+             "evaluations": evaluations[agreement.id],
+             "term": service.term_of(agreement, evaluations[agreement.id])}
+            for agreement, name in found]
+
+
+def _frameworks_with_provider():
+    return (scoped(select(FrameworkAgreement, Organisation.name), FrameworkAgreement)
+            .join(Organisation, Organisation.id == FrameworkAgreement.organisation_id))
+
+
+def framework_list(provider_id: int | None, domain: str, status: str, sort: str, page: int) -> tuple[Page, str]:
+    """One page of the region's framework agreements, filtered and sorted (an unknown sort falls
+    back to the reference), and the sort used."""
+    sort = sort if sort.lstrip("-") in FRAMEWORK_SORTS else "kenmerk"
+    statement = _frameworks_with_provider()
+    if provider_id:
+        statement = statement.where(FrameworkAgreement.organisation_id == provider_id)
+    if domain in current_registry().domains:
+        statement = statement.where(FrameworkAgreement.domain == domain)
+    rows = framework_rows(statement)
+    if status in terms.STATUS_LABELS:
+        rows = [row for row in rows if row["term"].status == status]
+    rows.sort(key=FRAMEWORK_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    return list_page(rows, page), sort
+
+
+def own_frameworks(provider_id: int) -> list[dict]:
+    """A provider's own framework agreements, newest first ("Mijn contracten")."""
+    return framework_rows(_frameworks_with_provider()
+                          .where(FrameworkAgreement.organisation_id == provider_id)
+                          .order_by(FrameworkAgreement.start_date.desc(), FrameworkAgreement.reference))
+
+
+def own_custom_trajectories(provider_id: int) -> list[CustomTrajectory]:
+    """A provider's custom trajectories (approved proposals), newest first."""
+    return list(db.session().exec(
+        scoped(select(CustomTrajectory), CustomTrajectory)
+        .where(CustomTrajectory.organisation_id == provider_id)
+        .order_by(CustomTrajectory.valid_from.desc(), CustomTrajectory.code)).all())
+
+
+@dataclass(frozen=True)
+class FrameworkDetail:
+    """What the page of one framework agreement shows."""
+
+    provider: Organisation
+    evaluations: list
+    term: terms.Term
+    segments: list
+    budgets: list[dict]  # per year, newest first: year, count, budget, ceiling
+
+
+def framework_detail(agreement: FrameworkAgreement) -> FrameworkDetail:
+    """The provider, term, evaluations, segments and the budget agreements per year of one
+    framework agreement (the caller fetched it within scope)."""
+    session = db.session()
+    evaluations = service.evaluations_of(agreement)
+    years: dict[int, dict] = {}
+    for budget in session.exec(scoped(select(BudgetAgreement), BudgetAgreement)
+                               .where(BudgetAgreement.framework_agreement_id == agreement.id)).all():
+        year = years.setdefault(budget.year, {"year": budget.year, "count": 0, "budget": Decimal("0.00"),
+                                              "ceiling": Decimal("0.00")})
+        year["count"] += 1
+        year[budget.kind] += budget.amount
+    return FrameworkDetail(
+        provider=session.get(Organisation, agreement.organisation_id), evaluations=evaluations,
+        term=service.term_of(agreement, evaluations), segments=service.segments_of(agreement),
+        budgets=sorted(years.values(), key=lambda row: row["year"], reverse=True))
+
+
+# --- Budget agreements and ceilings --------------------------------------------------------------
+
+BUDGET_SORTS = {
+    "jaar": BudgetAgreement.year,
+    "aanbieder": Provider.name,
+    "gemeente": Municipality.name,
+    "segment": BudgetAgreement.segment_key,
+    "soort": BudgetAgreement.kind,
+    "bedrag": BudgetAgreement.amount,
+}
+
+
+def budget_statement(columns, filters: dict):
+    """Budget agreements with provider and municipality names, scoped and filtered (``jaar``,
+    ``aanbieder``, ``gemeente``, ``segment``, ``soort``; an empty value filters nothing)."""
+    statement = (scoped(select(*columns), BudgetAgreement)
+                 .join(Provider, Provider.id == BudgetAgreement.organisation_id)
+                 .join(Municipality, Municipality.id == BudgetAgreement.municipality_id))
+    if filters.get("jaar"):
+        statement = statement.where(BudgetAgreement.year == filters["jaar"])
+    if filters.get("aanbieder"):
+        statement = statement.where(BudgetAgreement.organisation_id == filters["aanbieder"])
+    if filters.get("gemeente"):
+        statement = statement.where(BudgetAgreement.municipality_id == filters["gemeente"])
+    if filters.get("segment"):
+        statement = statement.where(BudgetAgreement.segment_key == filters["segment"])
+    if filters.get("soort") in rules.KINDS:
+        statement = statement.where(BudgetAgreement.kind == filters["soort"])
+    return statement
+
+
+def budget_years() -> list[int]:
+    """The years with budget agreements the signed-in organisation sees, newest first."""
+    return list(db.session().exec(scoped(select(BudgetAgreement.year).distinct(), BudgetAgreement)
+                                  .order_by(BudgetAgreement.year.desc())).all())
+
+
+def budget_page(filters: dict, sort: str | None, page: int, default_sort: str = "-jaar"):
+    """One page of budget agreements (with provider and municipality name) for the filters and the
+    requested sort, the sort used, and the selection's total."""
+    statement = budget_statement((BudgetAgreement, Provider.name, Municipality.name), filters)
+    statement, sort = sort_by(statement, sort, BUDGET_SORTS, default_sort)
+    statement = statement.order_by(Provider.name, Municipality.name, BudgetAgreement.segment_key)
+    found = paginate(statement, page, PER_PAGE)
+    total = service.sum_amounts(budget_statement((BudgetAgreement.amount,), filters))
+    return found, sort, total
+
+
+def budget_row(budget_id: int):
+    """One budget agreement with its provider's and municipality's names, or None out of scope."""
+    return db.session().exec(budget_statement((BudgetAgreement, Provider.name, Municipality.name), {})
+                             .where(BudgetAgreement.id == budget_id)).first()
+
+
+# --- Extra capacity ---------------------------------------------------------------------------------
+
+
+def extra_capacity_page(year: int | None, segment: str, sort: str | None, page: int) -> tuple[Page, str]:
+    """One page of extra capacity (with provider and municipality name), filtered and sorted."""
+    provider = aliased(Organisation)
+    municipality = aliased(Organisation)
+    statement = (scoped(select(ExtraCapacity, provider.name, municipality.name), ExtraCapacity)
+                 .join(provider, provider.id == ExtraCapacity.organisation_id)
+                 .outerjoin(municipality, municipality.id == ExtraCapacity.municipality_id))
+    if year:
+        statement = statement.where(ExtraCapacity.year == year)
+    if segment:
+        statement = statement.where(ExtraCapacity.segment_key == segment)
+    statement, sort = sort_by(statement, sort,
+                              {"jaar": ExtraCapacity.year, "segment": ExtraCapacity.segment_key,
+                               "aanbieder": provider.name, "bedrag": ExtraCapacity.amount,
+                               "vastgelegd": ExtraCapacity.created_at}, "-vastgelegd")
+    return paginate(statement.order_by(ExtraCapacity.id.desc()), page, PER_PAGE), sort
+
+
+def extra_capacity_years() -> list[int]:
+    """The years with extra capacity, newest first."""
+    return list(db.session().exec(scoped(select(ExtraCapacity.year).distinct(), ExtraCapacity)
+                                  .order_by(ExtraCapacity.year.desc())).all())
+
+
+def extra_capacity_usage(region_id: int, year: int | None, segment: str) -> list[dict]:
+    """Per segment and year with extra capacity: contracted value, extra capacity and its share."""
+    statement = (scoped(select(ExtraCapacity.year, ExtraCapacity.segment_key), ExtraCapacity).distinct()
+                 .order_by(ExtraCapacity.year.desc(), ExtraCapacity.segment_key))
+    if year:
+        statement = statement.where(ExtraCapacity.year == year)
+    if segment:
+        statement = statement.where(ExtraCapacity.segment_key == segment)
+    usage = []
+    for row_year, key in db.session().exec(statement).all():
+        contracted = service.contracted_value(region_id, key, row_year)
+        extra = service.extra_capacity_total(region_id, key, row_year)
+        usage.append({"year": row_year, "segment_key": key, "contracted": contracted, "extra": extra,
+                      "share": (extra / contracted * 100).quantize(Decimal("0.1")) if contracted else None,
+                      "room": rules.extra_capacity_room(contracted, extra)})
+    return usage
