@@ -90,7 +90,8 @@ def _frameworks_with_provider():
             .join(Organisation, Organisation.id == FrameworkAgreement.organisation_id))
 
 
-def framework_list(provider_id: int | None, domain: str, status: str, sort: str, page: int) -> tuple[Page, str]:
+def framework_list(provider_id: int | None, domain: str, status: str, sort: str,
+                   page: int) -> tuple[Page, str]:
     """One page of the region's framework agreements, filtered and sorted (an unknown sort falls
     back to the reference), and the sort used."""
     sort = sort if sort.lstrip("-") in FRAMEWORK_SORTS else "kenmerk"
