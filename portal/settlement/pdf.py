@@ -1,6 +1,7 @@
 """The settlement statements as PDF (A4, fpdf2, the layout of :mod:`portal.pdf`): a
 provider's statement (its lines with their explanation) and a municipality's statement (its lines
-with every provider, its share of the region's costs and what it pays in total).
+with every provider, its share of the region's costs and what it pays in total). The rows and totals
+come from :mod:`portal.settlement.statements`, as on screen.
 
 The caller has checked that the signed-in user may see the statement."""
 from __future__ import annotations
@@ -10,10 +11,11 @@ from fpdf.enums import XPos, YPos
 from portal import clock, db
 from portal.formatting import money, nl_date, nl_datetime, number
 from portal.models import Organisation, Region
-from portal.models.settlement import SettlementResponse, SettlementRun
+from portal.models.settlement import SettlementRun
 from portal.pdf import SummaryPdf
 from portal.settlement import runs as runs_service
 from portal.settlement.engine import direction_label
+from portal.settlement.statements import LineRow, MunicipalityStatement, ProviderStatement
 
 
 class StatementPdf(SummaryPdf):
@@ -68,7 +70,7 @@ def _totals(pdf: StatementPdf, totals, party: str) -> None:
                ("Saldo", f"{money(totals.due)} ({direction_label(totals.due).lower()}{party if totals.due else ''})")])
 
 
-def _lines(pdf: StatementPdf, rows, with_provider: bool) -> None:
+def _lines(pdf: StatementPdf, rows: list[LineRow], with_provider: bool) -> None:
     for row in rows:
         line = row.line
         title = " · ".join(([row.provider] if with_provider else []) + [row.municipality, row.segment, row.kind])
@@ -84,11 +86,11 @@ def _lines(pdf: StatementPdf, rows, with_provider: bool) -> None:
         pdf.font(10)
 
 
-def provider_statement_pdf(run: SettlementRun, provider: Organisation, rows,
-                           answer: SettlementResponse | None) -> bytes:
+def provider_statement_pdf(run: SettlementRun, provider: Organisation, statement: ProviderStatement) -> bytes:
+    """The provider's statement: its totals, its answer and every line with its explanation."""
     title = f"Afrekening {run.year} — {provider.name}"
     pdf = _start(run, title, f"Afrekening {run.year} versie {run.version} van {provider.name}")
-    summed = runs_service.totals([row.line for row in rows])
+    rows, summed, answer = statement.rows, statement.totals, statement.answer
     pdf.heading("Totalen")
     _totals(pdf, summed, " aan de zorgaanbieder" if summed.due > 0 else " door de zorgaanbieder")
     pdf.ln(1)
@@ -100,10 +102,12 @@ def provider_statement_pdf(run: SettlementRun, provider: Organisation, rows,
     return bytes(pdf.output())
 
 
-def municipality_statement_pdf(run: SettlementRun, municipality: Organisation, statement: dict) -> bytes:
+def municipality_statement_pdf(run: SettlementRun, municipality: Organisation,
+                               statement: MunicipalityStatement) -> bytes:
+    """The municipality's statement: what it pays, its cost share, the totals and every line."""
     title = f"Afrekening {run.year} — gemeente {municipality.name}"
     pdf = _start(run, title, f"Afrekening {run.year} versie {run.version} van {municipality.name}")
-    summed, share, to_pay = statement["totals"], statement["share"], statement["to_pay"]
+    summed, share, to_pay = statement.totals, statement.share, statement.to_pay
     pdf.heading("Te betalen")
     facts = [("Saldo afrekening met aanbieders", money(summed.due))]
     if share:
@@ -118,6 +122,6 @@ def municipality_statement_pdf(run: SettlementRun, municipality: Organisation, s
     pdf.facts(facts)
     pdf.heading("Afrekening met de zorgaanbieders")
     _totals(pdf, summed, " aan aanbieders" if summed.due > 0 else " door aanbieders")
-    pdf.heading(f"Afrekening per afspraak ({len(statement['rows'])})")
-    _lines(pdf, statement["rows"], with_provider=True)
+    pdf.heading(f"Afrekening per afspraak ({len(statement.rows)})")
+    _lines(pdf, statement.rows, with_provider=True)
     return bytes(pdf.output())

@@ -104,6 +104,7 @@ def _refuse_changes_to_final(session, _context, _instances):
 
 
 def latest(region_id: int, year: int) -> SettlementRun | None:
+    """The newest version of the region's year, if any."""
     return db.session().exec(select(SettlementRun).where(
         SettlementRun.region_id == region_id, SettlementRun.year == year)
         .order_by(SettlementRun.version.desc())).first()
@@ -111,6 +112,8 @@ def latest(region_id: int, year: int) -> SettlementRun | None:
 
 def lines_of(run: SettlementRun, organisation_id: int | None = None,
              municipality_id: int | None = None) -> list[SettlementLine]:
+    """The lines of a run (of one provider or municipality when given), by provider, segment and
+    municipality id."""
     statement = select(SettlementLine).where(SettlementLine.run_id == run.id)
     if organisation_id is not None:
         statement = statement.where(SettlementLine.organisation_id == organisation_id)
@@ -121,16 +124,19 @@ def lines_of(run: SettlementRun, organisation_id: int | None = None,
 
 
 def cost_shares(run: SettlementRun) -> list[SettlementCostShare]:
+    """The municipalities' shares of the region's costs in a run."""
     return list(db.session().exec(select(SettlementCostShare).where(SettlementCostShare.run_id == run.id)
                                   .order_by(SettlementCostShare.municipality_id)))
 
 
 def responses(run: SettlementRun) -> dict[int, SettlementResponse]:
+    """The providers' answers to a run, by provider id."""
     return {r.organisation_id: r for r in db.session().exec(
         select(SettlementResponse).where(SettlementResponse.run_id == run.id))}
 
 
 def provider_ids(run: SettlementRun) -> list[int]:
+    """The providers with lines in a run."""
     return list(db.session().exec(select(SettlementLine.organisation_id).where(
         SettlementLine.run_id == run.id).distinct().order_by(SettlementLine.organisation_id)))
 
@@ -145,6 +151,7 @@ class Totals:
 
 
 def totals(lines: list[SettlementLine]) -> Totals:
+    """The sums of the lines; additional payments and repayments as positive amounts."""
     zero = Decimal("0.00")
     return Totals(sum((l.settled_value for l in lines), zero), sum((l.paid for l in lines), zero),
                   sum((l.due for l in lines), zero), sum((l.due for l in lines if l.due > 0), zero),
@@ -187,6 +194,32 @@ def changes(run: SettlementRun) -> list[Change] | None:
 def year_has_ended(year: int, on: date | None = None) -> bool:
     """True from 1 January of the next year on (``on``, default today): a run can be made final."""
     return (on or clock.today()) > date(year, 12, 31)
+
+
+def year_to_show(years: list[int], asked: tuple[int | None, ...] = ()) -> int | None:
+    """The year an overview shows: the first year ``asked`` among ``years``; else, as a year is
+    settled after it has ended, the latest year that has; else this year; else the first of ``years``."""
+    for year in asked:
+        if year in years:
+            return year
+    ended = [year for year in years if year_has_ended(year)]
+    if ended:
+        return max(ended)
+    current = clock.today().year
+    if current in years:
+        return current
+    return years[0] if years else None
+
+
+def shown_to_organisations(run: SettlementRun) -> bool:
+    """Providers and municipalities see published and final runs, and superseded runs that had been
+    published before they were replaced; never a draft."""
+    return run.state in ("published", "final") or (run.state == "superseded" and run.published_at is not None)
+
+
+def open_for_answer(run: SettlementRun, answer: SettlementResponse | None) -> bool:
+    """A provider may answer a published run until it has accepted it."""
+    return run.state == "published" and getattr(answer, "state", None) != "accepted"
 
 
 def _require_manager(user, region_id: int) -> None:
@@ -442,17 +475,26 @@ def finalise(run: SettlementRun, user, lock_version, reason: str | None = None,
 
 
 def years_with_agreements(region_id: int) -> list[int]:
+    """The years the region has budget agreements in, newest first."""
     return list(db.session().exec(select(BudgetAgreement.year).where(BudgetAgreement.region_id == region_id)
                                   .distinct().order_by(BudgetAgreement.year.desc())))
 
 
 def runs(region_id: int, year: int | None = None) -> list[SettlementRun]:
+    """The region's runs (of one year when given), newest year and version first."""
     statement = select(SettlementRun).where(SettlementRun.region_id == region_id)
     if year is not None:
         statement = statement.where(SettlementRun.year == year)
     return list(db.session().exec(statement.order_by(SettlementRun.year.desc(), SettlementRun.version.desc())))
 
 
+def runs_shown_to_organisations(region_id: int) -> list[SettlementRun]:
+    """The region's runs its providers and municipalities see (:func:`shown_to_organisations`),
+    newest first."""
+    return [run for run in runs(region_id) if shown_to_organisations(run)]
+
+
 def count_lines(run: SettlementRun) -> int:
+    """The number of lines in a run."""
     return db.session().exec(select(func.count()).select_from(SettlementLine).where(
         SettlementLine.run_id == run.id)).one()

@@ -1,7 +1,8 @@
 """The settlement statements as XLSX (openpyxl): a sheet "Afrekening" with one row per line
 (amounts as numbers in a euro format, a totals row), a sheet "Toelichting" with the explanation
 steps and, for a municipality, a sheet "Kostenverdeling". Text cells are neutralised against
-formulas as in :mod:`portal.web.audit_export`.
+formulas as in :mod:`portal.web.audit_export`. The rows and totals come from
+:mod:`portal.settlement.statements`, as on screen.
 
 The caller has checked that the signed-in user may see the statement."""
 from __future__ import annotations
@@ -18,6 +19,7 @@ from portal.formatting import neutralise, nl_datetime
 from portal.models import Organisation, Region
 from portal.models.settlement import SettlementRun
 from portal.settlement import runs as runs_service
+from portal.settlement.statements import MunicipalityStatement, ProviderStatement, Statement
 
 EURO = '"€" #,##0.00;-"€" #,##0.00'
 PERCENT = '0.00"%"'
@@ -44,7 +46,7 @@ def _header(sheet, row: int, titles: list[str]) -> None:
         sheet.cell(row=row, column=column).font = Font(bold=True)
 
 
-def _workbook(run: SettlementRun, title: str, rows) -> tuple[Workbook, int]:
+def _workbook(run: SettlementRun, title: str, statement: Statement) -> tuple[Workbook, int]:
     region = db.session().get(Region, run.region_id)
     workbook = Workbook()
     sheet = workbook.active
@@ -54,6 +56,7 @@ def _workbook(run: SettlementRun, title: str, rows) -> tuple[Workbook, int]:
     _text(sheet, 2, 1, f"Regio {region.name} · jaar {run.year} · versie {run.version} · "
                        f"{runs_service.STATE_LABELS[run.state]} · gemaakt op {nl_datetime(clock.local_now())}")
     _header(sheet, 4, LINE_HEADERS)
+    rows = statement.rows
     number = 5
     for row in rows:
         line = row.line
@@ -63,11 +66,10 @@ def _workbook(run: SettlementRun, title: str, rows) -> tuple[Workbook, int]:
             _euro(sheet, number, column, value)
         _text(sheet, number, 9, row.direction)
         number += 1
-    summed = runs_service.totals([row.line for row in rows])
+    summed = statement.totals
     _text(sheet, number, 1, "Totaal")
     sheet.cell(row=number, column=1).font = Font(bold=True)
-    for column, value in enumerate((sum((r.line.realisation for r in rows), Decimal("0.00")), summed.settled_value,
-                                    summed.paid, summed.due), 5):
+    for column, value in enumerate((statement.realisation, summed.settled_value, summed.paid, summed.due), 5):
         _euro(sheet, number, column, value, bold=True)
     for index, width in enumerate(WIDTHS):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
@@ -95,21 +97,25 @@ def _bytes(workbook: Workbook) -> bytes:
     return output.getvalue()
 
 
-def provider_statement_xlsx(run: SettlementRun, provider: Organisation, rows) -> bytes:
-    workbook, _last = _workbook(run, f"Afrekening {run.year} — {provider.name}", rows)
+def provider_statement_xlsx(run: SettlementRun, provider: Organisation,
+                            statement: ProviderStatement) -> bytes:
+    """The provider's statement as a workbook: its lines with a totals row, and their explanation."""
+    workbook, _last = _workbook(run, f"Afrekening {run.year} — {provider.name}", statement)
     return _bytes(workbook)
 
 
-def municipality_statement_xlsx(run: SettlementRun, municipality: Organisation, statement: dict) -> bytes:
-    workbook, _last = _workbook(run, f"Afrekening {run.year} — gemeente {municipality.name}", statement["rows"])
+def municipality_statement_xlsx(run: SettlementRun, municipality: Organisation,
+                                statement: MunicipalityStatement) -> bytes:
+    """The municipality's statement as a workbook, with a sheet of its cost share and what it pays."""
+    workbook, _last = _workbook(run, f"Afrekening {run.year} — gemeente {municipality.name}", statement)
     costs = workbook.create_sheet("Kostenverdeling")
     _header(costs, 1, ["Onderdeel", "Bedrag"])
-    share = statement["share"]
-    entries = [("Saldo afrekening met aanbieders", statement["totals"].due)]
+    share = statement.share
+    entries = [("Saldo afrekening met aanbieders", statement.totals.due)]
     if share:
         entries += [("Gedeelde regionale kosten (naar realisatie)", share.share.shared_costs),
                     ("Programmakosten (naar inwonertal)", share.share.program_costs)]
-    entries.append(("Totaal te betalen (negatief: te ontvangen)", statement["to_pay"]))
+    entries.append(("Totaal te betalen (negatief: te ontvangen)", statement.to_pay))
     for at, (label, amount) in enumerate(entries, 2):
         _text(costs, at, 1, label)
         _euro(costs, at, 2, amount, bold=label.startswith("Totaal"))

@@ -3,28 +3,25 @@ publish it and make it final; auditors read along; a provider sees and answers i
 a municipality sees its own statement with its share of the region's costs. The statements come
 as PDF and XLSX too.
 
-The views only parse, scope and render; every rule lives in :mod:`portal.settlement.runs`."""
+The views only parse, scope and render: every rule lives in :mod:`portal.settlement.runs`, and what
+a statement or overview shows (rows, groups, totals) in :mod:`portal.settlement.statements`."""
 from __future__ import annotations
-
-from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import clock, db
+from portal import db
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404
-from portal.models import Organisation, OrganisationKind, Region, User
-from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementRun
-from portal.registry import current_registry
-from portal.settlement import engine
+from portal.models import Organisation, OrganisationKind
+from portal.models.settlement import SettlementRun
 from portal.settlement import runs as runs_service
+from portal.settlement import statements
 from portal.settlement.forms import FinaliseForm, PublishForm, RespondForm, RunForm
 from portal.settlement.pdf import municipality_statement_pdf, provider_statement_pdf
+from portal.settlement.statements import MunicipalityStatement, ProviderStatement
 from portal.settlement.xlsx import municipality_statement_xlsx, provider_statement_xlsx
 from portal.validators import RuleViolation
 from portal.web.common import rejected_status
@@ -33,139 +30,33 @@ bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR)
 EVERY_ROLE = tuple(roles.ALL_ROLES)
-KIND_LABELS = engine.KIND_LABELS
-STATE_EXPLANATIONS = {
-    "draft": "Concept: alleen contractmanagers en de accountant zien deze versie. Publiceer haar om de "
-             "zorgaanbieders en gemeenten hun afrekening te laten zien.",
-    "published": "Gepubliceerd: de zorgaanbieders en gemeenten zien hun afrekening; aanbieders kunnen haar "
-                 "accepteren of er bezwaar tegen maken. Na afloop van het jaar kan zij definitief worden.",
-    "final": "Definitief: deze afrekening staat vast en verandert niet meer.",
-    "superseded": "Vervangen: er is een nieuwere versie van deze afrekening. Deze versie blijft ter inzage "
-                  "bewaard, maar er kan niets meer aan gebeuren.",
-}
-
-
-def _region() -> Region:
-    return current_user.region
-
-
-def _names(ids) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return dict(db.session().exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
-
-
-def _user_names(ids) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return {u.id: (u.name or u.email) for u in db.session().exec(select(User).where(User.id.in_(ids))).all()}
 
 
 def is_region_reader() -> bool:
+    """The signed-in user reads the whole region's settlement (contract manager, auditor)."""
     return current_user.role in READERS
 
 
 def is_provider() -> bool:
+    """The signed-in user acts for a provider."""
     return current_user.role in roles.PROVIDER_ROLES
 
 
 def is_municipality() -> bool:
+    """The signed-in user acts for a municipality."""
     return current_user.role == roles.MUNICIPALITY_USER
 
 
-def shown_to_organisations(run: SettlementRun) -> bool:
-    """Providers and municipalities see published and final runs, and superseded runs that had been
-    published before they were replaced; never a draft."""
-    return run.state in ("published", "final") or (run.state == "superseded" and run.published_at is not None)
-
-
 def visible_run_or_404(run_id: int) -> SettlementRun:
+    """The run of the signed-in user's region; a draft only for the region's readers; else 404."""
     run = get_scoped_or_404(SettlementRun, run_id)  # the signed-in user's region only
-    if not is_region_reader() and not shown_to_organisations(run):
+    if not is_region_reader() and not runs_service.shown_to_organisations(run):
         abort(404)
     return run
 
 
-# --- Line groups ---------------------------------------------------------------------------------
-
-
-@dataclass
-class LineRow:
-    line: SettlementLine
-    provider: str
-    municipality: str
-    segment: str
-    kind: str
-    direction: str
-
-
-def line_rows(lines: list[SettlementLine]) -> list[LineRow]:
-    names = _names({l.organisation_id for l in lines} | {l.municipality_id for l in lines})
-    rows = [LineRow(l, names.get(l.organisation_id, ""), names.get(l.municipality_id, ""),
-                    current_registry().segment_short_label(l.segment_key), KIND_LABELS.get(l.kind, l.kind), engine.direction_label(l.due))
-            for l in lines]
-    rows.sort(key=lambda r: (r.provider, r.segment, r.municipality))
-    return rows
-
-
-def grouped(rows: list[LineRow], first: str, second: str | None = None) -> list[dict]:
-    """Rows grouped once or twice (e.g. provider → segment; each subgroup is one table), each group
-    with its totals. Without ``second`` a group is one table."""
-    groups: list[dict] = []
-    for row in rows:
-        if not groups or groups[-1]["name"] != getattr(row, first):
-            groups.append({"name": getattr(row, first), "subgroups": [], "lines": []})
-        group = groups[-1]
-        group["lines"].append(row.line)
-        name = getattr(row, second) if second else None
-        if not group["subgroups"] or group["subgroups"][-1]["name"] != name:
-            group["subgroups"].append({"name": name, "rows": []})
-        group["subgroups"][-1]["rows"].append(row)
-    for group in groups:
-        group["totals"] = runs_service.totals(group["lines"])
-    return groups
-
-
-@dataclass
-class ShareRow:
-    share: SettlementCostShare
-    municipality: str
-
-    @property
-    def total(self) -> Decimal:
-        return self.share.shared_costs + self.share.program_costs
-
-
-def share_rows(run: SettlementRun, municipality_id: int | None = None) -> list[ShareRow]:
-    shares = runs_service.cost_shares(run)
-    if municipality_id is not None:
-        shares = [s for s in shares if s.municipality_id == municipality_id]
-    names = _names(s.municipality_id for s in shares)
-    return sorted((ShareRow(s, names.get(s.municipality_id, "")) for s in shares), key=lambda r: r.municipality)
-
-
-def share_totals(rows: list[ShareRow]) -> dict[str, Decimal]:
-    zero = Decimal("0.00")
-    return {"residents": sum((r.share.residents or 0 for r in rows), 0),
-            "realisation": sum((r.share.realisation for r in rows), zero),
-            "shared_costs": sum((r.share.shared_costs for r in rows), zero),
-            "program_costs": sum((r.share.program_costs for r in rows), zero),
-            "total": sum((r.total for r in rows), zero)}
-
-
-def municipality_statement(run: SettlementRun, municipality_id: int) -> dict:
-    """What a municipality settles in a run: its lines with all providers, its cost share, the sum."""
-    lines = runs_service.lines_of(run, municipality_id=municipality_id)
-    shares = share_rows(run, municipality_id)
-    if not lines and not shares:
-        abort(404)
-    summed = runs_service.totals(lines)
-    share = shares[0] if shares else None
-    costs = share.total if share else Decimal("0.00")
-    return {"rows": line_rows(lines), "totals": summed, "share": share,
-            "to_pay": summed.due + costs}
+def _has_whatif() -> bool:
+    return "settlement_whatif.index" in current_app.view_functions
 
 
 # --- Overviews -----------------------------------------------------------------------------------
@@ -174,6 +65,7 @@ def municipality_statement(run: SettlementRun, municipality_id: int) -> dict:
 @bp.route("/")
 @roles_required(*EVERY_ROLE)
 def index():
+    """The overview of the settlement: a year's versions for the region, else the own statements."""
     if is_region_reader():
         return _manager_index()
     if is_provider():
@@ -181,18 +73,9 @@ def index():
     return _municipality_index()
 
 
-def _selected_year(years: list[int]) -> int | None:
+def _asked_year() -> int | None:
     wanted = request.args.get("jaar", "")
-    if wanted.isdigit() and int(wanted) in years:
-        return int(wanted)
-    # A year is settled after it has ended: the latest year that has, else this year.
-    ended = [year for year in years if runs_service.year_has_ended(year)]
-    if ended:
-        return max(ended)
-    current = clock.today().year
-    if current in years:
-        return current
-    return years[0] if years else None
+    return int(wanted) if wanted.isdigit() else None
 
 
 def _run_form(years: list[int], year: int | None, form: RunForm | None = None) -> RunForm:
@@ -202,63 +85,36 @@ def _run_form(years: list[int], year: int | None, form: RunForm | None = None) -
 
 
 def _manager_index(form: RunForm | None = None, status: int = 200):
-    region = _region()
-    years = runs_service.years_with_agreements(region.id)
-    year = form.year.data if form is not None and form.year.data in years else _selected_year(years)
-    year_runs = runs_service.runs(region.id, year) if year else []
-    rows = []
-    for run in year_runs:
-        rows.append({"run": run, "totals": runs_service.totals(runs_service.lines_of(run)),
-                     "lines": runs_service.count_lines(run)})
+    # On a refused run the form's year comes first (when the region has agreements in it).
+    asked = ((form.year.data,) if form is not None else ()) + (_asked_year(),)
+    overview = statements.year_overview(current_user.region.id, asked)
     can_act = current_user.role == roles.CONTRACT_MANAGER
     body = render_template(
-        "settlement/index_manager.html", years=years, year=year, rows=rows, labels=runs_service.STATE_LABELS,
-        form=_run_form(years, year, form) if can_act else None, can_act=can_act,
-        whatif="settlement_whatif.index" in current_app.view_functions, year_ended=runs_service.year_has_ended(year) if year else True)
+        "settlement/index_manager.html", years=overview.years, year=overview.year, rows=overview.rows,
+        labels=runs_service.STATE_LABELS, can_act=can_act,
+        form=_run_form(overview.years, overview.year, form) if can_act else None,
+        whatif=_has_whatif(), year_ended=overview.year_ended)
     return body, status
 
 
-def _organisation_runs() -> list[SettlementRun]:
-    region = _region()
-    return [run for run in runs_service.runs(region.id) if shown_to_organisations(run)]
-
-
 def _provider_index():
-    organisation_id = current_user.organisation.id
-    answers_rows = []
-    for run in _organisation_runs():
-        lines = runs_service.lines_of(run, organisation_id=organisation_id)
-        if not lines:
-            continue
-        answer = runs_service.responses(run).get(organisation_id)
-        answers_rows.append({"run": run, "totals": runs_service.totals(lines), "lines": len(lines),
-                             "answer": answer})
-    return render_template("settlement/index_provider.html", rows=answers_rows, labels=runs_service.STATE_LABELS,
+    rows = statements.provider_overview(current_user.region.id, current_user.organisation.id)
+    return render_template("settlement/index_provider.html", rows=rows, labels=runs_service.STATE_LABELS,
                            answer_labels=runs_service.RESPONSE_LABELS)
 
 
 def _municipality_index():
-    municipality_id = current_user.organisation.id
-    rows = []
-    for run in _organisation_runs():
-        lines = runs_service.lines_of(run, municipality_id=municipality_id)
-        shares = share_rows(run, municipality_id)
-        if not lines and not shares:
-            continue
-        summed = runs_service.totals(lines)
-        costs = shares[0].total if shares else Decimal("0.00")
-        rows.append({"run": run, "totals": summed, "costs": costs, "to_pay": summed.due + costs,
-                     "lines": len(lines)})
+    rows = statements.municipality_overview(current_user.region.id, current_user.organisation.id)
     return render_template("settlement/index_municipality.html", rows=rows, labels=runs_service.STATE_LABELS,
-                           whatif="settlement_whatif.index" in current_app.view_functions)
+                           whatif=_has_whatif())
 
 
 @bp.route("/berekenen", methods=["POST"])
 @roles_required(roles.CONTRACT_MANAGER)
 def run():
-    region = _region()
-    years = runs_service.years_with_agreements(region.id)
-    form = _run_form(years, None, RunForm())
+    """Settle the chosen year as a new draft version."""
+    region = current_user.region
+    form = _run_form(runs_service.years_with_agreements(region.id), None, RunForm())
     status = rejected_status(form)
     if status:
         return _manager_index(form, status)
@@ -284,6 +140,7 @@ def run():
 @bp.route("/<int:run_id>")
 @roles_required(*EVERY_ROLE)
 def run_detail(run_id: int):
+    """One run: the whole run for the region's readers, else the own statement."""
     run = visible_run_or_404(run_id)
     if is_region_reader():
         return _manager_run(run)
@@ -292,28 +149,9 @@ def run_detail(run_id: int):
     return _municipality_run(run)
 
 
-def _change_rows(run: SettlementRun) -> list[dict] | None:
-    found = runs_service.changes(run)
-    if found is None:
-        return None
-    lines = [c.before or c.after for c in found]
-    names = _names({l.organisation_id for l in lines} | {l.municipality_id for l in lines})
-    return [{"change": c, "provider": names.get((c.before or c.after).organisation_id, ""),
-             "municipality": names.get((c.before or c.after).municipality_id, ""),
-             "segment": current_registry().segment_short_label((c.before or c.after).segment_key)} for c in found]
-
-
 def _manager_run(run: SettlementRun, status: int = 200, publish_form=None, finalise_form=None,
                  message: str | None = None):
-    lines = runs_service.lines_of(run)
-    rows = line_rows(lines)
-    answers = runs_service.responses(run)
-    provider_ids = runs_service.provider_ids(run)
-    names = _names(provider_ids)
-    providers = sorted(({"id": pid, "name": names.get(pid, ""), "answer": answers.get(pid)} for pid in provider_ids),
-                       key=lambda p: p["name"])
-    shares = share_rows(run)
-    previous = db.session().get(SettlementRun, run.previous_id) if run.previous_id else None
+    overview = statements.run_overview(run)
     can_act = current_user.role == roles.CONTRACT_MANAGER
     if can_act and run.state == "draft":
         publish_form = publish_form or PublishForm(formdata=None)
@@ -321,35 +159,30 @@ def _manager_run(run: SettlementRun, status: int = 200, publish_form=None, final
     if can_act and run.state == "published":
         finalise_form = finalise_form or FinaliseForm(formdata=None)
         finalise_form.lock_version.data = run.lock_version
-    all_accepted = all(getattr(answers.get(pid), "state", None) == "accepted" for pid in provider_ids)
-    people = _user_names([run.created_by, run.published_by, run.finalised_by])
     body = render_template(
-        "settlement/run.html", run=run, totals=runs_service.totals(lines), groups=grouped(rows, "provider", "segment"),
-        providers=providers, answer_labels=runs_service.RESPONSE_LABELS, shares=shares,
-        share_totals=share_totals(shares), changes=_change_rows(run), previous=previous,
-        labels=runs_service.STATE_LABELS, explanation=STATE_EXPLANATIONS[run.state], can_act=can_act,
+        "settlement/run.html", run=run, totals=overview.totals, groups=overview.groups,
+        providers=overview.providers, answer_labels=runs_service.RESPONSE_LABELS, shares=overview.shares,
+        share_totals=overview.share_totals, changes=overview.changes, previous=overview.previous,
+        labels=runs_service.STATE_LABELS, explanation=overview.explanation, can_act=can_act,
         publish_form=publish_form if can_act and run.state == "draft" else None,
         finalise_form=finalise_form if can_act and run.state == "published" else None,
-        all_accepted=all_accepted, year_ended=runs_service.year_has_ended(run.year), message=message, people=people,
-        min_reason=runs_service.MIN_REASON)
+        all_accepted=overview.all_accepted, year_ended=runs_service.year_has_ended(run.year), message=message,
+        people=overview.people, min_reason=runs_service.MIN_REASON)
     return body, status
 
 
 def _provider_run(run: SettlementRun, status: int = 200, form: RespondForm | None = None,
                   message: str | None = None):
-    organisation_id = current_user.organisation.id
-    lines = runs_service.lines_of(run, organisation_id=organisation_id)
-    if not lines:
+    statement = statements.provider_statement(run, current_user.organisation.id)
+    if statement is None:
         abort(404)
-    answer = runs_service.responses(run).get(organisation_id)
-    can_answer = run.state == "published" and getattr(answer, "state", None) != "accepted"
+    can_answer = runs_service.open_for_answer(run, statement.answer)
     if can_answer:
         form = form or RespondForm(formdata=None)
         form.lock_version.data = run.lock_version
-    rows = line_rows(lines)
     body = render_template(
-        "settlement/provider_run.html", run=run, totals=runs_service.totals(lines),
-        groups=grouped(rows, "segment"), answer=answer, answer_labels=runs_service.RESPONSE_LABELS,
+        "settlement/provider_run.html", run=run, totals=statement.totals,
+        groups=statement.groups, answer=statement.answer, answer_labels=runs_service.RESPONSE_LABELS,
         labels=runs_service.STATE_LABELS, form=form if can_answer else None, message=message,
         year_ended=runs_service.year_has_ended(run.year), organisation=current_user.organisation,
         min_reason=runs_service.MIN_REASON)
@@ -357,11 +190,13 @@ def _provider_run(run: SettlementRun, status: int = 200, form: RespondForm | Non
 
 
 def _municipality_run(run: SettlementRun):
-    statement = municipality_statement(run, current_user.organisation.id)
+    statement = statements.municipality_statement(run, current_user.organisation.id)
+    if statement is None:
+        abort(404)
     return render_template(
         "settlement/municipality_run.html", run=run, labels=runs_service.STATE_LABELS,
-        groups=grouped(statement["rows"], "provider"), totals=statement["totals"],
-        share=statement["share"], to_pay=statement["to_pay"], year_ended=runs_service.year_has_ended(run.year),
+        groups=statement.groups, totals=statement.totals,
+        share=statement.share, to_pay=statement.to_pay, year_ended=runs_service.year_has_ended(run.year),
         organisation=current_user.organisation)
 
 
@@ -395,18 +230,21 @@ def _manager_step(run_id: int, step: str):
 @bp.route("/<int:run_id>/publiceren", methods=["POST"])
 @roles_required(roles.CONTRACT_MANAGER)
 def publish(run_id: int):
+    """Publish a draft to the providers and municipalities."""
     return _manager_step(run_id, "publish")
 
 
 @bp.route("/<int:run_id>/definitief", methods=["POST"])
 @roles_required(roles.CONTRACT_MANAGER)
 def finalise(run_id: int):
+    """Make a published run final."""
     return _manager_step(run_id, "finalise")
 
 
 @bp.route("/<int:run_id>/antwoord", methods=["POST"])
 @roles_required(*roles.PROVIDER_ROLES)
 def respond(run_id: int):
+    """A provider accepts its statement or disputes it."""
     run = visible_run_or_404(run_id)
     organisation_id = current_user.organisation.id
     if not runs_service.lines_of(run, organisation_id=organisation_id):
@@ -434,28 +272,27 @@ def respond(run_id: int):
 # --- Statements as files -------------------------------------------------------------------------
 
 
-def _statement_run(run_id: int) -> SettlementRun:
-    run = visible_run_or_404(run_id)
-    return run
-
-
-def _provider_for_statement(run: SettlementRun, provider_id: int) -> tuple[Organisation, list[SettlementLine]]:
+def _provider_for_statement(run: SettlementRun, provider_id: int) -> tuple[Organisation, ProviderStatement]:
     if is_provider() and provider_id != current_user.organisation.id:
         abort(404)
     provider = get_scoped_or_404(Organisation, provider_id)
-    lines = runs_service.lines_of(run, organisation_id=provider.id)
-    if provider.kind != OrganisationKind.PROVIDER or not lines:
+    statement = statements.provider_statement(run, provider.id)
+    if provider.kind != OrganisationKind.PROVIDER or statement is None:
         abort(404)
-    return provider, lines
+    return provider, statement
 
 
-def _municipality_for_statement(run: SettlementRun, municipality_id: int) -> tuple[Organisation, dict]:
+def _municipality_for_statement(run: SettlementRun,
+                                municipality_id: int) -> tuple[Organisation, MunicipalityStatement]:
     if is_municipality() and municipality_id != current_user.organisation.id:
         abort(404)
     municipality = get_scoped_or_404(Organisation, municipality_id)
     if municipality.kind != OrganisationKind.MUNICIPALITY:
         abort(404)
-    return municipality, municipality_statement(run, municipality.id)
+    statement = statements.municipality_statement(run, municipality.id)
+    if statement is None:
+        abort(404)
+    return municipality, statement
 
 
 def _file(data: bytes, mimetype: str, name: str):
@@ -471,25 +308,28 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.route("/<int:run_id>/aanbieder/<int:provider_id>.pdf")
 @roles_required(roles.CONTRACT_MANAGER, roles.AUDITOR, *roles.PROVIDER_ROLES)
 def provider_pdf(run_id: int, provider_id: int):
-    run = _statement_run(run_id)
-    provider, lines = _provider_for_statement(run, provider_id)
-    data = provider_statement_pdf(run, provider, line_rows(lines), runs_service.responses(run).get(provider.id))
+    """A provider's statement as PDF."""
+    run = visible_run_or_404(run_id)
+    provider, statement = _provider_for_statement(run, provider_id)
+    data = provider_statement_pdf(run, provider, statement)
     return _file(data, "application/pdf", f"afrekening-{run.year}-v{run.version}-{provider.id}.pdf")
 
 
 @bp.route("/<int:run_id>/aanbieder/<int:provider_id>.xlsx")
 @roles_required(roles.CONTRACT_MANAGER, roles.AUDITOR, *roles.PROVIDER_ROLES)
 def provider_xlsx(run_id: int, provider_id: int):
-    run = _statement_run(run_id)
-    provider, lines = _provider_for_statement(run, provider_id)
-    data = provider_statement_xlsx(run, provider, line_rows(lines))
+    """A provider's statement as XLSX."""
+    run = visible_run_or_404(run_id)
+    provider, statement = _provider_for_statement(run, provider_id)
+    data = provider_statement_xlsx(run, provider, statement)
     return _file(data, XLSX, f"afrekening-{run.year}-v{run.version}-{provider.id}.xlsx")
 
 
 @bp.route("/<int:run_id>/gemeente/<int:municipality_id>.pdf")
 @roles_required(roles.CONTRACT_MANAGER, roles.AUDITOR, roles.MUNICIPALITY_USER)
 def municipality_pdf(run_id: int, municipality_id: int):
-    run = _statement_run(run_id)
+    """A municipality's statement as PDF."""
+    run = visible_run_or_404(run_id)
     municipality, statement = _municipality_for_statement(run, municipality_id)
     data = municipality_statement_pdf(run, municipality, statement)
     return _file(data, "application/pdf", f"afrekening-{run.year}-v{run.version}-gemeente-{municipality.id}.pdf")
@@ -498,7 +338,8 @@ def municipality_pdf(run_id: int, municipality_id: int):
 @bp.route("/<int:run_id>/gemeente/<int:municipality_id>.xlsx")
 @roles_required(roles.CONTRACT_MANAGER, roles.AUDITOR, roles.MUNICIPALITY_USER)
 def municipality_xlsx(run_id: int, municipality_id: int):
-    run = _statement_run(run_id)
+    """A municipality's statement as XLSX."""
+    run = visible_run_or_404(run_id)
     municipality, statement = _municipality_for_statement(run, municipality_id)
     data = municipality_statement_xlsx(run, municipality, statement)
     return _file(data, XLSX, f"afrekening-{run.year}-v{run.version}-gemeente-{municipality.id}.xlsx")
