@@ -681,12 +681,76 @@ def viewer_side(role: str) -> str:
     return "provider" if role in roles.PROVIDER_ROLES else "region"
 
 
-def actions_for(proposal: Proposal, role: str) -> list[str]:
-    """The steps a proposal's page offers this role now; auditors only read."""
+def actions_for(proposal: Proposal, role: str, user=None) -> list[str]:
+    """The steps a proposal's page offers this role now; auditors only read. With ``user``, a
+    contract manager who may not approve this version (its counter-proposal's author, or who
+    approved it already) is not offered "approve"."""
     side = viewer_side(role)
     if side == "region" and role != roles.CONTRACT_MANAGER:
         return []
-    return states.allowed_actions(proposal.state, side)
+    actions = states.allowed_actions(proposal.state, side)
+    if "approve" in actions and user is not None and not approval_progress(proposal).may_approve(_account(user).id):
+        actions = [action for action in actions if action != "approve"]
+    return actions
+
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    """One approval of the current version: given (by whom, when) or still waiting."""
+
+    given: bool
+    by: str | None = None
+    by_counter: bool = False  # an accepted counter-proposal counts as its author's approval
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """Where the approval of a proposal's current version stands (four eyes above the threshold)."""
+
+    needed: int
+    threshold: Decimal
+    yearly: Decimal | None
+    steps: tuple[ApprovalStep, ...]
+    excluded: frozenset[int]  # accounts that may not give the next approval
+
+    @property
+    def given(self) -> int:
+        return sum(1 for step in self.steps if step.given)
+
+    @property
+    def four_eyes(self) -> bool:
+        return self.needed > 1
+
+    def may_approve(self, account_id: int) -> bool:
+        return self.given < self.needed and account_id not in self.excluded
+
+
+def approval_progress(proposal: Proposal) -> ApprovalProgress:
+    """The approvals the current version needs and has: the counter-proposal's author (when the
+    provider accepted a counter-proposal), the managers who approved it, and the steps still open."""
+    session = db.session()
+    version = _current(proposal)
+    threshold = Decimal(str(current_app.config["FOUR_EYES_THRESHOLD"]))
+    try:
+        yearly = yearly_value(price(proposal, values_of(version), proposal.organisation_id),
+                              version.expected_per_year)
+    except RuleViolation:  # values the tariffs cannot price: one approval, as approve() would refuse anyway
+        yearly = None
+    needed = states.approvals_needed(yearly, threshold) if yearly is not None else 1
+    steps, excluded = [], set()
+    if version.side == "region" and version.accepted_by_provider:
+        author = session.get(User, version.author_id)
+        steps.append(ApprovalStep(True, author.name if author else None, by_counter=True))
+        excluded.add(version.author_id)
+    for approval, name in session.exec(
+            select(ProposalApproval, User.name).join(User, User.id == ProposalApproval.user_id)
+            .where(ProposalApproval.proposal_id == proposal.id,
+                   ProposalApproval.version_number == version.number)
+            .order_by(ProposalApproval.id)).all():
+        steps.append(ApprovalStep(True, name))
+        excluded.add(approval.user_id)
+    steps += [ApprovalStep(False)] * max(0, needed - len(steps))
+    return ApprovalProgress(needed, threshold, yearly, tuple(steps), frozenset(excluded))
 
 
 # --- Attachments -----------------------------------------------------------------------------
@@ -824,6 +888,14 @@ def changes(previous: ProposalVersion | None, version: ProposalVersion) -> list[
             result.append((labels.get(name, name), _display(old), _display(new)))
     if previous.substantiation != version.substantiation:
         result.append(("Onderbouwing", previous.substantiation, version.substantiation))
+    if proposal is not None:
+        try:
+            before_price = price(proposal, values_of(previous), proposal.organisation_id).total
+            after_price = price(proposal, values_of(version), proposal.organisation_id).total
+        except RuleViolation:
+            before_price = after_price = None
+        if before_price != after_price:
+            result.append(("Prijs per traject", formatting.money(before_price), formatting.money(after_price)))
     return result
 
 

@@ -213,7 +213,7 @@ def _values_form(form_class, proposal: Proposal, version, segment_key: str, **ex
 def _render_detail(proposal: Proposal, forms: dict | None = None, status: int = 200, stale: str | None = None):
     page = queries.proposal_page(proposal)
     current = page.current
-    actions = service.actions_for(proposal, current_user.role)
+    actions = service.actions_for(proposal, current_user.role, current_user)
     forms = dict(forms or {})
     if current is not None:
         if "edit_draft" in actions and "edit_draft" not in forms:
@@ -233,7 +233,8 @@ def _render_detail(proposal: Proposal, forms: dict | None = None, status: int = 
         segment_label=current_registry().segment_label, price=page.price, custom=page.custom,
         provider=page.provider, stale=stale, side=side(), attachment_form=AttachmentForm(formdata=None),
         extra_labels={extra.name: extra.label for extra in service.extra_fields(proposal.segment_key)},
-        can_attach=side() == "provider" and proposal.state not in states.FINAL)
+        can_attach=side() == "provider" and proposal.state not in states.FINAL,
+        approval=service.approval_progress(proposal) if proposal.state == states.SUBMITTED else None)
     return make_response(body, status)
 
 
