@@ -12,9 +12,16 @@ import pytest
 from portal.audit_labels import ACTION_LABELS, action_label
 from portal.proposals import service as proposals
 from portal.proposals import states
-from tests.test_proposals import MANAGER, MANAGER2, PROVIDER, in_state, values, world, yearly  # noqa: F401
+from tests.test_proposals import MANAGER, MANAGER2, PROVIDER, World, in_state, yearly
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def world(app, demo, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    with app.app_context():
+        yield World()
 
 
 def test_below_the_threshold_one_approval_is_waiting_and_every_manager_may_give_it(app, world):
