@@ -29,6 +29,7 @@ def test_below_the_threshold_one_approval_is_waiting_and_every_manager_may_give_
     app.config["FOUR_EYES_THRESHOLD"] = yearly(world, proposal) + Decimal("1000")
     progress = proposals.approval_progress(proposal)
     assert (progress.needed, progress.given, progress.four_eyes) == (1, 0, False)
+    assert all(proposals.approval_progress(proposal).may_approve(world.user(e).id) for e in (MANAGER, MANAGER2))
     assert progress.yearly == yearly(world, proposal)
     assert [step.given for step in progress.steps] == [False]
     for email in (MANAGER, MANAGER2):
@@ -39,7 +40,7 @@ def test_below_the_threshold_one_approval_is_waiting_and_every_manager_may_give_
 def test_above_the_threshold_the_first_approver_is_named_and_no_longer_offered_approve(app, world):
     proposal = in_state(world, states.SUBMITTED)
     app.config["FOUR_EYES_THRESHOLD"] = yearly(world, proposal) - Decimal("0.01")
-    assert proposals.approval_progress(proposal).needed == 2
+    assert proposals.approval_progress(proposal).needed == 2 and proposals.approval_progress(proposal).four_eyes
     proposals.approve(proposal, world.user(MANAGER), proposal.lock_version)
     world.session.commit()
     proposal = world.reload(proposal)
@@ -61,6 +62,19 @@ def test_an_accepted_counter_counts_as_its_authors_approval_and_he_is_not_offere
     progress = proposals.approval_progress(proposal)
     assert (progress.needed, progress.given) == (2, 1)
     assert progress.steps[0].by_counter and progress.steps[0].by == world.user(MANAGER).name
+    assert "approve" not in proposals.actions_for(proposal, "contract_manager", world.user(MANAGER))
+    assert "approve" in proposals.actions_for(proposal, "contract_manager", world.user(MANAGER2))
+
+
+def test_below_the_threshold_an_accepted_counter_still_waits_for_another_managers_click(app, world):
+    app.config["FOUR_EYES_THRESHOLD"] = Decimal("1000000.00")
+    proposal = in_state(world, states.IN_NEGOTIATION)  # countered by MANAGER
+    proposals.accept_counter(proposal, world.user(PROVIDER), proposal.lock_version)
+    world.session.commit()
+    progress = proposals.approval_progress(world.reload(proposal))
+    assert not progress.four_eyes
+    assert [(step.given, step.by_counter) for step in progress.steps] == [(True, True), (False, False)]
+    assert progress.given_by == [world.user(MANAGER).name]
     assert "approve" not in proposals.actions_for(proposal, "contract_manager", world.user(MANAGER))
     assert "approve" in proposals.actions_for(proposal, "contract_manager", world.user(MANAGER2))
 

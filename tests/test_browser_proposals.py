@@ -90,6 +90,20 @@ def test_provider_submits_manager_counters_provider_accepts_second_manager_appro
     assert_accessible(provider, "voorstel met tegenvoorstel")
     provider.get_by_role("button", name="Tegenvoorstel aanvaarden").click()
     expect(provider.locator("main")).to_contain_text("Ingediend")
+    # where the approval stands: the counter counts as its author's approval, one is still waited for
+    approval = provider.locator("section", has=provider.get_by_role("heading", name=re.compile("Goedkeuring")))
+    expect(approval).to_contain_text("Gegeven door")
+    expect(approval).to_contain_text("Wacht op")
+    shot(provider, "4b-goedkeuring-wacht")
+    assert_accessible(provider, "voorstel wacht op goedkeuring")
+
+    # The manager who made the counter is not offered "Goedkeuren" and is told who approves next.
+    author_context, author = new_page(browser)
+    sign_in(author, portal, MANAGER)
+    author.goto(proposal_url)
+    expect(author.locator("main")).to_contain_text("een andere contractmanager geeft de volgende goedkeuring")
+    expect(author.get_by_role("button", name="Goedkeuren")).to_have_count(0)
+    author_context.close()
 
     # A second contract manager approves.
     second_context, second = new_page(browser)

@@ -707,22 +707,27 @@ class ApprovalStep:
 class ApprovalProgress:
     """Where the approval of a proposal's current version stands (four eyes above the threshold)."""
 
-    needed: int
+    four_eyes: bool  # the yearly value is above the threshold: two different managers
     threshold: Decimal
     yearly: Decimal | None
-    steps: tuple[ApprovalStep, ...]
+    steps: tuple[ApprovalStep, ...]  # the approvals given, then those still waiting (at least one)
     excluded: frozenset[int]  # accounts that may not give the next approval
+
+    @property
+    def needed(self) -> int:
+        return len(self.steps)
 
     @property
     def given(self) -> int:
         return sum(1 for step in self.steps if step.given)
 
     @property
-    def four_eyes(self) -> bool:
-        return self.needed > 1
+    def given_by(self) -> list[str]:
+        return [step.by for step in self.steps if step.given and step.by]
 
     def may_approve(self, account_id: int) -> bool:
-        return self.given < self.needed and account_id not in self.excluded
+        """Whether this manager may give the next approval (the proposal still waits for one)."""
+        return account_id not in self.excluded
 
 
 def approval_progress(proposal: Proposal) -> ApprovalProgress:
@@ -749,8 +754,9 @@ def approval_progress(proposal: Proposal) -> ApprovalProgress:
             .order_by(ProposalApproval.id)).all():
         steps.append(ApprovalStep(True, name))
         excluded.add(approval.user_id)
-    steps += [ApprovalStep(False)] * max(0, needed - len(steps))
-    return ApprovalProgress(needed, threshold, yearly, tuple(steps), frozenset(excluded))
+    # a submitted proposal waits for at least one more approval: the click that completes it
+    steps += [ApprovalStep(False)] * max(1, needed - len(steps))
+    return ApprovalProgress(needed > 1, threshold, yearly, tuple(steps), frozenset(excluded))
 
 
 # --- Attachments -----------------------------------------------------------------------------
