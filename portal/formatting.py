@@ -46,3 +46,16 @@ def nl_datetime(value: datetime | None) -> str:
 def neutralise(value: str) -> str:
     """Prefix an apostrophe to text a spreadsheet would take for a formula (CSV injection)."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def balance(value) -> str:
+    """A balance in words, never a minus sign: "na te betalen € 1.234,56" (the provider receives),
+    "terug te betalen € 2.051.897,25" (the provider pays back), or "€ 0,00"."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    if amount > 0:
+        return f"na te betalen {money(amount)}"
+    if amount < 0:
+        return f"terug te betalen {money(-amount)}"
+    return money(Decimal("0.00"))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.formatting import balance
 from portal.money import parse_amount, split_by_weights, split_evenly, to_cents
 
 D = Decimal
@@ -53,3 +54,10 @@ def test_no_cent_created_or_lost(cents, weights):
     assert sum(parts) == total
     assert all(part == to_cents(part) for part in parts)
     assert all(part == 0 for part, w in zip(parts, weights) if w == 0)
+
+
+def test_a_balance_reads_in_words_never_with_a_minus_sign():
+    assert balance(Decimal("-2051897.25")) == "terug te betalen €\xa02.051.897,25"
+    assert balance(Decimal("1234.5")) == "na te betalen €\xa01.234,50"
+    assert balance(Decimal("0")) == "€\xa00,00"
+    assert balance(None) == ""

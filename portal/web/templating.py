@@ -7,14 +7,14 @@ from flask_login import current_user
 from portal import clock
 from portal.accounts import roles
 from portal.audit_labels import action_label
-from portal.formatting import money, nl_date, nl_datetime, number
+from portal.formatting import balance, money, nl_date, nl_datetime, number
 from portal.models import OrganisationKind
 from portal.registry import current_registry
 
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(money=money, number=number, nl_date=nl_date, nl_datetime=nl_datetime,
-                                 action_label=action_label)
+                                 action_label=action_label, balance=balance)
     app.jinja_env.globals.update(
         role_labels=roles.LABELS,
         kind_labels=OrganisationKind.LABELS,
