@@ -15,9 +15,8 @@ REGION_READERS = roles.REGION_READERS
 @hookimpl
 def portal_menu_items():
     return [
-        MenuItem("Home", "home.index", ALL, order=0),
         MenuItem("Organisaties", "organisations.list_organisations", REGION_READERS,
-                 "Zorgaanbieders, gemeenten en hun gebruikers in de regio.", order=10, place="home"),
+                 "Zorgaanbieders, gemeenten en hun gebruikers in de regio.", order=10),
         MenuItem("Gebruikers", "users.list_users", frozenset({roles.PROVIDER_ADMIN}),
                  "Nodig collega's uit en beheer hun rollen.", order=10),
         MenuItem("Segmenten", "segments.list_segments", ALL,
@@ -48,10 +47,8 @@ def portal_menu_items():
         MenuItem("Afrekening", "settlement.index", ALL,
                  "De jaarlijkse afrekening van budgetafspraken en -plafonds op de goedgekeurde realisatie.",
                  order=21),
-        # On the home page only: with "Afrekening" the region readers' main menu no longer fits on one
-        # line at 1280 px; the log is one click away from the home page.
         MenuItem("Logboek", "audit_log.list_events", REGION_READERS,
-                 "Wie deed wat en wanneer: het controlespoor.", order=90, place="home"),
+                 "Wie deed wat en wanneer: het controlespoor.", order=90),
         MenuItem("API-sleutels", "api_keys.list_tokens", ALL,
                  "Sleutels waarmee uw eigen systemen gegevens lezen via de API.", order=95, place="account"),
     ]
