@@ -6,6 +6,20 @@ document.addEventListener("DOMContentLoaded", function () {
   if (summary) {
     summary.focus();
   }
+  // The review queue's bulk decision appears once a report is ticked, and counts them.
+  var bar = document.getElementById("bulkbalk");
+  var bulkForm = document.getElementById("bulkformulier");
+  if (bar && bulkForm) {
+    var counter = bar.querySelector("[data-selected-count]");
+    var update = function () {
+      var ticked = bulkForm.querySelectorAll("input[name='selected']:checked").length;
+      bar.classList.toggle("active", ticked > 0);
+      counter.textContent = ticked === 1 ? "1 rapportage gekozen" : ticked + " rapportages gekozen";
+    };
+    bulkForm.addEventListener("change", update);
+    document.body.addEventListener("htmx:afterSettle", update);
+    update();
+  }
   // On narrow screens the main menu folds behind a "Menu" button (CSS shows the button there only).
   var button = document.querySelector(".main-nav .menu-button");
   if (button) {

@@ -294,7 +294,8 @@ def _require_contract_manager(user) -> None:
 
 def queue_statement(filters: dict):
     """Reports visible to the signed-in user matching ``filters`` (provider_id, municipality_id,
-    segment, year, state; state "" means every state but superseded), oldest submitted first."""
+    segment, year, period (a :class:`Period`), state; state "" means every state but superseded),
+    oldest submitted first."""
     statement = scoped(select(RealisationReport), RealisationReport)
     if filters.get("provider_id"):
         statement = statement.where(RealisationReport.organisation_id == int(filters["provider_id"]))
@@ -304,6 +305,11 @@ def queue_statement(filters: dict):
         statement = statement.where(RealisationReport.segment_key == filters["segment"])
     if filters.get("year"):
         statement = statement.where(RealisationReport.year == int(filters["year"]))
+    if filters.get("period"):
+        period = filters["period"]
+        statement = statement.where(RealisationReport.year == period.year,
+                                    RealisationReport.period_kind == period.kind,
+                                    RealisationReport.period == period.number)
     state = filters.get("state")
     if state:
         statement = statement.where(RealisationReport.state == state)
@@ -407,3 +413,11 @@ def _differs(old, new) -> bool:
 __all__ = ["ReviewRefused", "StaleReport", "BulkOutcome", "approve", "reject", "bulk_approve", "bulk_reject",
            "queue_statement", "queue_totals", "state_counts", "lines", "versions", "changes", "upload_of",
            "report_label", "state_refusal", "is_region_manager", "STATE_LABELS", "MIN_REASON"]
+
+
+def queue_periods() -> list[Period]:
+    """The periods with reports the signed-in user sees, newest first (the queue's period filter)."""
+    rows = db.session().exec(scoped(select(RealisationReport.year, RealisationReport.period_kind,
+                                           RealisationReport.period), RealisationReport).distinct()).all()
+    return sorted((Period(year, kind, number) for year, kind, number in rows),
+                  key=lambda period: (period.year, period.start), reverse=True)

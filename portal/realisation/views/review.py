@@ -21,6 +21,7 @@ from portal.pagination import paginate
 from portal.realisation import review
 from portal.realisation.importing import SOURCES
 from portal.realisation.review_forms import ApproveForm, BulkForm, RejectForm
+from portal.realisation.rules import parse_period
 from portal.realisation.views.reports import line_columns
 from portal.registry import current_registry
 from portal.validators import RuleViolation
@@ -48,11 +49,15 @@ def queue_filters() -> dict:
     args = request.args
     filters = {"provider_id": args.get("aanbieder") or "", "municipality_id": args.get("gemeente") or "",
                "segment": args.get("segment") or "", "year": args.get("jaar") or "",
-               "state": args.get("status", "submitted")}
+               "period": args.get("periode") or "", "state": args.get("status", "submitted")}
     for key in ("provider_id", "municipality_id", "year"):
         filters[key] = int(filters[key]) if str(filters[key]).isdigit() and len(str(filters[key])) < 10 else ""
     if filters["segment"] not in current_registry().segments:
         filters["segment"] = ""
+    try:
+        filters["period"] = parse_period(filters["period"]).code if filters["period"] else ""
+    except ValueError:
+        filters["period"] = ""
     if filters["state"] not in review.STATE_LABELS and filters["state"] != ALL_STATES:
         filters["state"] = "submitted"
     return filters
@@ -60,6 +65,8 @@ def queue_filters() -> dict:
 
 def _service_filters(filters: dict) -> dict:
     result = {key: value for key, value in filters.items() if value not in ("", None)}
+    if result.get("period"):
+        result["period"] = parse_period(result["period"])
     if result.get("state") == ALL_STATES:
         result.pop("state")
     return result
@@ -93,6 +100,7 @@ def queue(bulk_form=None, status: int = 200):
     query = {key: value for key, value in (("aanbieder", filters["provider_id"]),
                                             ("gemeente", filters["municipality_id"]),
                                             ("segment", filters["segment"]), ("jaar", filters["year"]),
+                                            ("periode", filters["period"]),
                                             ("status", filters["state"])) if value not in ("", None)}
     body = render_page_or_partial(
         "realisation_review/index.html", "realisation_review/_queue_table.html",
@@ -100,6 +108,7 @@ def queue(bulk_form=None, status: int = 200):
         query=query, providers=_organisations(OrganisationKind.PROVIDER),
         municipalities=_organisations(OrganisationKind.MUNICIPALITY), segments=current_registry().segments,
         segment_label=current_registry().segment_short_label, years=years, labels=review.STATE_LABELS, all_states=ALL_STATES,
+        periods=[(period.code, period.label) for period in review.queue_periods()],
         bulk_form=bulk_form or BulkForm(formdata=None), can_act=can_act())
     body.status_code = status
     return body
