@@ -20,6 +20,13 @@ document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener("htmx:afterSettle", update);
     update();
   }
+  // A file picker says in Dutch which file is chosen.
+  document.querySelectorAll(".file-picker input[type='file']").forEach(function (input) {
+    var name = input.parentNode.querySelector(".file-name");
+    input.addEventListener("change", function () {
+      name.textContent = input.files && input.files.length ? input.files[0].name : "Geen bestand gekozen";
+    });
+  });
   // On narrow screens the main menu folds behind a "Menu" button (CSS shows the button there only).
   var button = document.querySelector(".main-nav .menu-button");
   if (button) {

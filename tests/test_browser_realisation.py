@@ -80,7 +80,13 @@ def test_upload_with_errors_then_corrected_file_then_approval_shows_on_the_dashb
 
     # 2. The corrected file is checked and stored; the page follows it (htmx polling) until done.
     page.get_by_role("link", name="Een ander bestand uploaden").click()
+    picker = page.locator(".file-picker")
+    expect(picker).to_contain_text("Bestand kiezen")  # the picker speaks Dutch (issue 15)
+    expect(picker).to_contain_text("Geen bestand gekozen")
     page.get_by_label("Bestand met realisatie (CSV of Excel)").set_input_files(str(good_file))
+    expect(picker).to_contain_text(good_file.name)
+    shot(page, "realisatie-1b-bestand-gekozen")
+    assert_accessible(page, "bestand gekozen")
     page.get_by_role("button", name="Uploaden en controleren").click()
     expect(page.locator("#uploadstatus")).to_contain_text("2 regels ingelezen in 1 rapportage", timeout=30_000)
     expect(page.locator("#uploadstatus")).to_contain_text(money(expected_value))
