@@ -46,3 +46,11 @@ def sort_by(statement, requested: str | None, columns: dict, default: str):
     key = requested if requested and requested.lstrip("-") in columns else default
     column = columns[key.lstrip("-")]
     return statement.order_by(column.desc() if key.startswith("-") else column.asc()), key
+
+
+def page_of_list(items: list, page: int, per_page: int = 25) -> Page:
+    """A page of a list that was built in Python (a page past the end shows the last one)."""
+    total = len(items)
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    return Page(items[(page - 1) * per_page: page * per_page], page, per_page, total)

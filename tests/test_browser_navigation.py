@@ -66,3 +66,22 @@ def test_on_a_phone_the_menu_folds_behind_a_button(browser, portal, role):  # no
     button.click()
     expect(first_job).to_be_hidden()
     context.close()
+
+
+def test_on_a_phone_the_dashboard_stacks_its_key_figures_and_shows_tables_for_charts(browser, portal):  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    sign_in(page, portal, ONE_ACCOUNT_PER_ROLE[roles.CONTRACT_MANAGER].email)
+    page.goto(f"{portal}/realisatie/dashboard/")
+    figures = page.locator(".dashboard-facts > div")
+    expect(figures.first).to_be_visible()
+    lefts = {round(box["x"]) for box in figures.evaluate_all(
+        "items => items.map(item => item.getBoundingClientRect().toJSON())")}
+    assert len(lefts) == 1, f"the key figures stand side by side at 390 px: {lefts}"
+    assert all(box["x"] + box["width"] <= 390 for box in figures.evaluate_all(
+        "items => items.map(item => item.getBoundingClientRect().toJSON())"))
+    expect(page.locator(".chart-box").first).to_be_hidden()
+    expect(page.locator("table.table-dashboard").first).to_be_attached()
+    assert_accessible(page, "dashboard at 390 px")
+    context.close()

@@ -18,7 +18,7 @@ from portal.accounts.scoping import scoped
 from portal.contracts import rules, service, terms
 from portal.models import BudgetAgreement, ExtraCapacity, FrameworkAgreement, Organisation
 from portal.models.proposals import CustomTrajectory
-from portal.pagination import Page, paginate, sort_by
+from portal.pagination import Page, page_of_list, paginate, sort_by
 from portal.registry import current_registry
 
 PER_PAGE = 25
@@ -53,10 +53,7 @@ def segment_choices() -> dict[str, dict[str, str]]:
 
 def list_page(items: list, page: int, per_page: int = PER_PAGE) -> Page:
     """A page of a list that was filtered and sorted in Python."""
-    total = len(items)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    return Page(items[(page - 1) * per_page: page * per_page], page, per_page, total)
+    return page_of_list(items, page, per_page)
 
 
 # --- Framework agreements -------------------------------------------------------------------------

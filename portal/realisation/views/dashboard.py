@@ -6,6 +6,8 @@ region. The figures and their rules live in :mod:`portal.realisation.dashboard`;
 :mod:`portal.web.charts`."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from sqlmodel import select
@@ -16,10 +18,11 @@ from portal.accounts.roles import roles_required
 from portal.accounts.scoping import scoped
 from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationReport
+from portal.pagination import page_of_list
 from portal.realisation import dashboard as figures
 from portal.registry import current_registry
 from portal.web import charts
-from portal.web.common import render_page_or_partial
+from portal.web.common import page_number, render_page_or_partial
 
 bp = Blueprint("realisation_dashboard", __name__, url_prefix="/realisatie/dashboard")
 
@@ -27,6 +30,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 BY_PARAMETER = {"segment": "segment", "gemeente": "municipality", "aanbieder": "provider"}
 BY_VALUE = {value: key for key, value in BY_PARAMETER.items()}
 MAX_CEILING_BARS = 20
+OVERVIEW_PER_PAGE = 25  # "Alle afspraken" pages like the other tables; its CSV holds every row
 
 
 
@@ -153,9 +157,11 @@ def index():
     filters, providers, municipalities = read_filters()
     dashboard, tables = build(filters)
     query = query_of(filters)
+    overview = page_of_list(tables["overzicht"].rows, page_number(), OVERVIEW_PER_PAGE)
     return render_page_or_partial(
         "realisation_dashboard/index.html", "realisation_dashboard/_results.html",
         dashboard=dashboard, tables=tables, charts=build_charts(dashboard, tables), filters=filters,
+        overview=overview, overview_table=replace(tables["overzicht"], rows=overview.items),
         providers=providers, municipalities=municipalities, years=years(), by_choices=by_choices(),
         by_value=BY_VALUE[filters.by], domains=current_registry().domains, segments=current_registry().segments,
         segment_label=current_registry().segment_short_label, query=query,
