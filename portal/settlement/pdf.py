@@ -15,6 +15,7 @@ from portal.models.settlement import SettlementRun
 from portal.pdf import SummaryPdf
 from portal.settlement import runs as runs_service
 from portal.settlement.engine import direction_label
+from portal.settlement.glossary import TERMS
 from portal.settlement.statements import LineRow, MunicipalityStatement, ProviderStatement
 
 
@@ -86,6 +87,15 @@ def _lines(pdf: StatementPdf, rows: list[LineRow], with_provider: bool) -> None:
         pdf.font(10)
 
 
+def _glossary(pdf: StatementPdf) -> None:
+    """The settlement's words explained in plain Dutch, after the figures."""
+    pdf.heading("Wat betekenen deze begrippen?")
+    for term in TERMS:
+        pdf.text_line(term.word, bold=True)
+        pdf.multi_cell(0, 4.8, pdf.t(term.meaning), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+        pdf.ln(1)
+
+
 def provider_statement_pdf(run: SettlementRun, provider: Organisation, statement: ProviderStatement) -> bytes:
     """The provider's statement: its totals, its answer and every line with its explanation."""
     title = f"Afrekening {run.year} — {provider.name}"
@@ -99,6 +109,7 @@ def provider_statement_pdf(run: SettlementRun, provider: Organisation, statement
                   + (f". Reden: {answer.reason}" if answer and answer.reason else ""))
     pdf.heading(f"Afrekening per afspraak ({len(rows)})")
     _lines(pdf, rows, with_provider=False)
+    _glossary(pdf)
     return bytes(pdf.output())
 
 
@@ -124,4 +135,5 @@ def municipality_statement_pdf(run: SettlementRun, municipality: Organisation,
     _totals(pdf, summed, " aan aanbieders" if summed.due > 0 else " door aanbieders")
     pdf.heading(f"Afrekening per afspraak ({len(statement.rows)})")
     _lines(pdf, statement.rows, with_provider=True)
+    _glossary(pdf)
     return bytes(pdf.output())

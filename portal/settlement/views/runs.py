@@ -17,8 +17,8 @@ from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404
 from portal.models import Organisation, OrganisationKind
 from portal.models.settlement import SettlementRun
+from portal.settlement import glossary, statements
 from portal.settlement import runs as runs_service
-from portal.settlement import statements
 from portal.settlement.forms import FinaliseForm, PublishForm, RespondForm, RunForm
 from portal.settlement.pdf import municipality_statement_pdf, provider_statement_pdf
 from portal.settlement.statements import MunicipalityStatement, ProviderStatement
@@ -27,6 +27,12 @@ from portal.validators import RuleViolation
 from portal.web.common import rejected_status
 
 bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
+
+
+@bp.context_processor
+def _glossary():
+    """The settlement's words in plain Dutch, for the glossary beside the figures."""
+    return {"settlement_terms": glossary.TERMS}
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR)
 EVERY_ROLE = tuple(roles.ALL_ROLES)

@@ -12,11 +12,17 @@ from flask_login import current_user
 from portal.accounts import roles, scoping
 from portal.accounts.roles import roles_required
 from portal.registry import current_registry
-from portal.settlement import whatif_screen
+from portal.settlement import glossary, whatif_screen
 from portal.settlement.whatif_screen import Choices
 from portal.web.common import render_page_or_partial
 
 bp = Blueprint("settlement_whatif", __name__, url_prefix="/afrekening/wat-als")
+
+
+@bp.context_processor
+def _glossary():
+    """The settlement's words in plain Dutch, for the glossary beside the figures."""
+    return {"settlement_terms": glossary.TERMS}
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR, roles.MUNICIPALITY_USER)
 
