@@ -29,6 +29,9 @@ FUNDING_FORMS = {
 # Column names of a realisation file that the core owns (plugins add others).
 CORE_REALISATION_COLUMNS = frozenset({"gemeente", "segment", "periode", "traject", "gestart", "lopend",
                                       "beeindigd", "clienten", "eenheden", "plekdagen"})
+# Columns the templates carry for people (the names beside the codes); files may hold them, the
+# importer reads past them.
+INFORMATION_COLUMNS = frozenset({"gemeentenaam", "trajectnaam"})
 
 LOTS = {"regional": "Perceel regionaal", "local": "Perceel lokaal", "open_house": "Open house"}
 
@@ -452,7 +455,7 @@ def build_registry(pm) -> Registry:
             raise PluginConflict(f"Plugin {plugin!r}: unknown realisation basis {spec.basis!r}; "
                                  f"choose from {sorted(REALISATION_BASES)}.")
         names = [f.name for f in spec.fields]
-        clash = set(names) & CORE_REALISATION_COLUMNS
+        clash = set(names) & (CORE_REALISATION_COLUMNS | INFORMATION_COLUMNS)
         if len(names) != len(set(names)) or clash:
             raise PluginConflict(f"Plugin {plugin!r}: a realisation field of {spec.segment_key!r} appears "
                                  f"twice or reuses a core column.")

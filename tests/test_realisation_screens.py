@@ -359,20 +359,37 @@ def _round_trip(app, provider, segment_key):
     assert csv_response.status_code == 200
     raw = csv_response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
-    header, example = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert header[:4] == ["gemeente", "segment", "periode", "traject"]
-    assert example[0] == "0889" and example[1] == segment_key and example[3]
-    assert example[2] == current_month()  # Beesel reports these segments per month: the month that holds today
+    header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    # issue 15: the names beside the codes, one pre-filled row per municipality and trajectory, figures blank
+    assert header[:6] == ["gemeente", "gemeentenaam", "segment", "periode", "traject", "trajectnaam"]
+    assert len(rows) > 1 and all(row[2] == segment_key and row[4] and row[5] for row in rows)
+    assert all(not value for row in rows for value in row[6:])
+    example = next(row for row in rows if row[0] == "0889")
+    assert example[1] == "Beesel"
+    assert example[3] == current_month()  # Beesel reports these segments per month: the month that holds today
+    untouched = status_page(provider, upload(provider, f"sjabloon-leeg-{segment_key}.csv", raw))
+    assert "geen regels met realisatie" in untouched  # every row left empty: nothing to store
+    filled = [header] + [row[:6] + ["1", "2", "0", "2"] + row[10:] if row is example else row for row in rows]
+    raw = ("\ufeff" + "".join(";".join(row) + "\r\n" for row in filled)).encode("utf-8")
     assert "Ingelezen" in status_page(provider, upload(provider, f"sjabloon-{segment_key}.csv", raw))
 
     xlsx = provider.get(f"/realisatie/sjabloon/{segment_key}.xlsx")
     assert xlsx.status_code == 200
     book = load_workbook(io.BytesIO(xlsx.get_data()))
-    assert book.sheetnames == ["Realisatie", "Toelichting"]
+    assert book.sheetnames == ["Realisatie", "Toelichting", "Codes"]
     notes = {row[0]: row[1] for row in book["Toelichting"].iter_rows(min_row=3, values_only=True)}
     assert set(notes) == set(header) and all(notes.values())
-    assert "Ingelezen" in status_page(provider, upload(provider, f"sjabloon-{segment_key}.xlsx", xlsx.get_data()))
-    first, second = reports(app, example[2], segment_key=segment_key)
+    legend = {row[0]: row[1] for row in book["Codes"].iter_rows(min_row=2, values_only=True)}
+    assert legend["0889"] == "Gemeente Beesel" and legend[example[4]] == f"Traject: {example[5]}"
+    sheet = book["Realisatie"]
+    for line in sheet.iter_rows(min_row=2):
+        if line[0].value == "0889" and line[4].value == example[4]:
+            for cell, value in zip(line[6:10], (1, 2, 0, 2)):
+                cell.value = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert "Ingelezen" in status_page(provider, upload(provider, f"sjabloon-{segment_key}.xlsx", buffer.getvalue()))
+    first, second = reports(app, example[3], segment_key=segment_key)
     assert (first.version, first.state, second.version) == (1, "superseded", 2)
 
 

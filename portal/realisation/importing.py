@@ -40,6 +40,7 @@ from portal.realisation.rules import (
     check_header,
     check_row,
     column_key,
+    left_empty,
 )
 
 MAX_ERRORS = 1000
@@ -287,6 +288,15 @@ def _refuse(upload: RealisationUpload, message: str, errors: list[RowError] | No
     upload.finished_at = utcnow()
 
 
+def _without_rows_left_empty(rows: RowSource, specs) -> RowSource:
+    """A file's rows without the template rows left empty (:func:`left_empty`); the others keep
+    their row numbers, so every message still names the row in the file."""
+    def filtered():
+        return ((number, raw) for number, raw in rows() if not left_empty(raw, specs))
+
+    return filtered
+
+
 def process_upload(upload_id: int) -> RealisationUpload:
     """Check and (when clean) store an upload; always leaves it ``stored``, ``refused`` or
     ``failed`` and commits. Runs within an app context (a request or the background thread)."""
@@ -306,7 +316,8 @@ def process_upload(upload_id: int) -> RealisationUpload:
             rows, header, total, first_errors = (lambda: iter(parsed.rows)), None, len(parsed.rows), parsed.errors
         else:
             table = open_table(path, upload.original_name)
-            rows, header, total, first_errors = table.rows, table.header, table.approx_rows or None, []
+            rows = _without_rows_left_empty(table.rows, lookups.specs())
+            header, total, first_errors = table.header, table.approx_rows or None, []
         upload.rows_total, upload.state = total, "checking"
         session.commit()
         progress.update(upload.id, "checking", 0, total)
@@ -326,7 +337,7 @@ def process_upload(upload_id: int) -> RealisationUpload:
             upload.state, upload.rows_done, upload.rows_total = "stored", result.rows, result.rows
             upload.report_count = len(reports)
             upload.finished_at = utcnow()
-            upload.message = (f"{result.rows} regels ingelezen in {len(reports)} "
+            upload.message = (f"{result.rows} {'regel' if result.rows == 1 else 'regels'} ingelezen in {len(reports)} "
                               f"{'rapportage' if len(reports) == 1 else 'rapportages'}.")
         audit.record(f"realisation.upload_{upload.state}", f"Realisatiebestand {upload.original_name}: "
                                                            f"{STATES[upload.state].lower()}",

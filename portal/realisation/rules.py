@@ -39,7 +39,7 @@ from typing import Any, Callable, Protocol
 
 from portal.catalogue.pricing import price_per_place_year
 from portal.money import parse_amount, to_cents
-from portal.registry import CORE_REALISATION_COLUMNS, RealisationSpec
+from portal.registry import CORE_REALISATION_COLUMNS, INFORMATION_COLUMNS, RealisationSpec
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
           "oktober", "november", "december")
@@ -217,7 +217,18 @@ class Lookups(Protocol):
 
 
 def allowed_columns(specs: list[RealisationSpec]) -> set[str]:
-    return set(CORE_REALISATION_COLUMNS) | {f.name for spec in specs for f in spec.fields}
+    return set(CORE_REALISATION_COLUMNS) | INFORMATION_COLUMNS | {f.name for spec in specs for f in spec.fields}
+
+
+FIGURE_COLUMNS = COUNT_COLUMNS + ("eenheden", "plekdagen")
+
+
+def left_empty(raw: dict[str, Any], specs: list[RealisationSpec]) -> bool:
+    """A row of a pre-filled template that the provider left as it was: its codes, but not one
+    figure (no count, units, place-days or plugin column). It reports nothing, so a file skips it."""
+    names = FIGURE_COLUMNS + tuple(f.name for spec in specs for f in spec.fields)
+    return all(raw.get(name) is None or (isinstance(raw.get(name), str) and not raw.get(name).strip())
+               for name in names)
 
 
 def check_header(columns: list[str], specs: list[RealisationSpec]) -> list[RowError]:
