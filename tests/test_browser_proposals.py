@@ -96,6 +96,11 @@ def test_provider_submits_manager_counters_provider_accepts_second_manager_appro
     expect(approval).to_contain_text("Wacht op")
     shot(provider, "4b-goedkeuring-wacht")
     assert_accessible(provider, "voorstel wacht op goedkeuring")
+    provider.set_viewport_size({"width": 390, "height": 844})  # the same page on a phone
+    expect(approval).to_contain_text("Wacht op")
+    shot(provider, "4c-goedkeuring-wacht-390")
+    assert_accessible(provider, "voorstel wacht op goedkeuring, 390 px")
+    provider.set_viewport_size({"width": 1280, "height": 900})
 
     # The manager who made the counter is not offered "Goedkeuren" and is told who approves next.
     author_context, author = new_page(browser)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fpdf.enums import XPos, YPos
 
 from portal import clock, db
-from portal.formatting import money, nl_date, nl_datetime, number
+from portal.formatting import balance, money, nl_date, nl_datetime, number
 from portal.models import Organisation, Region
 from portal.models.settlement import SettlementRun
 from portal.pdf import SummaryPdf
@@ -68,7 +68,7 @@ def _start(run: SettlementRun, title: str, subject: str) -> StatementPdf:
 def _totals(pdf: StatementPdf, totals, party: str) -> None:
     pdf.facts([("Afgerekend", money(totals.settled_value)), ("Al betaald", money(totals.paid)),
                ("Nabetalingen", money(totals.additional_payments)), ("Terugbetalingen", money(totals.repayments)),
-               ("Saldo", f"{money(totals.due)} ({direction_label(totals.due).lower()}{party if totals.due else ''})")])
+               ("Saldo", f"{balance(totals.due)} ({direction_label(totals.due).lower()}{party if totals.due else ''})")])
 
 
 def _lines(pdf: StatementPdf, rows: list[LineRow], with_provider: bool) -> None:
@@ -120,7 +120,7 @@ def municipality_statement_pdf(run: SettlementRun, municipality: Organisation,
     pdf = _start(run, title, f"Afrekening {run.year} versie {run.version} van {municipality.name}")
     summed, share, to_pay = statement.totals, statement.share, statement.to_pay
     pdf.heading("Te betalen")
-    facts = [("Saldo afrekening met aanbieders", money(summed.due))]
+    facts = [("Saldo afrekening met aanbieders", balance(summed.due))]
     if share:
         s = share.share
         facts += [("Gedeelde regionale kosten", f"{money(s.shared_costs)} (naar realisatie {money(s.realisation)}; "
