@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from portal import db
-from portal.formatting import money
+from portal.formatting import balance, money
 from portal.models import AuditEvent, Organisation, Region
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
 from portal.money import to_cents
@@ -148,7 +148,7 @@ def test_the_today_columns_are_the_settlement_as_agreed(app, region):
         assert (row[PROVIDER], row[MUNICIPALITY_NAME]) == (agreement.provider, agreement.municipality)
         assert row[REALISATION] == money(agreement.realisation)
         assert row[SETTLED] == money(settlement.settled_value)
-        assert row[DUE] == money(settlement.due)
+        assert row[DUE] == balance(settlement.due)  # in words (issue 15)
         # Without choices the what-if is the agreement itself.
         assert (row[SETTLED_WHATIF], row[DUE_WHATIF], row[DIFFERENCE]) == (row[SETTLED], row[DUE], money(0))
     page = response.get_data(as_text=True)
@@ -187,7 +187,7 @@ def test_bandwidth_zero_settles_a_budget_at_its_realisation_and_a_wide_band_at_i
     rows = table_rows(client.get(f"{URL}?jaar={YEAR}&bandbreedte=0").get_data(as_text=True))
     row = row_of(rows, "Werkbedrijf Noord-Limburg", "Venlo", "Participatie S1")
     assert row[SETTLED_WHATIF] == row[REALISATION] == money(realised)
-    assert row[DUE_WHATIF] == money(realised - budget)
+    assert row[DUE_WHATIF] == balance(realised - budget)  # "terug te betalen …" (issue 15)
     for row in rows:  # every budget without an adjustment of its segment's rules settles its realisation
         if row[KIND] == "Budget" and row[SEGMENT].startswith("Participatie"):
             assert row[SETTLED_WHATIF] == row[REALISATION]
