@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from tests.test_browser import TIMEOUT_MS, assert_accessible, portal, sign_in  # noqa: F401  (portal is a fixture)
 
-pytest.importorskip("portal.proposals.service")
 pytestmark = pytest.mark.browser
 
 PROVIDER = "beheer@zorggroep-maasland.example"

@@ -14,8 +14,6 @@ from portal.models import FrameworkAgreement, FrameworkSegment, Organisation, St
 from portal.models.proposals import CustomTrajectory, Proposal, ProposalVersion
 from tests.conftest import csrf_token, post_form
 
-service = pytest.importorskip("portal.proposals.service")
-
 MAASLAND = "beheer@zorggroep-maasland.example"
 MAASLAND_USER = "medewerker@zorggroep-maasland.example"
 VENRAY = "beheer@thuishulp-venray.example"

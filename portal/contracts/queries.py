@@ -51,11 +51,6 @@ def segment_choices() -> dict[str, dict[str, str]]:
             for d in registry.domains.values()}
 
 
-def list_page(items: list, page: int, per_page: int = PER_PAGE) -> Page:
-    """A page of a list that was filtered and sorted in Python."""
-    return page_of_list(items, page, per_page)
-
-
 # --- Framework agreements -------------------------------------------------------------------------
 
 FRAMEWORK_SORTS: dict[str, Callable] = {
@@ -101,7 +96,7 @@ def framework_list(provider_id: int | None, domain: str, status: str, sort: str,
     if status in terms.STATUS_LABELS:
         rows = [row for row in rows if row["term"].status == status]
     rows.sort(key=FRAMEWORK_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
-    return list_page(rows, page), sort
+    return page_of_list(rows, page, PER_PAGE), sort
 
 
 def own_frameworks(provider_id: int) -> list[dict]:

@@ -35,3 +35,8 @@ TERMS = (
          "Is het afgerekende bedrag hoger dan wat al is betaald, dan volgt een nabetaling aan u. Is het lager, "
          "dan betaalt u het verschil terug."),
 )
+
+
+def context() -> dict:
+    """The glossary for the templates of the settlement screens (a blueprint context processor)."""
+    return {"settlement_terms": TERMS}

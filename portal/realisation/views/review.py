@@ -14,7 +14,7 @@ from sqlmodel import select
 from portal import db
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
-from portal.accounts.scoping import get_scoped_or_404, scoped
+from portal.accounts.scoping import get_scoped_or_404, organisation_names, scoped
 from portal.models import Organisation, OrganisationKind, User
 from portal.models.realisation import RealisationReport
 from portal.pagination import paginate
@@ -72,13 +72,6 @@ def _service_filters(filters: dict) -> dict:
     return result
 
 
-def _names(ids) -> dict[int, str]:
-    ids = set(ids)
-    if not ids:
-        return {}
-    return dict(db.session().exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
-
-
 def _organisations(kind: str) -> list[Organisation]:
     return list(db.session().exec(scoped(select(Organisation), Organisation).where(
         Organisation.kind == kind).order_by(Organisation.name)).all())
@@ -91,7 +84,7 @@ def queue(bulk_form=None, status: int = 200):
     service_filters = _service_filters(filters)
     page = paginate(review.queue_statement(service_filters), page_number(), PER_PAGE)
     count, value = review.queue_totals(service_filters)
-    names = _names([r.organisation_id for r in page.items] + [r.municipality_id for r in page.items])
+    names = organisation_names([r.organisation_id for r in page.items] + [r.municipality_id for r in page.items])
     rows = [{"report": r, "provider": names.get(r.organisation_id, ""),
              "municipality": names.get(r.municipality_id, ""), "segment": current_registry().segment_short_label(r.segment_key),
              "period": review.period_of(r).label} for r in page.items]
@@ -150,7 +143,7 @@ def bulk():
         flash(f"{count} {'rapportage' if count == 1 else 'rapportages'} {word}.", "success")
     if not outcome.decided and not outcome.skipped:
         flash("Er is niets beoordeeld.", "error")
-    names = _names([r.municipality_id for r, _message in outcome.skipped])
+    names = organisation_names([r.municipality_id for r, _message in outcome.skipped])
     for report, message in outcome.skipped[:MAX_FLASHED]:
         flash(f"Niet {word}: {review.report_label(report, names.get(report.municipality_id))} — {message}", "error")
     if len(outcome.skipped) > MAX_FLASHED:

@@ -28,11 +28,7 @@ from portal.web.common import rejected_status
 
 bp = Blueprint("settlement", __name__, url_prefix="/afrekening")
 
-
-@bp.context_processor
-def _glossary():
-    """The settlement's words in plain Dutch, for the glossary beside the figures."""
-    return {"settlement_terms": glossary.TERMS}
+bp.context_processor(glossary.context)  # the settlement's words in plain Dutch, beside the figures
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR)
 EVERY_ROLE = tuple(roles.ALL_ROLES)

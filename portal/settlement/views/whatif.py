@@ -18,11 +18,7 @@ from portal.web.common import render_page_or_partial
 
 bp = Blueprint("settlement_whatif", __name__, url_prefix="/afrekening/wat-als")
 
-
-@bp.context_processor
-def _glossary():
-    """The settlement's words in plain Dutch, for the glossary beside the figures."""
-    return {"settlement_terms": glossary.TERMS}
+bp.context_processor(glossary.context)  # the settlement's words in plain Dutch, beside the figures
 
 READERS = (roles.CONTRACT_MANAGER, roles.AUDITOR, roles.MUNICIPALITY_USER)
 
