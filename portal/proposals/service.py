@@ -524,6 +524,21 @@ def first_of_next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+def _counter_author(version: ProposalVersion) -> int | None:
+    """The manager whose counter-proposal the provider accepted in this version (that counts as
+    their approval); None when the provider wrote it."""
+    return version.author_id if version.side == "region" and version.accepted_by_provider else None
+
+
+def _four_eyes_threshold() -> Decimal:
+    return Decimal(str(current_app.config["FOUR_EYES_THRESHOLD"]))
+
+
+def _version_yearly(proposal: Proposal, version: ProposalVersion) -> Decimal:
+    """The expected value of a year of this version; raises RuleViolation when it cannot be priced."""
+    return yearly_value(price(proposal, values_of(version), proposal.organisation_id), version.expected_per_year)
+
+
 def approve(proposal: Proposal, manager, lock_version, today: date | None = None) -> Proposal:
     """A contract manager's approval of the current version. Above the four-eyes threshold it
     takes two different managers (an accepted counter-proposal counts as its author's approval);
@@ -536,10 +551,8 @@ def approve(proposal: Proposal, manager, lock_version, today: date | None = None
     earlier = list(session.exec(select(ProposalApproval.user_id).where(
         ProposalApproval.proposal_id == proposal.id,
         ProposalApproval.version_number == version.number)).all())
-    counter_author = version.author_id if version.side == "region" and version.accepted_by_provider else None
-    yearly = yearly_value(price(proposal, values_of(version), proposal.organisation_id), version.expected_per_year)
-    threshold = Decimal(str(current_app.config["FOUR_EYES_THRESHOLD"]))
-    outcome = states.register_approval(account.id, earlier, yearly, threshold, counter_author)
+    yearly, threshold = _version_yearly(proposal, version), _four_eyes_threshold()
+    outcome = states.register_approval(account.id, earlier, yearly, threshold, _counter_author(version))
     agreement = session.get(FrameworkAgreement, proposal.framework_agreement_id)
     valid_from = valid_until = None
     if outcome.approved:
@@ -735,18 +748,18 @@ def approval_progress(proposal: Proposal) -> ApprovalProgress:
     provider accepted a counter-proposal), the managers who approved it, and the steps still open."""
     session = db.session()
     version = _current(proposal)
-    threshold = Decimal(str(current_app.config["FOUR_EYES_THRESHOLD"]))
+    threshold = _four_eyes_threshold()
     try:
-        yearly = yearly_value(price(proposal, values_of(version), proposal.organisation_id),
-                              version.expected_per_year)
+        yearly = _version_yearly(proposal, version)
     except RuleViolation:  # values the tariffs cannot price: one approval, as approve() would refuse anyway
         yearly = None
     needed = states.approvals_needed(yearly, threshold) if yearly is not None else 1
     steps, excluded = [], set()
-    if version.side == "region" and version.accepted_by_provider:
-        author = session.get(User, version.author_id)
+    counter_author = _counter_author(version)
+    if counter_author is not None:
+        author = session.get(User, counter_author)
         steps.append(ApprovalStep(True, author.name if author else None, by_counter=True))
-        excluded.add(version.author_id)
+        excluded.add(counter_author)
     for approval, name in session.exec(
             select(ProposalApproval, User.name).join(User, User.id == ProposalApproval.user_id)
             .where(ProposalApproval.proposal_id == proposal.id,
