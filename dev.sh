@@ -34,6 +34,14 @@ python_env() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$1]" 2>&1 |
     grep -v -e "is ignored: it is neither" -e "^$" >&2 || true
   "$VENV/bin/python" -c "import portal" || fail "installatie van het portaal mislukt"
+  # The region packs: each its own distribution with an entry point in portal.plugins.
+  local packs=() pack
+  for pack in plugins/regions/*/pyproject.toml; do [ -f "$pack" ] && packs+=(-e "$(dirname "$pack")"); done
+  if [ "${#packs[@]}" -gt 0 ]; then
+    say "Regiopakketten installeren"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "${packs[@]}" 2>&1 |
+      grep -v -e "is ignored: it is neither" -e "^$" >&2 || true
+  fi
 }
 
 chromium() {

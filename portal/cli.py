@@ -17,7 +17,8 @@ from sqlmodel import select
 
 from portal import clock, db, migrate
 from portal.accounts import api_tokens, roles
-from portal.demo import load_demo, write_accounts_file
+from portal.demo import load_regions, region_names, write_accounts_file
+from portal.demo import region_codes as demo_regions
 from portal.formatting import TIMEZONE, nl_date
 from portal.models import User
 from portal.money import parse_amount
@@ -43,10 +44,18 @@ def init_app(app) -> None:
     @app.cli.command("demo")
     @click.option("--password", help="Wachtwoord voor alle demogebruikers (minstens 12 tekens).")
     @click.option("--today", help="Bouw de demo rond deze datum (JJJJ-MM-DD) in plaats van vandaag.")
-    def demo(password, today):
-        """Migrate the database and load the demo region Noord-Limburg (idempotent), built around
-        today (or ``--today``): five years of agreements up to this year, realisation up to last
-        month, last year ended and ready to settle."""
+    @click.option("--region", "region_codes", multiple=True, metavar="CODE",
+                  help="Laad alleen deze regio (mag vaker); zonder: alle regio's.")
+    def demo(password, today, region_codes):
+        """Migrate the database and load the demo regions (idempotent): the first region, built
+        around today (or ``--today``) with five years of agreements up to this year, realisation up
+        to last month and last year ended and ready to settle, and every installed region pack's
+        region with its own providers and agreements."""
+        known = demo_regions()
+        unknown = [code for code in region_codes if code not in known]
+        if unknown:
+            raise click.BadParameter(f"onbekende regio {', '.join(unknown)}; bekend: {', '.join(known)}.",
+                                     param_hint="--region")
         if password is not None and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
             raise click.BadParameter(
                 f"kies minstens {current_app.config['PASSWORD_MIN_LENGTH']} tekens.", param_hint="--password")
@@ -57,10 +66,12 @@ def init_app(app) -> None:
                 raise click.BadParameter(f"{today!r} is geen datum; schrijf bijvoorbeeld 2028-02-29.",
                                          param_hint="--today") from None
         migrate.upgrade(current_app.config["DATABASE_URL"])
-        accounts, new_password = load_demo(password)
+        codes = list(region_codes) or known
+        accounts, new_password = load_regions(password, codes)
         path = Path(current_app.instance_path) / "demo-accounts.json"
         write_accounts_file(path, accounts)
-        click.echo(f"Demoregio Noord-Limburg geladen rond {nl_date(clock.today())}. Accounts:")
+        names = ", ".join(region_names()[code] for code in codes)
+        click.echo(f"Demoregio's geladen rond {nl_date(clock.today())}: {names}. Accounts:")
         for account in accounts:
             click.echo(f"  {account.email:48} {roles.LABELS[account.role]:28} {account.organisation}")
         if new_password:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from portal.accounts import roles
 from portal.accounts.passwords import hash_password
 from portal.models import Membership, Organisation, OrganisationKind, Region, User
 from portal.realisation.demo import load_demo_realisation
+from portal.registry import region_scope
 
 REGION_CODE = "noord-limburg"
 REGION_NAME = "Noord-Limburg"
@@ -62,6 +63,10 @@ class DemoContext:
     organisations: dict[str, Organisation]
     session: object
     today: date
+    # The hash of the demo password that :meth:`account` gives a new account (or every account,
+    # when the command was given a password), and the accounts made so far.
+    password_hash: str | None = None
+    accounts: list = field(default_factory=list)
 
     @property
     def first_year(self) -> int:
@@ -70,6 +75,20 @@ class DemoContext:
     @property
     def years(self) -> list[int]:
         return list(range(self.first_year, self.today.year + 1))
+
+    def organisation(self, name: str, kind: str, **values) -> Organisation:
+        """The region's organisation ``name`` (made or updated: ``kvk_number``, ``agb_code``,
+        ``residents``, ``municipality_code``), also in :attr:`organisations`."""
+        organisation = _upsert_organisation(self.session, self.region, name, kind, **values)
+        self.session.flush()
+        self.organisations[name] = organisation
+        return organisation
+
+    def account(self, email: str, name: str, role: str, organisation: str) -> None:
+        """A demo account with ``role`` at the organisation named ``organisation``."""
+        account = DemoAccount(email, name, role, organisation)
+        _upsert_account(self.session, account, self.organisations[organisation], self.password_hash)
+        self.accounts.append(account)
 
 
 @dataclass(frozen=True)
@@ -109,9 +128,34 @@ def _upsert_organisation(session, region: Region, name: str, kind: str, **values
     return organisation
 
 
+def load_regions(password: str | None, codes: list[str] | None = None,
+                 today: date | None = None) -> tuple[list[DemoAccount], str | None]:
+    """Create or update the demo regions named in ``codes`` (default: all of
+    :func:`region_codes`): the first region with :func:`load_demo`, a pack's with
+    :func:`load_pack_demo`. Returns the accounts and the password newly set (if any)."""
+    codes = codes or region_codes()
+    today = today or clock.today()
+    accounts: list[DemoAccount] = []
+    new_password = password
+    packs = current_app.extensions["portal.registry"].packs
+    if new_password is None:
+        known = set(db.session().exec(select(Region.code)).all())
+        if any(code not in known for code in codes if code in packs):
+            new_password = secrets.token_urlsafe(12)
+    if REGION_CODE in codes:
+        accounts, new_password = load_demo(new_password, today=today)
+    new_hash = hash_password(new_password) if new_password else None
+    for code in codes:
+        if code in packs:
+            pack, plugin = packs[code]
+            accounts += load_pack_demo(pack, plugin, new_hash, today)
+    return accounts, new_password
+
+
 def load_demo(password: str | None, realisation: bool = True,
               today: date | None = None) -> tuple[list[DemoAccount], str | None]:
-    """Create or update the demo region. Returns the accounts and the password newly set (if any).
+    """Create or update the first demo region. Returns the accounts and the password newly set
+    (if any).
 
     Without ``password``, existing accounts keep theirs and new ones get one random password.
     ``realisation=False`` leaves out the months of realisation (most tests do not need them and
@@ -145,24 +189,14 @@ def load_demo(password: str | None, realisation: bool = True,
     # One hash for the one shared demo password (hashing is deliberately slow).
     new_hash = hash_password(new_password) if new_password else None
     for account in ACCOUNTS:
-        user = session.exec(select(User).where(User.email == account.email)).first()
-        if user is None:
-            user = User(email=account.email, name=account.name)
-        user.name, user.is_active = account.name, True
-        if new_hash and user.password_hash != new_hash:
-            user.password_hash = new_hash
-        session.add(user)
-        session.flush()
-        organisation = organisations[account.organisation]
-        membership = session.exec(select(Membership).where(
-            Membership.user_id == user.id, Membership.organisation_id == organisation.id)).first()
-        if membership is None:
-            membership = Membership(user_id=user.id, organisation_id=organisation.id, role=account.role)
-        membership.role = account.role
-        session.add(membership)
+        _upsert_account(session, account, organisations[account.organisation], new_hash)
 
-    context = DemoContext(region=region, organisations=organisations, session=session, today=today)
-    current_app.extensions["portal.plugins"].hook.portal_demo_data(demo=context)
+    pm = current_app.extensions["portal.plugins"]
+    registry = current_app.extensions["portal.registry"]
+    packs = [pm.get_plugin(plugin) for plugin in registry.pack_plugins()]
+    context = DemoContext(region=region, organisations=organisations, session=session, today=today,
+                          password_hash=new_hash)
+    pm.subset_hook_caller("portal_demo_data", remove_plugins=packs)(demo=context)
     # Realisation goes through the import pipeline, which commits on its own: after the rest.
     session.commit()
     if realisation:
@@ -170,7 +204,65 @@ def load_demo(password: str | None, realisation: bool = True,
     audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
                  object_type="region", object_id=region.id)
     session.commit()
-    return ACCOUNTS, new_password
+    return list(ACCOUNTS), new_password
+
+
+def region_codes() -> list[str]:
+    """The regions ``flask demo`` can load: the first region and every region pack's."""
+    return list(region_names())
+
+
+def region_names() -> dict[str, str]:
+    """The regions ``flask demo`` can load, code → name."""
+    packs = current_app.extensions["portal.registry"].packs
+    return {REGION_CODE: REGION_NAME, **{code: packs[code][0].name for code in sorted(packs)}}
+
+
+def load_pack_demo(pack, plugin: str, password_hash: str | None, today: date) -> list[DemoAccount]:
+    """Create or update a region pack's region: the region, its municipalities (the pack's
+    population key) and purchasing office, then the pack's own demo data (``portal_demo_data``,
+    which adds providers, accounts, catalogue and agreements). Returns the pack's accounts."""
+    session = db.session()
+    region = session.exec(select(Region).where(Region.code == pack.code)).first()
+    if region is None:
+        region = Region(code=pack.code, name=pack.name)
+    region.name = pack.name
+    session.add(region)
+    session.flush()
+    context = DemoContext(region=region, organisations={}, session=session, today=today,
+                          password_hash=password_hash)
+    for name, code, residents in pack.municipalities:
+        context.organisation(name, OrganisationKind.MUNICIPALITY, residents=residents, municipality_code=code)
+    if pack.purchasing_office:
+        context.organisation(pack.purchasing_office, OrganisationKind.PURCHASING_OFFICE)
+    pm = current_app.extensions["portal.plugins"]
+    others = [p for name, p in pm.list_name_plugin() if name != plugin]
+    with region_scope(pack.code):
+        pm.subset_hook_caller("portal_demo_data", remove_plugins=others)(demo=context)
+    audit.record("demo.loaded", f"Demoregio {pack.name} geladen", region_id=region.id,
+                 object_type="region", object_id=region.id)
+    session.commit()
+    return context.accounts
+
+
+def _upsert_account(session, account: DemoAccount, organisation: Organisation, password_hash: str | None) -> User:
+    """The account (made, or its name and role brought up to date) with its membership; a new
+    account, or any when ``password_hash`` is the password the command was given, gets that hash."""
+    user = session.exec(select(User).where(User.email == account.email)).first()
+    if user is None:
+        user = User(email=account.email, name=account.name)
+    user.name, user.is_active = account.name, True
+    if password_hash and user.password_hash != password_hash:
+        user.password_hash = password_hash
+    session.add(user)
+    session.flush()
+    membership = session.exec(select(Membership).where(
+        Membership.user_id == user.id, Membership.organisation_id == organisation.id)).first()
+    if membership is None:
+        membership = Membership(user_id=user.id, organisation_id=organisation.id, role=account.role)
+    membership.role = account.role
+    session.add(membership)
+    return user
 
 
 def write_accounts_file(path: Path, accounts: list[DemoAccount]) -> None:

@@ -15,20 +15,44 @@ hookimpl = pluggy.HookimplMarker("portal")
 
 
 # ---------------------------------------------------------------------------------------------
-# Domains and segments
+# Regions, domains and segments
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_regions():
+    """Declare the region a *region pack* serves: a region that brings its own domains, segments,
+    catalogue rules, contract schemes, funding forms and settlement rules.
+
+    Called once, while ``create_app`` builds the registry, before anything else. A plugin that
+    returns a region is that region's pack: the domains, segment pricing, proposal rules,
+    realisation fields, settlement rules and menu items it registers hold in its region only,
+    and the signed-in users of that region see only those (``current_registry()`` answers per
+    region). Plugins without a region (the domain plugins of the first region, say) serve every
+    region without a pack. Rule definitions, proposal and realisation checks, local rules and
+    settlement parameters of other plugins hold in a pack's region too (scoped by their region
+    code as always). A pack's demo data (``portal_demo_data``) is called with its own region.
+
+    :return: a list with at most one :class:`portal.registry.RegionPack` (code, name, its
+        municipalities with CBS code and residents, the purchasing office, funding forms of its
+        own). Two packs for one region, or a plugin declaring two regions, stop start-up with a
+        message naming both plugins.
+    """
 
 
 @hookspec
 def portal_domains():
     """Register the domains a plugin serves, with their segments.
 
-    Called once, while ``create_app`` builds the registry.
+    Called once, while ``create_app`` builds the registry; a region pack's domains hold in its
+    region only (``portal_regions``), so two regions may both have a domain ``wmo`` with a
+    segment ``B1``.
 
     :return: a list of :class:`portal.registry.Domain`, each carrying its
         :class:`portal.registry.Segment` objects (code, name, funding forms, contract duration,
-        lots). A domain code may be registered by one plugin only, and a segment code only once
-        within its domain; a clash stops start-up with a message naming both plugins.
+        lots). Within one region a domain code may be registered by one plugin only, and a
+        segment code only once within its domain; a clash stops start-up with a message naming
+        both plugins.
     """
 
 

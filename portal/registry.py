@@ -5,13 +5,15 @@ Built once per app by :func:`build_registry`; any clash between plugins stops st
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from flask import current_app
+from flask import current_app, g, has_app_context, has_request_context
+from flask_login import current_user
 
 # Funding forms of the social domain; segments name one or more of these codes.
 FUNDING_FORMS = {
@@ -41,6 +43,23 @@ class PluginConflict(RuntimeError):
 
 
 @dataclass(frozen=True)
+class RegionPack:
+    """A region that brings its own domains (``portal_regions``): Rivierenland, Kennemerland.
+
+    ``municipalities`` are ``(name, CBS code, residents)``: the region's population key.
+    ``purchasing_office`` names the organisation that buys for the region (the demo creates it);
+    ``funding_forms`` adds the region's own funding forms (code → Dutch name) to
+    :data:`FUNDING_FORMS` for its segments."""
+
+    code: str
+    name: str
+    municipalities: tuple[tuple[str, str, int], ...] = ()
+    purchasing_office: str = ""
+    description: str = ""
+    funding_forms: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Segment:
     code: str
     name: str
@@ -49,6 +68,9 @@ class Segment:
     description: str = ""
     lots: tuple[str, ...] = ("regional", "local")
     domain: str = ""  # filled in from the domain that carries the segment
+    # The Dutch names of the funding forms, filled in from the registry (a region pack may bring
+    # funding forms of its own).
+    funding_names: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -56,7 +78,7 @@ class Segment:
 
     @property
     def funding_labels(self) -> list[str]:
-        return [FUNDING_FORMS[f] for f in self.funding_forms]
+        return list(self.funding_names) or [FUNDING_FORMS[f] for f in self.funding_forms]
 
     @property
     def lot_labels(self) -> list[str]:
@@ -276,6 +298,21 @@ class Registry:
     product_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # 323 code -> (segment, trajectory)
     settlement_rules: dict[str, SettlementRule] = field(default_factory=dict)  # rule id -> rule
     settlement_values: dict[tuple, tuple[SettlementParameter, str]] = field(default_factory=dict)
+    funding_forms: Mapping[str, str] = field(default_factory=lambda: FUNDING_FORMS)
+    # Region packs: region code -> (pack, plugin), and each pack region's own registry. The
+    # registry itself serves every region without a pack (``region`` None); a pack region's
+    # registry has ``region`` set and no packs of its own.
+    region: str | None = None
+    packs: dict[str, tuple[RegionPack, str]] = field(default_factory=dict)
+    regions: dict[str, "Registry"] = field(default_factory=dict)
+
+    def for_region(self, region_code: str | None) -> "Registry":
+        """The registry that holds for a region: its pack's own, else this one."""
+        return self.regions.get(region_code or "", self)
+
+    def pack_plugins(self) -> set[str]:
+        """The names of the plugins that are region packs."""
+        return {plugin for _pack, plugin in self.packs.values()}
 
     def segment_label(self, segment_key: str) -> str:
         """"<domain name> <code> — <segment name>" (e.g. "Domein S3 — Dagbesteding"), or the key
@@ -352,9 +389,34 @@ class Registry:
                 if role in item.roles and (place is None or item.place == place)]
 
 
-def current_registry() -> Registry:
-    """The merged registry of the running app (built once in ``create_app``): the one way to it."""
-    return current_app.extensions["portal.registry"]
+def current_registry(region_code: str | None = None) -> Registry:
+    """The merged registry of the running app (built once in ``create_app``): the one way to it.
+
+    Where region packs are loaded, the registry that holds for a region: ``region_code`` when
+    given, else the region chosen with :func:`region_scope`, else the signed-in user's region.
+    Without any of these (a command, the demo before a region is chosen) it is the registry of
+    the regions without a pack of their own."""
+    registry = current_app.extensions["portal.registry"]
+    if not registry.regions:
+        return registry
+    if region_code is None and has_app_context():
+        region_code = g.get("portal_region")
+    if region_code is None and has_request_context():
+        region = getattr(current_user, "region", None)
+        region_code = getattr(region, "code", None)
+    return registry.for_region(region_code)
+
+
+@contextmanager
+def region_scope(region_code: str | None):
+    """Within the block, :func:`current_registry` answers for ``region_code`` (a command, a job or
+    the demo working for one region without a signed-in user)."""
+    previous = g.get("portal_region")
+    g.portal_region = region_code
+    try:
+        yield
+    finally:
+        g.portal_region = previous
 
 
 def _claim(registry: Registry, owner_key: str, subject: str, plugin: str) -> None:
@@ -377,33 +439,83 @@ def _scopes(municipality: str | None, segment: str | None) -> list[tuple[str | N
     return scopes
 
 
-def _results(hook) -> list[tuple[str, Any]]:
-    """Call a collecting hook and keep which plugin returned which item."""
+def _results(hook, plugins: set[str] | None = None) -> list[tuple[str, Any]]:
+    """Call a collecting hook and keep which plugin returned which item; only the hooks of
+    ``plugins`` when given."""
     pairs = []
     for impl in reversed(hook.get_hookimpls()):
+        if plugins is not None and impl.plugin_name not in plugins:
+            continue
         result = impl.function()
         for item in result or ():
             pairs.append((impl.plugin_name, item))
     return pairs
 
 
+def _region_packs(pm) -> dict[str, tuple[RegionPack, str]]:
+    """The region packs (``portal_regions``): one plugin per region, one region per plugin."""
+    packs: dict[str, tuple[RegionPack, str]] = {}
+    declared: dict[str, str] = {}
+    for plugin, pack in _results(pm.hook.portal_regions):
+        if not isinstance(pack, RegionPack) or not pack.code:
+            raise PluginConflict(f"Plugin {plugin!r} declares a region that is not a RegionPack with a code.")
+        if pack.code in packs:
+            raise PluginConflict(f"Region {pack.code!r} has two packs: plugin {packs[pack.code][1]!r} and "
+                                 f"plugin {plugin!r}. Enable one of them (PORTAL_ENABLED_PLUGINS).")
+        if plugin in declared:
+            raise PluginConflict(f"Plugin {plugin!r} declares two regions ({declared[plugin]!r} and "
+                                 f"{pack.code!r}); a pack serves one region.")
+        clash = set(pack.funding_forms) & FUNDING_FORMS.keys()
+        if clash:
+            raise PluginConflict(f"Region pack {plugin!r} redefines funding forms {sorted(clash)}.")
+        packs[pack.code] = (pack, plugin)
+        declared[plugin] = pack.code
+    return packs
+
+
 def build_registry(pm) -> Registry:
-    registry = Registry()
-    for plugin, domain in _results(pm.hook.portal_domains):
+    """The registry of the regions without a pack, with one registry per region pack in
+    ``regions``.
+
+    A pack region's registry takes its domains, segments, pricing, proposal rules, realisation
+    fields, settlement rules and menu items from the core and the pack only; the other plugins'
+    checks, rule definitions, and their local rules and settlement parameters for that region
+    hold there as everywhere."""
+    packs = _region_packs(pm)
+    pack_plugins = {plugin for _pack, plugin in packs.values()}
+    everyone = {name for name, _plugin in pm.list_name_plugin()}
+    shared = everyone - pack_plugins
+    registry = _build(pm, own=shared, checks=shared, regions=lambda code: code not in packs)
+    registry.packs = packs
+    for code, (pack, plugin) in packs.items():
+        sub = _build(pm, own={"core", plugin}, checks=shared | {plugin}, regions=lambda other, code=code: other == code,
+                     funding_forms={**FUNDING_FORMS, **pack.funding_forms})
+        sub.region = code
+        registry.regions[code] = sub
+    return registry
+
+
+def _build(pm, own: set[str], checks: set[str], regions: Callable[[str], bool],
+           funding_forms: Mapping[str, str] = FUNDING_FORMS) -> Registry:
+    """One registry: domain hooks of the ``own`` plugins, checks of the ``checks`` plugins, rule
+    definitions of every plugin, and local values of every plugin for the ``regions`` it serves."""
+    registry = Registry(funding_forms=funding_forms)
+    for plugin, domain in _results(pm.hook.portal_domains, own):
         _claim(registry, "domain:" + domain.code, f"Domain {domain.code!r} is registered", plugin)
         stamped = []
         for segment in domain.segments:
-            segment = Segment(**{**segment.__dict__, "domain": domain.code})
+            segment = Segment(**{**segment.__dict__, "domain": domain.code,
+                                 "funding_names": tuple(funding_forms.get(f, f) for f in segment.funding_forms)})
             if segment.key in registry.segments:
                 raise PluginConflict(
                     f"Segment code {segment.code!r} appears twice in domain {domain.code!r} "
                     f"(plugin {plugin!r})."
                 )
-            unknown = set(segment.funding_forms) - FUNDING_FORMS.keys()
+            unknown = set(segment.funding_forms) - funding_forms.keys()
             if unknown or not segment.funding_forms:
                 raise PluginConflict(
                     f"Segment {segment.key!r} of plugin {plugin!r} names unknown funding forms "
-                    f"{sorted(unknown)}; choose from {sorted(FUNDING_FORMS)}."
+                    f"{sorted(unknown)}; choose from {sorted(funding_forms)}."
                 )
             if set(segment.lots) - LOTS.keys():
                 raise PluginConflict(f"Segment {segment.key!r} names an unknown lot.")
@@ -414,13 +526,13 @@ def build_registry(pm) -> Registry:
             endpoint=domain.endpoint,
         )
 
-    for plugin, pricing in _results(pm.hook.portal_segment_pricing):
+    for plugin, pricing in _results(pm.hook.portal_segment_pricing, own):
         if pricing.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} prices unknown segment {pricing.segment_key!r}.")
         _claim(registry, "pricing:" + pricing.segment_key, f"Segment {pricing.segment_key!r} is priced", plugin)
         registry.pricing[pricing.segment_key] = pricing
 
-    for plugin, rules in _results(pm.hook.portal_proposal_rules):
+    for plugin, rules in _results(pm.hook.portal_proposal_rules, own):
         if rules.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} sets proposal rules for unknown segment {rules.segment_key!r}.")
         _claim(registry, "proposal_rules:" + rules.segment_key,
@@ -435,7 +547,7 @@ def build_registry(pm) -> Registry:
         registry.proposal_rules[rules.segment_key] = rules
 
     seen_checks: dict[Any, str] = {}
-    for plugin, check in _results(pm.hook.portal_proposal_checks):
+    for plugin, check in _results(pm.hook.portal_proposal_checks, checks):
         if not callable(check):
             raise PluginConflict(f"Plugin {plugin!r} returned a proposal check that is not callable.")
         if check in seen_checks:
@@ -446,7 +558,7 @@ def build_registry(pm) -> Registry:
         seen_checks[check] = plugin
         registry.proposal_checks.append(check)
 
-    for plugin, spec in _results(pm.hook.portal_realisation_fields):
+    for plugin, spec in _results(pm.hook.portal_realisation_fields, own):
         if spec.segment_key not in registry.segments:
             raise PluginConflict(f"Plugin {plugin!r} sets realisation fields for unknown segment {spec.segment_key!r}.")
         _claim(registry, "realisation:" + spec.segment_key,
@@ -470,7 +582,7 @@ def build_registry(pm) -> Registry:
         registry.realisation_specs[spec.segment_key] = spec
 
     seen_realisation: dict[Any, str] = {}
-    for plugin, check in _results(pm.hook.portal_realisation_checks):
+    for plugin, check in _results(pm.hook.portal_realisation_checks, checks):
         if not callable(check) or check in seen_realisation:
             raise PluginConflict(f"Plugin {plugin!r} returned a realisation check that is not callable "
                                  f"or was registered already.")
@@ -478,7 +590,7 @@ def build_registry(pm) -> Registry:
         registry.realisation_checks.append(check)
 
     registry.menu_items = sorted(
-        (item for _plugin, item in _results(pm.hook.portal_menu_items)),
+        (item for _plugin, item in _results(pm.hook.portal_menu_items, own)),
         key=lambda item: (item.order, item.label),
     )
 
@@ -489,6 +601,8 @@ def build_registry(pm) -> Registry:
         registry.rules[definition.id] = definition
 
     for plugin, rule in _results(pm.hook.portal_local_rules):
+        if not regions(rule.region):
+            continue
         definition = registry.rules.get(rule.rule_id)
         if definition is None:
             raise PluginConflict(f"Plugin {plugin!r} sets unknown rule {rule.rule_id!r}.")
@@ -507,14 +621,14 @@ def build_registry(pm) -> Registry:
                 f"{rule.segment!r}): by plugin {registry.local_rules[key][1]!r} and by plugin {plugin!r}."
             )
         registry.local_rules[key] = (rule, plugin)
-    _merge_settlement_rules(pm, registry)
+    _merge_settlement_rules(pm, registry, own, regions)
     return registry
 
 
-def _merge_settlement_rules(pm, registry: Registry) -> None:
+def _merge_settlement_rules(pm, registry: Registry, own: set[str], regions: Callable[[str], bool]) -> None:
     """Settlement rules (one owner per id, known segments, valid defaults) and the regions' and
     municipalities' own parameter values (known rule and parameter, valid value, one per scope)."""
-    for plugin, rule in _results(pm.hook.portal_settlement_rules):
+    for plugin, rule in _results(pm.hook.portal_settlement_rules, own):
         _claim(registry, "settlement_rule:" + rule.id, f"Settlement rule id {rule.id!r} is declared", plugin)
         unknown = [key for key in rule.segments if key not in registry.segments]
         if unknown or not rule.segments:
@@ -531,6 +645,8 @@ def _merge_settlement_rules(pm, registry: Registry) -> None:
         registry.settlement_rules[rule.id] = rule
 
     for plugin, value in _results(pm.hook.portal_settlement_parameters):
+        if not regions(value.region):
+            continue
         rule = registry.settlement_rules.get(value.rule_id)
         if rule is None:
             raise PluginConflict(f"Plugin {plugin!r} sets a parameter of unknown settlement rule {value.rule_id!r}.")

@@ -4,9 +4,10 @@ Plugins use only what is exported here, so the core may reorganise its internals
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import import_module
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from portal import audit, db
@@ -41,16 +42,18 @@ from portal.registry import (
     ProposalRules,
     RealisationField,
     RealisationSpec,
+    RegionPack,
     RuleDefinition,
     Segment,
     SettlementParameter,
     SettlementRule,
     current_registry,
+    region_scope,
 )
 from portal.settlement.engine import euro, percent
 
 __all__ = [
-    "ALL_ROLES", "Blueprint", "Domain", "domain_plugin_hooks", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
+    "ALL_ROLES", "Blueprint", "Domain", "domain_plugin_hooks", "RegionPack", "region_pack_hooks", "region_scope", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",
     "ProposalRules", "RealisationField", "RealisationSpec", "WEEKS_PER_MONTH",
     "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
@@ -70,19 +73,26 @@ ALL_ROLES = frozenset(roles.ALL_ROLES)
 registry = current_registry
 
 
-def domain_blueprint(domain_code: str, import_name: str, template: str) -> Blueprint:
-    """A blueprint named after the domain with its overview page at ``/<domain_code>/``.
+def domain_blueprint(domain_code: str, import_name: str, template: str, region: str | None = None) -> Blueprint:
+    """A blueprint named after the domain with its overview page at ``/<domain_code>/``; for a
+    region pack's domain (``region``) named ``<region>_<domain_code>`` at
+    ``/<region>/<domain_code>/``.
 
     The page renders the plugin's ``template`` with ``domain`` (the registered :class:`Domain`);
-    the template usually extends the core's ``segments/domain.html``.
+    the template usually extends the core's ``segments/domain.html``. A user of a region without
+    that domain gets 404.
     """
-    blueprint = Blueprint(domain_code, import_name, url_prefix=f"/{domain_code}",
-                          template_folder="templates")
+    name = f"{region}_{domain_code}" if region else domain_code
+    prefix = f"/{region}/{domain_code}" if region else f"/{domain_code}"
+    blueprint = Blueprint(name, import_name, url_prefix=prefix, template_folder="templates")
 
     @blueprint.route("/")
     @login_required
     def overview():
-        return render_template(template, domain=current_registry().domains[domain_code])
+        domain = current_registry().domains.get(domain_code)
+        if domain is None or (region and current_registry().region != region):
+            abort(404)
+        return render_template(template, domain=domain)
 
     return blueprint
 
@@ -128,6 +138,54 @@ def domain_plugin_hooks(domain: Domain, package: str, menu_text: str, order: int
 
     hooks = {"portal_domains": portal_domains, "portal_blueprints": portal_blueprints,
              "portal_menu_items": portal_menu_items}
+    if pricing is not None:
+        @hookimpl
+        def portal_segment_pricing():
+            return pricing
+
+        hooks["portal_segment_pricing"] = portal_segment_pricing
+    for part in parts:
+        module, name, hook = PARTS[part]
+        hooks[hook] = _part_hook(hook, f"{package}.{module}", name)
+    return hooks
+
+
+def region_pack_hooks(pack: RegionPack, domains: list[Domain], package: str, menu_texts: dict[str, str],
+                      order: int = 30, pricing: list | None = None, parts: tuple[str, ...] = ()) -> dict:
+    """The hook functions of a region pack, for its package's ``__init__.py``:
+    ``globals().update(region_pack_hooks(...))``.
+
+    ``portal_regions`` (``pack``), ``portal_domains`` (``domains``, each :class:`Domain` with
+    ``endpoint`` left empty: it is set here), ``portal_blueprints`` (an overview page per domain at
+    ``/<region>/<domain>/`` with the template ``<region>/<domain>.html`` from the package's
+    ``templates`` folder) and ``portal_menu_items`` (a home-page tile per domain, with the text in
+    ``menu_texts[domain.code]``). ``pricing`` and ``parts`` as in :func:`domain_plugin_hooks`.
+    """
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown plugin parts {unknown}; known: {sorted(PARTS)}")
+    stamped = [replace(domain, endpoint=f"{pack.code}_{domain.code}.overview") for domain in domains]
+
+    @hookimpl
+    def portal_regions():
+        return [pack]
+
+    @hookimpl
+    def portal_domains():
+        return stamped
+
+    @hookimpl
+    def portal_blueprints():
+        return [domain_blueprint(domain.code, package, f"{pack.code}/{domain.code}.html", region=pack.code)
+                for domain in stamped]
+
+    @hookimpl
+    def portal_menu_items():
+        return [MenuItem(domain.name, domain.endpoint, ALL_ROLES, menu_texts.get(domain.code, ""),
+                         order=order + index, place="home") for index, domain in enumerate(stamped)]
+
+    hooks = {"portal_regions": portal_regions, "portal_domains": portal_domains,
+             "portal_blueprints": portal_blueprints, "portal_menu_items": portal_menu_items}
     if pricing is not None:
         @hookimpl
         def portal_segment_pricing():

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import inspect
+import tomllib
 from decimal import Decimal
 from importlib.metadata import entry_points
 
 import pytest
 from flask import Blueprint
 
-from portal import hookimpl, hookspecs
+from portal import PROJECT_ROOT, hookimpl, hookspecs
 from portal.catalogue.pricing import ExtraField, SegmentPricing
 from portal.config import ConfigurationError
 from portal.registry import (
@@ -42,9 +43,12 @@ def test_every_hook_is_prefixed_and_documented():
         assert ":return:" in doc, f"{function.__name__}: say what it returns"
 
 
-def test_the_three_domain_plugins_are_entry_points():
+def test_the_three_domain_plugins_and_every_region_pack_are_entry_points():
     names = {ep.name: ep.value for ep in entry_points(group="portal.plugins")}
-    assert names == {"wmo": "plugins.wmo", "jeugd": "plugins.jeugd", "participatie": "plugins.participatie"}
+    packs = {}
+    for pyproject in sorted((PROJECT_ROOT / "plugins" / "regions").glob("*/pyproject.toml")):
+        packs.update(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["entry-points"]["portal.plugins"])
+    assert names == {"wmo": "plugins.wmo", "jeugd": "plugins.jeugd", "participatie": "plugins.participatie", **packs}
 
 
 PROEF_REALISATION = RealisationSpec("proef.P1", basis="units",
@@ -78,6 +82,11 @@ class ThrowawayPlugin:
         self.ready_apps = []
         self.calls = set()
         self.demo_regions = []
+
+    @hookimpl
+    def portal_regions(self):
+        self.calls.add("portal_regions")
+        return []  # serves every region without a pack of its own (tests/test_region_packs.py has packs)
 
     @hookimpl
     def portal_domains(self):

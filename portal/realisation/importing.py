@@ -42,6 +42,7 @@ from portal.realisation.rules import (
     column_key,
     left_empty,
 )
+from portal.registry import current_registry, region_scope
 
 MAX_ERRORS = 1000
 BATCH = 2000
@@ -379,10 +380,11 @@ def start(upload: RealisationUpload) -> None:
         process_upload(upload.id)
         return
     app = current_app._get_current_object()
+    region = current_registry().region  # the thread has no signed-in user: it works for this region
     progress.update(upload.id, "queued", 0, None)
 
     def work():
-        with app.app_context():
+        with app.app_context(), region_scope(region):
             process_upload(upload.id)
 
     threading.Thread(target=work, name=f"realisation-upload-{upload.id}", daemon=True).start()

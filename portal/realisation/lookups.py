@@ -38,8 +38,8 @@ class ProviderLookups:
         session = db.session()
         self.session = session
         self.provider_org = provider
-        self.registry = current_registry()
         region = session.get(Region, provider.region_id)
+        self.registry = current_registry(region.code)
         self.region_row = region
         self.region = region.code
         self.provider = provider.name
@@ -93,7 +93,7 @@ class ProviderLookups:
         return self._segments.get(column_key(text.replace(".", " ")) ) or self._segments.get(column_key(text))
 
     def segment_label(self, segment_key: str) -> str:
-        return current_registry().segment_short_label(segment_key)
+        return self.registry.segment_short_label(segment_key)
 
     def contract_terms(self, segment_key: str) -> list[tuple[date, date | None]]:
         return self._terms.get(segment_key, [])

@@ -122,7 +122,7 @@ class Year:
     def settle(self) -> engine.Result:
         """Settle the year: each agreement with its rules and its segment's settlement rules, bound
         once per segment × municipality (results in the order of :attr:`sources`)."""
-        registry = current_registry()
+        registry = current_registry(self.region.code)
         codes = dict(self.municipality_codes)
         results = {source.agreement.id: source.results for source in self.sources}
         bound: dict[tuple, list] = {}
@@ -273,7 +273,7 @@ def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], 
     """Approved realisation of the year per (provider id, municipality id, segment key), with the
     segment's result figures (:func:`result_figures`) that any of its lines reported."""
     session = db.session()
-    declared = result_figures(current_registry())
+    declared = result_figures(current_registry(session.get(Region, region_id).code))
     totals: dict[tuple[int, int, str], Totals] = {}
     if session.get_bind().dialect.name == "postgresql":
         names = tuple(sorted({name for figures in declared.values() for name in figures}))
@@ -335,7 +335,7 @@ def gather(region: Region, year: int, overrides: Overrides | None = None) -> Yea
 
 def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
     session = db.session()
-    registry = current_registry()
+    registry = current_registry(region.code)
     overrides = overrides or Overrides()
     names: dict[int, str] = {}
     municipality_codes: dict[int, str | None] = {}

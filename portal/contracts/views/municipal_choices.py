@@ -24,7 +24,7 @@ from portal.forms import AmountField, StrictForm
 from portal.models import MunicipalChoice, Organisation, OrganisationKind, User
 from portal.money import parse_amount
 from portal.pagination import paginate, sort_by
-from portal.registry import FUNDING_FORMS, LOTS, current_registry
+from portal.registry import LOTS, current_registry
 from portal.validators import RuleViolation
 from portal.web.common import page_number, rejected_status, render_page_or_partial
 
@@ -88,7 +88,7 @@ def _domain_sections(municipality: Organisation):
 def _labels():
     # In tables under the heading "Percelen" the word "Perceel" is left out: "Regionaal, lokaal".
     short_lots = {lot: label.removeprefix("Perceel ").capitalize() for lot, label in LOTS.items()}
-    return {"lots": LOTS, "short_lots": short_lots, "funding": FUNDING_FORMS, "bases": VOLUME_BASES}
+    return {"lots": LOTS, "short_lots": short_lots, "funding": current_registry().funding_forms, "bases": VOLUME_BASES}
 
 
 # --- Overviews ---------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def _choice_form(municipality: Organisation, segment) -> MunicipalChoiceForm:
             "funding_forms": [current.funding_form] if current else [],
         })
     form.lots.choices = [SelectChoice(lot, LOTS[lot]) for lot in segment.lots]
-    form.funding_forms.choices = [SelectChoice(code, FUNDING_FORMS[code]) for code in segment.funding_forms]
+    form.funding_forms.choices = [SelectChoice(code, label) for code, label in zip(segment.funding_forms, segment.funding_labels)]
     return form
 
 
