@@ -253,6 +253,7 @@ def plugins_command(region_code):
     except plugin_report.UnknownRegion as error:
         _fail(str(error))
     except SQLAlchemyError:
-        _fail("De database is niet te lezen of nog niet bijgewerkt; draai eerst 'flask --app wsgi db-upgrade'.")
+        _fail("De database is niet te lezen of nog niet bijgewerkt; "
+              "draai eerst 'flask --app wsgi db-upgrade'.")
     for line in plugin_report.render(report):
         click.echo(line)

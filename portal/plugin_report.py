@@ -117,7 +117,8 @@ def regions_in_database() -> dict[str, RegionInfo]:
             for region in session.exec(select(Region).order_by(Region.code))}
 
 
-def choose_regions(registry: Registry, known: dict[str, RegionInfo], region_code: str | None) -> list[RegionInfo]:
+def choose_regions(registry: Registry, known: dict[str, RegionInfo],
+                   region_code: str | None) -> list[RegionInfo]:
     """The regions to report: ``region_code`` alone (it must be a row of the region table), or every
     region of the table and every region a plugin sets values for (a typo in a plugin shows up)."""
     if region_code is not None:
@@ -135,7 +136,8 @@ def registry_for(registry: Registry, region: RegionInfo) -> Registry:
     return registry
 
 
-def _scope_label(registry: Registry, region: RegionInfo, municipality: str | None, segment: str | None) -> str:
+def _scope_label(registry: Registry, region: RegionInfo, municipality: str | None,
+                 segment: str | None) -> str:
     if municipality is None:
         label = f"regio {region.code}"
     else:
@@ -168,11 +170,13 @@ def rule_entries(registry: Registry, regions: list[RegionInfo]) -> list[RuleEntr
             for municipality, segment in _scopes(keys, region.code):
                 resolved = scoped.rule(rule_id, region.code, municipality, segment)
                 local = scoped.local_rules.get((rule_id, region.code, municipality, segment))
-                values.append(ScopedValue(_scope_label(scoped, region, municipality, segment),
-                                          resolved.value_label, resolved.source, local[0].reason if local else ""))
+                label = _scope_label(scoped, region, municipality, segment)
+                values.append(ScopedValue(label, resolved.value_label, resolved.source,
+                                          local[0].reason if local else ""))
         choices = ", ".join(f"{value} = {label}" for value, label in definition.choices.items())
-        entries.append(RuleEntry(rule_id, definition.name, registry.owners.get("rule:" + rule_id, "?"), choices,
-                                 definition.choices.get(definition.default, definition.default), values))
+        default = definition.choices.get(definition.default, definition.default)
+        owner = registry.owners.get("rule:" + rule_id, "?")
+        entries.append(RuleEntry(rule_id, definition.name, owner, choices, default, values))
     return entries
 
 
@@ -195,14 +199,15 @@ def settlement_entries(registry: Registry, regions: list[RegionInfo]) -> list[Se
                 parameters = []
                 for name, parameter in resolved.items():
                     local = scoped.settlement_values.get((rule_id, name, region.code, municipality, segment))
-                    parameters.append(ScopedValue(name, _parameter_text(parameter.value, name in rule.fractions),
-                                                  parameter.source, local[0].reason if local else ""))
+                    text = _parameter_text(parameter.value, name in rule.fractions)
+                    reason = local[0].reason if local else ""
+                    parameters.append(ScopedValue(name, text, parameter.source, reason))
                 values.append((_scope_label(scoped, region, municipality, segment), parameters))
         defaults = ", ".join(f"{name} {_parameter_text(Decimal(str(default)), name in rule.fractions)}"
                              for name, default in rule.parameters.items())
         segments = ", ".join(registry.segment_short_label(key) for key in rule.segments)
-        entries.append(SettlementEntry(rule_id, rule.name, registry.owners.get("settlement_rule:" + rule_id, "?"),
-                                       segments, defaults, values))
+        owner = registry.owners.get("settlement_rule:" + rule_id, "?")
+        entries.append(SettlementEntry(rule_id, rule.name, owner, segments, defaults, values))
     return entries
 
 
@@ -210,13 +215,15 @@ def build_report(pm, registry: Registry, region_code: str | None = None) -> Repo
     """The report of a running app (inside its app context: the regions come from the database).
     An unknown ``region_code`` raises :class:`UnknownRegion`."""
     regions = choose_regions(registry, regions_in_database(), region_code)
-    return Report(loaded_plugins(pm), regions, rule_entries(registry, regions), settlement_entries(registry, regions),
+    return Report(loaded_plugins(pm), regions, rule_entries(registry, regions),
+                  settlement_entries(registry, regions),
                   [_callable_name(check) for check in registry.realisation_checks],
                   [_callable_name(check) for check in registry.proposal_checks])
 
 
 def _callable_name(check) -> str:
-    return f"{getattr(check, '__module__', None) or '?'}.{getattr(check, '__qualname__', None) or repr(check)}"
+    module = getattr(check, "__module__", None) or "?"
+    return f"{module}.{getattr(check, '__qualname__', None) or repr(check)}"
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -251,12 +258,13 @@ def render(report: Report) -> list[str]:
         lines.append("Regio's")
         for region in report.regions:
             if region.name is None:
-                lines.append(f"  {region.code}: LET OP, staat niet in de database; de waarden voor deze regio "
-                             f"gelden nergens (een typefout in de plug-in?)")
+                lines.append(f"  {region.code}: LET OP, staat niet in de database; de waarden voor deze "
+                             f"regio gelden nergens (een typefout in de plug-in?)")
             else:
                 lines.append(f"  {region.code}: {region.name}, {len(region.municipalities)} gemeenten")
     else:
-        lines.append("Regio's: geen in de database en geen in de plug-ins; hieronder alleen de standaardwaarden.")
+        lines.append("Regio's: geen in de database en geen in de plug-ins; "
+                     "hieronder alleen de standaardwaarden.")
 
     lines += ["", "Lokale regels (de meest specifieke waarde geldt: gemeente en segment, gemeente,",
               "regio en segment, regio, standaard)"]
