@@ -1,6 +1,7 @@
 """Command-line tools: ``flask --app wsgi db-upgrade``, ``flask --app wsgi demo`` and
 ``flask --app wsgi token create|revoke|list`` (API tokens), ``flask --app wsgi settle-preview FILE.json``
-and ``flask --app wsgi allocate-costs AMOUNT --region CODE`` (settlement, issue 6)."""
+and ``flask --app wsgi allocate-costs AMOUNT --region CODE`` (settlement, issue 6), and
+``flask --app wsgi plugins [--region CODE]`` (the loaded plugins and the rules in force)."""
 from __future__ import annotations
 
 import json
@@ -13,9 +14,10 @@ from babel.numbers import format_decimal
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from portal import clock, db, migrate
+from portal import clock, db, migrate, plugin_report
 from portal.accounts import api_tokens, roles
 from portal.demo import load_regions, region_names, write_accounts_file
 from portal.demo import region_codes as demo_regions
@@ -34,6 +36,7 @@ def init_app(app) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(settle_preview)
     app.cli.add_command(allocate_costs)
+    app.cli.add_command(plugins_command)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -242,3 +245,26 @@ def allocate_costs(amount, region_code, method, as_json):
                    f"bedrag van {euro(allocation.amount)}.")
     else:
         click.echo("Afrondingsverschil: geen; de bijdragen tellen precies op tot het bedrag.")
+
+
+# --- Plugins and the rules in force (issue 13) ------------------------------------------------
+
+
+@click.command("plugins")
+@with_appcontext
+@click.option("--region", "region_code", metavar="CODE",
+              help="Alleen deze regio, bijvoorbeeld noord-limburg (anders elke regio).")
+def plugins_command(region_code):
+    """Toon de geladen plug-ins (pakket, versie, hooks), de lokale regels en de parameters van de
+    afrekenregels die gelden per regio, gemeente en segment, en waar elke waarde vandaan komt.
+    Een onbekende regio: de bekende op stderr, afsluitcode 2."""
+    try:
+        report = plugin_report.build_report(current_app.extensions["portal.plugins"],
+                                            current_app.extensions["portal.registry"], region_code)
+    except plugin_report.UnknownRegion as error:
+        _fail(str(error))
+    except SQLAlchemyError:
+        _fail("De database is niet te lezen of nog niet bijgewerkt; "
+              "draai eerst 'flask --app wsgi db-upgrade'.")
+    for line in plugin_report.render(report):
+        click.echo(line)

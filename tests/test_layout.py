@@ -36,6 +36,7 @@ FACES = (
     "portal.demo", "portal.demo_loader",  # the demo region and the building blocks plugins load it with
     "portal.toolkit",  # what plugins import
     "portal.core_plugin", "portal.plugin_manager",  # the core's own plugin and the manager that loads it
+    "portal.plugin_report",  # what the loaded plugins add up to (flask --app wsgi plugins)
 )
 # The screen helpers every domain's views use: part of the core, not of the web face.
 SHARED_WEB = ("portal.web.common", "portal.web.charts")
