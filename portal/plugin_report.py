@@ -123,17 +123,21 @@ def choose_regions(registry: Registry, known: dict[str, RegionInfo],
     region of the table and every region a plugin sets values for (a typo in a plugin shows up)."""
     if region_code is not None:
         code = region_code.strip()
+        if code not in known and code in registry.packs:
+            return [RegionInfo(code, None)]
         if code not in known:
-            listed = ", ".join(sorted(known)) or "geen"
+            listed = ", ".join(sorted(known.keys() | registry.packs.keys())) or "geen"
             raise UnknownRegion(f"Er is geen regio met de code {region_code!r}. Bekende regio's: {listed}.")
         return [known[code]]
-    named = {key[1] for key in registry.local_rules} | {key[2] for key in registry.settlement_values}
+    named = set(registry.packs)
+    for each in (registry, *registry.regions.values()):
+        named |= {key[1] for key in each.local_rules} | {key[2] for key in each.settlement_values}
     return [known.get(code) or RegionInfo(code, None) for code in sorted(known.keys() | named)]
 
 
 def registry_for(registry: Registry, region: RegionInfo) -> Registry:
-    """The registry whose rules hold in ``region``; one registry serves every region for now."""
-    return registry
+    """The registry whose rules hold in ``region``: its region pack's, else the shared one."""
+    return registry.for_region(region.code)
 
 
 def _scope_label(registry: Registry, region: RegionInfo, municipality: str | None,
@@ -189,10 +193,18 @@ def _parameter_text(value: Decimal, fraction: bool) -> str:
 
 def settlement_entries(registry: Registry, regions: list[RegionInfo]) -> list[SettlementEntry]:
     entries = []
-    for rule_id, rule in registry.settlement_rules.items():
+    # Each region pack has settlement rules of its own: every rule of every registry, once.
+    owners: dict[str, Registry] = {}
+    for each in (registry, *registry.regions.values()):
+        for rule_id in each.settlement_rules:
+            owners.setdefault(rule_id, each)
+    for rule_id, home in owners.items():
+        rule = home.settlement_rules[rule_id]
         values = []
         for region in regions:
             scoped = registry_for(registry, region)
+            if rule_id not in scoped.settlement_rules:
+                continue
             keys = [(key[2], key[3], key[4]) for key in scoped.settlement_values if key[0] == rule_id]
             for municipality, segment in _scopes(keys, region.code):
                 resolved = scoped.settlement_parameters(rule_id, region.code, municipality, segment)
@@ -205,8 +217,10 @@ def settlement_entries(registry: Registry, regions: list[RegionInfo]) -> list[Se
                 values.append((_scope_label(scoped, region, municipality, segment), parameters))
         defaults = ", ".join(f"{name} {_parameter_text(Decimal(str(default)), name in rule.fractions)}"
                              for name, default in rule.parameters.items())
-        segments = ", ".join(registry.segment_short_label(key) for key in rule.segments)
-        owner = registry.owners.get("settlement_rule:" + rule_id, "?")
+        segments = ", ".join(home.segment_short_label(key) for key in rule.segments)
+        if home.region:
+            segments += f" (regio {home.region})"
+        owner = home.owners.get("settlement_rule:" + rule_id, "?")
         entries.append(SettlementEntry(rule_id, rule.name, owner, segments, defaults, values))
     return entries
 

@@ -204,3 +204,13 @@ def _today():
     from portal import clock
 
     return clock.today()
+
+
+def test_plugins_command_names_the_packs_and_their_regions(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["plugins"])
+    assert result.exit_code == 0, result.output
+    assert "pack_proefland" in result.output and "portal_regions" in result.output
+    assert "proefland" in result.output and "testdal" in result.output
+    unknown = runner.invoke(args=["plugins", "--region", "atlantis"])
+    assert unknown.exit_code != 0 and "proefland" in unknown.output and "testdal" in unknown.output
