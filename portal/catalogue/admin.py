@@ -241,23 +241,22 @@ def _check_version(tariff: Tariff, values: dict, existing: TariffVersion | None)
             if existing is not None:
                 problems.extend(_years_left_without_rate(tariff, others, new))
     if not problems:
-        problems.extend(_below_floors(tariff, pricing.Period(values["valid_from"], values.get("valid_until")), rate))
+        problems.extend(_below_floors(tariff, rate))
     _refuse_if(problems)
 
 
-def _below_floors(tariff: Tariff, period: pricing.Period, rate: Decimal) -> list[tuple[str, str]]:
-    """A version may not price a segment's trajectories below the region's minimum tariff: checked
-    for the segments and care forms of the catalogue years whose price date the version covers."""
+def _below_floors(tariff: Tariff, rate: Decimal) -> list[tuple[str, str]]:
+    """A version may not lie below the region's minimum tariff of a segment (and care form) whose
+    trajectories price with the tariff, in any catalogue year: the tariff belongs to them. A tariff
+    no trajectory uses yet is checked when a trajectory first takes it."""
     uses = db.session().exec(
-        select(StandardTrajectory.segment_key, CareForm.code, StandardTrajectory.year)
+        select(StandardTrajectory.segment_key, CareForm.code)
         .join(CareForm, CareForm.id == StandardTrajectory.care_form_id)
         .where(StandardTrajectory.tariff_id == tariff.id).distinct()).all()
-    for segment_key, care_form, year in sorted(uses):
-        day = price_date(year)
-        if period.valid_from <= day <= (period.valid_until or date.max):
-            message = below_floor(segment_key, tariff.unit, care_form, rate)
-            if message:
-                return [("unit_rate", message)]
+    for segment_key, care_form in sorted(uses):
+        message = below_floor(segment_key, tariff.unit, care_form, rate)
+        if message:
+            return [("unit_rate", message)]
     return []
 
 
