@@ -414,7 +414,8 @@ class Registry:
                                     results or {})
                 for rule in self.settlement_rules.values() if segment_key in rule.segments]
 
-    def tariff_floor(self, segment_key: str, unit: str | None, care_form: str | None = None) -> TariffFloor | None:
+    def tariff_floor(self, segment_key: str, unit: str | None,
+                     care_form: str | None = None) -> TariffFloor | None:
         """The minimum tariff for a unit rate in this segment, unit and care form: the most specific
         floor (care form and unit, care form, unit, segment), or None."""
         scopes = [(care_form, unit), (care_form, None)] if care_form else []
@@ -675,19 +676,21 @@ def _merge_tariff_floors(pm, registry: Registry, own: set[str]) -> None:
         if not isinstance(floor, TariffFloor):
             raise PluginConflict(f"Plugin {plugin!r} returned a tariff floor that is not a TariffFloor.")
         if floor.segment_key not in registry.segments:
-            raise PluginConflict(f"Plugin {plugin!r} sets a minimum tariff for unknown segment {floor.segment_key!r}.")
+            raise PluginConflict(f"Plugin {plugin!r} sets a minimum tariff for unknown segment "
+                                 f"{floor.segment_key!r}.")
         if floor.unit is not None and floor.unit not in TARIFF_UNITS:
-            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff of {floor.segment_key!r} names unknown unit "
-                                 f"{floor.unit!r}; choose from {sorted(TARIFF_UNITS)}.")
+            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff of {floor.segment_key!r} names unknown "
+                                 f"unit {floor.unit!r}; choose from {sorted(TARIFF_UNITS)}.")
         amount = parse_parameter(floor.minimum, fraction=False)
         if amount is None or amount != amount.quantize(Decimal("0.01")):
-            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff {floor.minimum!r} of {floor.segment_key!r} is "
-                                 f"not an amount in euros and cents (a decimal, not negative).")
+            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff {floor.minimum!r} of "
+                                 f"{floor.segment_key!r} is not an amount in euros and cents "
+                                 f"(a decimal, not negative).")
         key = (floor.segment_key, floor.unit, floor.care_form or None)
         if key in owners:
             raise PluginConflict(
-                f"The minimum tariff of {floor.segment_key!r} (unit {floor.unit!r}, care form {floor.care_form!r}) is "
-                f"set twice: by plugin {owners[key]!r} and by plugin {plugin!r}.")
+                f"The minimum tariff of {floor.segment_key!r} (unit {floor.unit!r}, care form "
+                f"{floor.care_form!r}) is set twice: by plugin {owners[key]!r} and by plugin {plugin!r}.")
         owners[key] = plugin
         registry.tariff_floors[key] = floor
 
