@@ -80,4 +80,13 @@ def portal_rule_definitions():
             choices={"municipality": "Per gemeente", "region": "Regionaal totaal"},
             default="municipality",
         ),
+        RuleDefinition(
+            id="surcharges",
+            name="Opslagen toegestaan",
+            description="Of tarieven in de regio opslagen op de basisprijs kennen (voor bepaalde "
+                        "functies of omvang). Een regio die ze afschaft, laat de catalogus geen "
+                        "opslag meer aanmaken.",
+            choices={"allowed": "Opslagen toegestaan", "not_allowed": "Geen opslagen"},
+            default="allowed",
+        ),
     ]

@@ -69,6 +69,26 @@ def portal_segment_pricing():
     """
 
 
+@hookspec
+def portal_tariff_floors():
+    """Set the region's minimum tariffs (minimumtarieven): no unit rate in a segment may lie below
+    its floor, to guard the quality of care and keep price fighters away.
+
+    Called once, while ``create_app`` builds the registry, after the domains are known; only the
+    floors of the plugins that own the region's domains count (a region pack's for its region, the
+    domain plugins' for the regions without a pack). The catalogue refuses a tariff version, or a
+    standard trajectory, whose unit rate lies below the floor of a segment it prices, and a custom
+    trajectory proposal is refused when its tariff lies below the floor, each with a Dutch message
+    that names the minimum.
+
+    :return: a list of :class:`portal.registry.TariffFloor` (segment key, minimum as a decimal
+        string in euros, optionally the unit ``"hour"``/``"contact"``/``"day"`` and a care form code
+        it is narrowed to, and a Dutch reason). An unknown segment or unit, an amount that is not
+        euros and cents, or two floors for the same segment, unit and care form stop start-up. The
+        most specific floor holds: care form and unit, care form, unit, the whole segment.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Web: blueprints, templates, menu
 # ---------------------------------------------------------------------------------------------

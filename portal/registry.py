@@ -37,6 +37,9 @@ INFORMATION_COLUMNS = frozenset({"gemeentenaam", "trajectnaam"})
 
 LOTS = {"regional": "Perceel regionaal", "local": "Perceel lokaal", "open_house": "Open house"}
 
+# The units a tariff is set in (the catalogue's Tariff.unit), as a minimum tariff names them.
+TARIFF_UNITS = {"hour": "uur", "contact": "contact", "day": "dag"}
+
 
 class PluginConflict(RuntimeError):
     """Two plugins claim the same key, or a plugin registered something invalid."""
@@ -123,6 +126,32 @@ class LocalRule:
     municipality: str | None = None  # CBS code, e.g. "0983"
     segment: str | None = None  # segment key "domain.code"
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class TariffFloor:
+    """A minimum tariff of a region (``portal_tariff_floors``): no unit rate in the segment may lie
+    below ``minimum``.
+
+    ``minimum`` is a decimal as a string in euros (``"62.50"``); ``unit`` narrows the floor to
+    tariffs in one unit (``"hour"``, ``"contact"``, ``"day"``) and ``care_form`` to the
+    trajectories of one care form (its code); ``reason`` says in Dutch why the floor exists.
+    The most specific floor holds: care form and unit, care form, unit, the whole segment."""
+
+    segment_key: str
+    minimum: str
+    unit: str | None = None
+    care_form: str | None = None
+    reason: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.minimum)
+
+    @property
+    def unit_text(self) -> str:
+        """" per uur" for a floor in hours; empty for a floor over every unit."""
+        return f" per {TARIFF_UNITS[self.unit]}" if self.unit else ""
 
 
 @dataclass(frozen=True)
@@ -298,6 +327,8 @@ class Registry:
     product_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # 323 code -> (segment, trajectory)
     settlement_rules: dict[str, SettlementRule] = field(default_factory=dict)  # rule id -> rule
     settlement_values: dict[tuple, tuple[SettlementParameter, str]] = field(default_factory=dict)
+    # (segment key, unit, care form code) -> minimum tariff
+    tariff_floors: dict[tuple[str, str | None, str | None], TariffFloor] = field(default_factory=dict)
     funding_forms: Mapping[str, str] = field(default_factory=lambda: FUNDING_FORMS)
     # Region packs: region code -> (pack, plugin), and each pack region's own registry. The
     # registry itself serves every region without a pack (``region`` None); a pack region's
@@ -382,6 +413,17 @@ class Registry:
         return [BoundSettlementRule(rule, self.settlement_parameters(rule.id, region, municipality, segment_key),
                                     results or {})
                 for rule in self.settlement_rules.values() if segment_key in rule.segments]
+
+    def tariff_floor(self, segment_key: str, unit: str | None,
+                     care_form: str | None = None) -> TariffFloor | None:
+        """The minimum tariff for a unit rate in this segment, unit and care form: the most specific
+        floor (care form and unit, care form, unit, segment), or None."""
+        scopes = [(care_form, unit), (care_form, None)] if care_form else []
+        for scope_form, scope_unit in scopes + [(None, unit), (None, None)]:
+            found = self.tariff_floors.get((segment_key, scope_unit, scope_form))
+            if found is not None:
+                return found
+        return None
 
     def menu_for(self, role: str | None, place: str | None = None) -> list[MenuItem]:
         """The entries a role may see; only those of ``place`` when given."""
@@ -622,7 +664,35 @@ def _build(pm, own: set[str], checks: set[str], regions: Callable[[str], bool],
             )
         registry.local_rules[key] = (rule, plugin)
     _merge_settlement_rules(pm, registry, own, regions)
+    _merge_tariff_floors(pm, registry, own)
     return registry
+
+
+def _merge_tariff_floors(pm, registry: Registry, own: set[str]) -> None:
+    """Minimum tariffs of the ``own`` plugins: a known segment and unit, a valid amount, one per
+    scope (segment, unit, care form)."""
+    owners: dict[tuple, str] = {}
+    for plugin, floor in _results(pm.hook.portal_tariff_floors, own):
+        if not isinstance(floor, TariffFloor):
+            raise PluginConflict(f"Plugin {plugin!r} returned a tariff floor that is not a TariffFloor.")
+        if floor.segment_key not in registry.segments:
+            raise PluginConflict(f"Plugin {plugin!r} sets a minimum tariff for unknown segment "
+                                 f"{floor.segment_key!r}.")
+        if floor.unit is not None and floor.unit not in TARIFF_UNITS:
+            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff of {floor.segment_key!r} names unknown "
+                                 f"unit {floor.unit!r}; choose from {sorted(TARIFF_UNITS)}.")
+        amount = parse_parameter(floor.minimum, fraction=False)
+        if amount is None or amount != amount.quantize(Decimal("0.01")):
+            raise PluginConflict(f"Plugin {plugin!r}: minimum tariff {floor.minimum!r} of "
+                                 f"{floor.segment_key!r} is not an amount in euros and cents "
+                                 f"(a decimal, not negative).")
+        key = (floor.segment_key, floor.unit, floor.care_form or None)
+        if key in owners:
+            raise PluginConflict(
+                f"The minimum tariff of {floor.segment_key!r} (unit {floor.unit!r}, care form "
+                f"{floor.care_form!r}) is set twice: by plugin {owners[key]!r} and by plugin {plugin!r}.")
+        owners[key] = plugin
+        registry.tariff_floors[key] = floor
 
 
 def _merge_settlement_rules(pm, registry: Registry, own: set[str], regions: Callable[[str], bool]) -> None:

@@ -47,6 +47,7 @@ from portal.registry import (
     Segment,
     SettlementParameter,
     SettlementRule,
+    TariffFloor,
     current_registry,
     region_scope,
 )
@@ -65,6 +66,8 @@ __all__ = [
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion",
     # settlement rules (portal_settlement_rules, portal_settlement_parameters) and their Dutch amounts
     "SettlementParameter", "SettlementRule", "euro", "percent",
+    # minimum tariffs (portal_tariff_floors)
+    "TariffFloor",
 ]
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)

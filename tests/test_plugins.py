@@ -24,6 +24,7 @@ from portal.registry import (
     Segment,
     SettlementParameter,
     SettlementRule,
+    TariffFloor,
 )
 from tests.conftest import make_app, sign_in
 from tests.dates import month, this_year, today
@@ -160,6 +161,11 @@ class ThrowawayPlugin:
         self.calls.add("portal_settlement_parameters")
         return [SettlementParameter("proef.korting", "discount", "12.50", "noord-limburg", municipality="0983"),
                 SettlementParameter("jeugd.shared_savings", "share", "0.30", "noord-limburg", segment="jeugd.S4")]
+
+    @hookimpl
+    def portal_tariff_floors(self):
+        self.calls.add("portal_tariff_floors")
+        return [TariffFloor("proef.P1", "10.00", unit="hour", reason="Een minimumtarief om te proberen.")]
 
     @hookimpl
     def portal_demo_data(self, demo):

@@ -18,12 +18,13 @@ from sqlmodel import func, select
 from portal import audit, db
 from portal.accounts.scoping import scoped
 from portal.catalogue import pricing
-from portal.catalogue.service import price_date, surcharges_for, unit_rate
+from portal.catalogue.service import below_floor, price_date, surcharges_allowed, surcharges_for, unit_rate
 from portal.formatting import nl_date
 from portal.models import (
     CareForm,
     Organisation,
     OrganisationKind,
+    Region,
     StandardTrajectory,
     Surcharge,
     SurchargeQualification,
@@ -239,7 +240,24 @@ def _check_version(tariff: Tariff, values: dict, existing: TariffVersion | None)
         else:
             if existing is not None:
                 problems.extend(_years_left_without_rate(tariff, others, new))
+    if not problems:
+        problems.extend(_below_floors(tariff, rate))
     _refuse_if(problems)
+
+
+def _below_floors(tariff: Tariff, rate: Decimal) -> list[tuple[str, str]]:
+    """A version may not lie below the region's minimum tariff of a segment (and care form) whose
+    trajectories price with the tariff, in any catalogue year: the tariff belongs to them. A tariff
+    no trajectory uses yet is checked when a trajectory first takes it."""
+    uses = db.session().exec(
+        select(StandardTrajectory.segment_key, CareForm.code)
+        .join(CareForm, CareForm.id == StandardTrajectory.care_form_id)
+        .where(StandardTrajectory.tariff_id == tariff.id).distinct()).all()
+    for segment_key, care_form in sorted(uses):
+        message = below_floor(segment_key, tariff.unit, care_form, rate)
+        if message:
+            return [("unit_rate", message)]
+    return []
 
 
 def _versions(tariff_id: int) -> list[TariffVersion]:
@@ -322,7 +340,18 @@ def _check_surcharge(region_id: int, values: dict, existing: Surcharge | None) -
     values["percentage"] = percentage.quantize(Decimal("0.001"))
 
 
+NO_SURCHARGES = ("In deze regio gelden geen opslagen: de prijs van een traject volgt alleen uit het tarief. "
+                 "Een opslag toevoegen of toekennen kan hier niet.")
+
+
+def _refuse_in_region_without_surcharges(region_id: int, segment_key: str | None, field_name: str) -> None:
+    region = db.session().get(Region, region_id)
+    if region is not None and not surcharges_allowed(region.code, segment_key or None):
+        raise CatalogueViolation([(field_name, NO_SURCHARGES)])
+
+
 def create_surcharge(region_id: int, **values) -> Surcharge:
+    _refuse_in_region_without_surcharges(region_id, values.get("segment_key"), "code")
     _check_surcharge(region_id, values, None)
     surcharge = Surcharge(region_id=region_id, **{name: values.get(name) for name in SURCHARGE_FIELDS})
     return _save_new(surcharge, SURCHARGE_FIELDS, "catalogue.surcharge_created",
@@ -343,6 +372,7 @@ def _qualification(surcharge: Surcharge, organisation: Organisation) -> Surcharg
 
 def grant_qualification(surcharge: Surcharge, organisation: Organisation) -> SurchargeQualification:
     """The provider qualifies for the surcharge from now on (the same surcharge as every other)."""
+    _refuse_in_region_without_surcharges(surcharge.region_id, surcharge.segment_key, "organisation_id")
     if organisation.kind != OrganisationKind.PROVIDER or organisation.region_id != surcharge.region_id:
         raise CatalogueViolation([("organisation_id", "Kies een zorgaanbieder uit de regio.")])
     if _qualification(surcharge, organisation) is not None:
@@ -477,6 +507,10 @@ def check_trajectory(region_id: int, values: dict, existing: StandardTrajectory 
         if provider_id is not None and year is not None and segment_key else (),
         extra=dict(values["extra"] or {}),
     )
+    if rate is not None and tariff is not None and care_form is not None:
+        message = below_floor(segment_key, tariff.unit, care_form.code, rate)
+        if message:
+            problems.append(("tariff_id", message))
     segment_pricing = current_registry().pricing.get(segment_key) if segment_key else None
     checks = segment_pricing
     if segment_pricing is not None and rate is None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import select
 
-from portal import db
+from portal import db, formatting
 from portal.catalogue import pricing
 from portal.models import StandardTrajectory, Surcharge, SurchargeQualification, Tariff, TariffVersion
 from portal.registry import current_registry
@@ -31,6 +31,22 @@ def unit_rate(tariff: Tariff, year: int):
         raise RuleViolation("tariff_id", f"Er is geen tarief '{tariff.name}' geldig op 1 januari {year}. "
                                          f"Voeg eerst een tariefversie voor {year} toe.")
     return rate
+
+
+def below_floor(segment_key: str, unit: str, care_form: str | None, rate) -> str | None:
+    """The Dutch refusal when ``rate`` lies below the region's minimum tariff for this segment,
+    unit and care form (``portal_tariff_floors``); None when it does not."""
+    registry = current_registry()
+    floor = registry.tariff_floor(segment_key, unit, care_form)
+    if floor is None or rate is None or rate >= floor.amount:
+        return None
+    return (f"Het tarief ligt onder het minimumtarief van {formatting.money(floor.amount)}{floor.unit_text} "
+            f"voor {registry.segment_short_label(segment_key)}.")
+
+
+def surcharges_allowed(region_code: str, segment_key: str | None = None) -> bool:
+    """Whether the region (for this segment) has surcharges at all (the rule ``surcharges``)."""
+    return current_registry().rule("surcharges", region_code, segment=segment_key).value != "not_allowed"
 
 
 def surcharges_for(region_id: int, segment_key: str, provider_id: int | None, on: date) -> tuple[pricing.Surcharge, ...]:

@@ -33,10 +33,11 @@ from portal.accounts.people import contract_manager_recipients, provider_recipie
 from portal.accounts.people import memberships_of as _memberships
 from portal.accounts.scoping import scoped
 from portal.catalogue.pricing import PERIODS, PriceBreakdown, PricingError, validate_extra
-from portal.catalogue.service import trajectory_price
+from portal.catalogue.service import below_floor, trajectory_price, unit_rate
 from portal.contracts.service import term_of
 from portal.mail import send_mail
 from portal.models import (
+    CareForm,
     CustomTrajectory,
     FrameworkAgreement,
     FrameworkSegment,
@@ -48,6 +49,7 @@ from portal.models import (
     ProposalVersion,
     Region,
     StandardTrajectory,
+    Tariff,
     User,
     utcnow,
 )
@@ -282,7 +284,22 @@ def _clean_values(values: dict, standard: StandardTrajectory, provider: Organisa
     if problems:
         raise RuleViolation(*problems[0])
     price(standard, cleaned, provider.id)  # refuses values no price can be made of
+    below = _tariff_below_floor(standard)
+    if below:
+        raise RuleViolation("tariff", below)
     return cleaned
+
+
+def _tariff_below_floor(standard: StandardTrajectory) -> str | None:
+    """The refusal when the trajectory's tariff lies below the region's minimum tariff (a floor set
+    after the tariff was): a custom trajectory is priced on it, so it may not be agreed."""
+    if not current_registry().tariff_floors:
+        return None
+    session = db.session()
+    tariff = session.get(Tariff, standard.tariff_id)
+    care_form = session.get(CareForm, standard.care_form_id)
+    return below_floor(standard.segment_key, tariff.unit, care_form.code if care_form else None,
+                       unit_rate(tariff, standard.year))
 
 
 def _refuse_unchanged(cleaned: dict, standard: StandardTrajectory) -> None:

@@ -13,6 +13,7 @@ from portal.accounts.roles import REGION_READERS, roles_required
 from portal.accounts.scoping import get_scoped_or_404
 from portal.catalogue import admin as catalogue_admin
 from portal.catalogue import queries
+from portal.catalogue import service as catalogue_service
 from portal.catalogue.admin import UNIT_LABELS, CatalogueViolation, segment_label
 from portal.catalogue.forms import (
     CareFormForm,
@@ -500,7 +501,12 @@ def surcharges():
         "catalogue/surcharges.html", "catalogue/_surcharges_results.html", page=found.page, sort=found.sort,
         query=query, params={"zoek": query}, counts=found.counts, own=found.own,
         provider_view=_provider_id() is not None, region_reader=current_user.role in REGION_READERS,
-        segment_name=segment_label, can_edit=_can_edit())
+        segment_name=segment_label, can_edit=_can_edit(), surcharges_allowed=_surcharges_allowed())
+
+
+def _surcharges_allowed() -> bool:
+    """Whether the signed-in user's region has surcharges at all (the rule ``surcharges``)."""
+    return catalogue_service.surcharges_allowed(current_user.region.code)
 
 
 def _surcharge_context(surcharge, form=None):
