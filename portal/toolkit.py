@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.money import to_cents
 from portal.registry import (
+    AgreementObligation,
     Domain,
     LocalRule,
     MenuItem,
@@ -65,6 +66,8 @@ __all__ = [
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion",
     # settlement rules (portal_settlement_rules, portal_settlement_parameters) and their Dutch amounts
     "SettlementParameter", "SettlementRule", "euro", "percent",
+    # obligations that come with a framework agreement (portal_agreement_obligations)
+    "AgreementObligation",
 ]
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)

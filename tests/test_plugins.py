@@ -162,6 +162,11 @@ class ThrowawayPlugin:
                 SettlementParameter("jeugd.shared_savings", "share", "0.30", "noord-limburg", segment="jeugd.S4")]
 
     @hookimpl
+    def portal_agreement_obligations(self):
+        self.calls.add("portal_agreement_obligations")
+        return []  # tests/test_agreement_obligations.py declares obligations in a region pack
+
+    @hookimpl
     def portal_demo_data(self, demo):
         self.calls.add("portal_demo_data")
         self.demo_regions.append(demo.region.code)
