@@ -131,7 +131,8 @@ def portal_menu_items():
     roles it names.
 
     :return: a list of :class:`portal.registry.MenuItem` (label, endpoint, roles, description,
-        order). The endpoint must exist once all blueprints are registered.
+        order, and ``requires``: a registry attribute that must not be empty for the entry to show,
+        such as ``"obligations"``). The endpoint must exist once all blueprints are registered.
     """
 
 
