@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "framework_agreement.changed": "Raamovereenkomst gewijzigd",
     "framework_agreement.extended": "Raamovereenkomst verlengd",
     "framework_agreement.bow_wave_evaluated": "Boeggolf geëvalueerd",
+    "obligation_report.submitted": "Realisatie van een verplichting gerapporteerd",
+    "obligation_report.corrected": "Realisatie van een verplichting gecorrigeerd",
     "budget_agreement.created": "Budgetafspraak vastgelegd",
     "budget_agreement.changed": "Budgetafspraak gewijzigd",
     "extra_capacity.added": "Extra capaciteit vastgelegd",

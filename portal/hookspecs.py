@@ -90,6 +90,33 @@ def portal_tariff_floors():
 
 
 # ---------------------------------------------------------------------------------------------
+# Framework agreements and their obligations
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def portal_agreement_obligations():
+    """Declare obligations that come with a framework agreement, such as a region's social return
+    (SROI): a share of the agreement's contract value, above a threshold, that the provider
+    realises and reports on year by year.
+
+    Called once, while ``create_app`` builds the registry, after the domains are known. A region
+    pack's obligations hold in its region only (``portal_regions``); those of a plugin without a
+    region hold in every region without a pack. The agreement pages and PDF show the obligation in
+    force (``contract value × rate``, rounded half-up to the cent, when the contract value is
+    strictly above the threshold), providers report their realisation per agreement and year, and
+    contract managers follow it per year.
+
+    :return: a list of :class:`portal.registry.AgreementObligation` (an id such as
+        ``"region.sroi"``, Dutch name and description, ``rate`` a fraction as a decimal string,
+        ``threshold`` in euros as a decimal string, optional segment keys and domain codes it is
+        limited to). Within one region an obligation id may be declared by one plugin only; a second
+        declaration (naming both plugins), a rate outside 0–1, a negative or unreadable threshold,
+        or an unknown segment or domain stop start-up.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Web: blueprints, templates, menu
 # ---------------------------------------------------------------------------------------------
 
@@ -124,7 +151,8 @@ def portal_menu_items():
     roles it names.
 
     :return: a list of :class:`portal.registry.MenuItem` (label, endpoint, roles, description,
-        order). The endpoint must exist once all blueprints are registered.
+        order, and ``requires``: a registry attribute that must not be empty for the entry to show,
+        such as ``"obligations"``). The endpoint must exist once all blueprints are registered.
     """
 
 

@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 from flask import current_app, g, has_app_context, has_request_context
 from flask_login import current_user
 
+from portal.money import to_cents
+
 # Funding forms of the social domain; segments name one or more of these codes.
 FUNDING_FORMS = {
     "trajectory": "Trajectfinanciering (prijs × traject)",
@@ -107,6 +109,52 @@ class MenuItem:
     # Where the entry shows: "menu" (main menu and home page), "home" (home page only, to keep
     # the main menu to one line) or "account" (next to the signed-in user's name).
     place: str = "menu"
+    # The registry attribute that must not be empty for the entry to show, e.g. "obligations": the
+    # entry shows only in regions where agreement obligations hold. Empty: always.
+    requires: str = ""
+
+
+@dataclass(frozen=True)
+class AgreementObligation:
+    """An obligation that comes with a framework agreement in a region (``portal_agreement_obligations``),
+    such as social return: a share of the agreement's contract value that the provider spends on
+    work or training for people at a distance from the labour market.
+
+    Declarative, so it can be listed and checked at start-up: ``rate`` is a fraction as a decimal
+    string (``"0.05"`` is 5%), ``threshold`` a contract value in euros as a decimal string; the
+    obligation holds only when the contract value is *strictly above* it (``"0"``: any value).
+    ``segments`` (keys ``"domain.code"``) and ``domains`` (codes) limit it to agreements covering
+    one of them; both empty: every agreement of the region. ``name`` and ``description`` are Dutch;
+    the description says where the obligation comes from."""
+
+    id: str
+    name: str
+    description: str
+    rate: str
+    threshold: str = "0"
+    segments: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+
+    @property
+    def rate_value(self) -> Decimal:
+        return Decimal(str(self.rate))
+
+    @property
+    def threshold_value(self) -> Decimal:
+        return Decimal(str(self.threshold))
+
+    def applies_to(self, domain: str, segment_keys) -> bool:
+        """Whether the obligation covers an agreement of ``domain`` with these segments."""
+        if self.domains and domain not in self.domains:
+            return False
+        return not self.segments or bool(set(self.segments) & set(segment_keys))
+
+    def amount(self, contract_value: Decimal | None) -> Decimal | None:
+        """The obligation for a contract value: value × rate, rounded half-up to the cent
+        (docs/rounding.md rule 10), or None when there is no value or it is not above the threshold."""
+        if contract_value is None or Decimal(contract_value) <= self.threshold_value:
+            return None
+        return to_cents(Decimal(contract_value) * self.rate_value)
 
 
 @dataclass(frozen=True)
@@ -330,6 +378,7 @@ class Registry:
     # (segment key, unit, care form code) -> minimum tariff
     tariff_floors: dict[tuple[str, str | None, str | None], TariffFloor] = field(default_factory=dict)
     funding_forms: Mapping[str, str] = field(default_factory=lambda: FUNDING_FORMS)
+    obligations: dict[str, AgreementObligation] = field(default_factory=dict)  # obligation id -> obligation
     # Region packs: region code -> (pack, plugin), and each pack region's own registry. The
     # registry itself serves every region without a pack (``region`` None); a pack region's
     # registry has ``region`` set and no packs of its own.
@@ -425,10 +474,17 @@ class Registry:
                 return found
         return None
 
+    def obligations_for(self, domain: str, segment_keys) -> list[AgreementObligation]:
+        """The obligations that hold for an agreement of ``domain`` with these segments, by id."""
+        return [obligation for _id, obligation in sorted(self.obligations.items())
+                if obligation.applies_to(domain, segment_keys)]
+
     def menu_for(self, role: str | None, place: str | None = None) -> list[MenuItem]:
-        """The entries a role may see; only those of ``place`` when given."""
+        """The entries a role may see; only those of ``place`` when given, and only those whose
+        ``requires`` this registry has."""
         return [item for item in self.menu_items
-                if role in item.roles and (place is None or item.place == place)]
+                if role in item.roles and (place is None or item.place == place)
+                and (not item.requires or getattr(self, item.requires, None))]
 
 
 def current_registry(region_code: str | None = None) -> Registry:
@@ -665,6 +721,7 @@ def _build(pm, own: set[str], checks: set[str], regions: Callable[[str], bool],
         registry.local_rules[key] = (rule, plugin)
     _merge_settlement_rules(pm, registry, own, regions)
     _merge_tariff_floors(pm, registry, own)
+    _merge_obligations(pm, registry, own)
     return registry
 
 
@@ -693,6 +750,28 @@ def _merge_tariff_floors(pm, registry: Registry, own: set[str]) -> None:
                 f"{floor.care_form!r}) is set twice: by plugin {owners[key]!r} and by plugin {plugin!r}.")
         owners[key] = plugin
         registry.tariff_floors[key] = floor
+
+
+def _merge_obligations(pm, registry: Registry, own: set[str]) -> None:
+    """Agreement obligations of the ``own`` plugins (a pack's hold in its region only): one owner
+    per id, a rate from 0 to 1, a threshold that is not negative, known segments and domains."""
+    for plugin, obligation in _results(pm.hook.portal_agreement_obligations, own):
+        if not isinstance(obligation, AgreementObligation) or not obligation.id:
+            raise PluginConflict(f"Plugin {plugin!r} returned an obligation that is not an AgreementObligation "
+                                 f"with an id.")
+        _claim(registry, "obligation:" + obligation.id, f"Obligation id {obligation.id!r} is declared", plugin)
+        if parse_parameter(obligation.rate, fraction=True) is None:
+            raise PluginConflict(f"Obligation {obligation.id!r} of plugin {plugin!r}: rate {obligation.rate!r} is "
+                                 f"not a fraction from 0 to 1 (0.05 is 5%).")
+        if parse_parameter(obligation.threshold, fraction=False) is None:
+            raise PluginConflict(f"Obligation {obligation.id!r} of plugin {plugin!r}: threshold "
+                                 f"{obligation.threshold!r} is not a decimal that is not negative.")
+        unknown = sorted(key for key in obligation.segments if key not in registry.segments)
+        unknown += sorted(code for code in obligation.domains if code not in registry.domains)
+        if unknown:
+            raise PluginConflict(f"Obligation {obligation.id!r} of plugin {plugin!r} names unknown segments or "
+                                 f"domains {unknown}.")
+        registry.obligations[obligation.id] = obligation
 
 
 def _merge_settlement_rules(pm, registry: Registry, own: set[str], regions: Callable[[str], bool]) -> None:

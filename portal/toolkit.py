@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.money import to_cents
 from portal.registry import (
+    AgreementObligation,
     Domain,
     LocalRule,
     MenuItem,
@@ -68,6 +69,8 @@ __all__ = [
     "SettlementParameter", "SettlementRule", "euro", "percent",
     # minimum tariffs (portal_tariff_floors)
     "TariffFloor",
+    # obligations that come with a framework agreement (portal_agreement_obligations)
+    "AgreementObligation",
 ]
 
 ALL_ROLES = frozenset(roles.ALL_ROLES)

@@ -168,6 +168,11 @@ class ThrowawayPlugin:
         return [TariffFloor("proef.P1", "10.00", unit="hour", reason="Een minimumtarief om te proberen.")]
 
     @hookimpl
+    def portal_agreement_obligations(self):
+        self.calls.add("portal_agreement_obligations")
+        return []  # tests/test_agreement_obligations.py declares obligations in a region pack
+
+    @hookimpl
     def portal_demo_data(self, demo):
         self.calls.add("portal_demo_data")
         self.demo_regions.append(demo.region.code)

@@ -142,6 +142,10 @@ EXPECTED = {
     "agreements.list_extra_capacity": REGION_READERS,
     "agreements.create_extra_capacity": CONTRACT_MANAGER,
     "my_agreements.overview": expect(302, 200, 200, 403, 403, 403),
+    # obligations (issue 13): Noord-Limburg has none, so the pages say so; the sample agreement is Maasland's
+    "obligations.overview": REGION_READERS,
+    "obligations.mine": expect(302, 200, 200, 403, 403, 403),
+    "obligations.report": expect(302, 200, 200, 403, 403, 403),
     "my_agreements.municipality_budgets": expect(302, 403, 403, 403, 200, 403),
     "proposals.index": expect(302, 200, 200, 302, 403, 302),  # region readers go to the queue
     "proposals.new": expect(302, 200, 200, 403, 403, 403),

@@ -54,6 +54,10 @@ class FrameworkAgreementForm(StrictForm):
     bow_wave = BooleanField("Boeggolfprincipe: elk jaar evalueren; een voldoende jaar verlengt met een jaar")
     terminated_on = DateField("Beëindigd per", validators=[Optional()],
                               description="Alleen invullen als de overeenkomst tussentijds is beëindigd.")
+    contract_value = AmountField("Contractwaarde (euro)", validators=[Optional()],
+                                 description="De waarde van de hele overeenkomst (opdrachtwaarde), bijvoorbeeld "
+                                             "250.000,00. Verplichtingen zoals social return zijn een deel "
+                                             "hiervan. Leeg: nog onbekend.")
 
 
 class ExtensionForm(StrictForm):
@@ -112,3 +116,14 @@ class ExtraCapacityForm(StrictForm):
     reason = TextAreaField("Reden", validators=[DataRequired("Vul de reden in."), Length(max=2000)],
                            description="Waarom kunnen de aanbieders met een raamovereenkomst dit niet leveren? "
                                        "Ten minste 10 tekens.")
+
+
+class ObligationReportForm(StrictForm):
+    """What a provider realised of an obligation (social return, say) in one year."""
+
+    obligation_id = SelectField("Verplichting", validators=[InputRequired(REQUIRED)])
+    year = IntegerField("Jaar", validators=[InputRequired("Vul het jaar in."), YEAR_RANGE])
+    amount = AmountField("Gerealiseerd (euro)", validators=[InputRequired("Vul het gerealiseerde bedrag in.")],
+                         description="Wat u in dit jaar aan de verplichting besteedde, bijvoorbeeld 12.500,00.")
+    note = TextAreaField("Toelichting", validators=[Optional(), Length(max=2000)],
+                         description="Optioneel: hoe u de verplichting invulde (werkplekken, leertrajecten, ...).")

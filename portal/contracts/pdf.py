@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from portal import clock, db
 from portal.accounts.scoping import scoped
-from portal.contracts import rules, service, terms
+from portal.contracts import obligations, rules, service, terms
 from portal.formatting import money, nl_date, nl_datetime, number
 from portal.models import BudgetAgreement, FrameworkAgreement, Organisation, Region
 from portal.pdf import BLUE, SummaryPdf
@@ -87,11 +87,19 @@ def framework_summary_pdf(agreement: FrameworkAgreement) -> bytes:
         facts += [("Horizon", f"{term.horizon} jaar"),
                   ("Jaren verdiend", f"{term.years_earned} (voldoende evaluaties)")]
     facts += [("Einddatum", nl_date(term.end)), ("Status", term.status_label)]
+    value = service.contract_value(agreement)
+    facts.append(("Contractwaarde", money(value) if value is not None else "niet vastgelegd"))
     if agreement.terminated_on:
         facts.append(("Beëindigd per", nl_date(agreement.terminated_on)))
     if term.extensions_left:
         facts.append(("Uiterste einddatum", f"{nl_date(term.latest_end)} (als alle opties worden gebruikt)"))
     pdf.facts(facts)
+
+    in_force = obligations.in_force(agreement)
+    if in_force:
+        pdf.heading("Verplichtingen")
+        for item in in_force:
+            pdf.multi_cell(0, 5, pdf.t(item.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
 
     if agreement.bow_wave:
         pdf.heading("Boeggolfevaluaties")

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from portal import db
 from portal.accounts.scoping import scoped
-from portal.contracts import rules, service, terms
+from portal.contracts import obligations, rules, service, terms
 from portal.models import BudgetAgreement, ExtraCapacity, FrameworkAgreement, Organisation
 from portal.models.proposals import CustomTrajectory
 from portal.pagination import Page, page_of_list, paginate, sort_by
@@ -73,7 +73,9 @@ def framework_rows(statement) -> list[dict]:
     evaluations = service.evaluations_by_agreement(ids)
     return [{"agreement": agreement, "provider": name, "segments": segments[agreement.id],
              "evaluations": evaluations[agreement.id],
-             "term": service.term_of(agreement, evaluations[agreement.id])}
+             "term": service.term_of(agreement, evaluations[agreement.id]),
+             "contract_value": service.contract_value(agreement),
+             "obligations": obligations.in_force(agreement, segments[agreement.id])}
             for agreement, name in found]
 
 
@@ -123,6 +125,7 @@ class FrameworkDetail:
     term: terms.Term
     segments: list
     budgets: list[dict]  # per year, newest first: year, count, budget, ceiling
+    obligations: list  # obligations.ObligationInForce, one per obligation that covers the agreement
 
 
 def framework_detail(agreement: FrameworkAgreement) -> FrameworkDetail:
@@ -137,10 +140,12 @@ def framework_detail(agreement: FrameworkAgreement) -> FrameworkDetail:
                                               "ceiling": Decimal("0.00")})
         year["count"] += 1
         year[budget.kind] += budget.amount
+    segments = service.segments_of(agreement)
     return FrameworkDetail(
         provider=session.get(Organisation, agreement.organisation_id), evaluations=evaluations,
-        term=service.term_of(agreement, evaluations), segments=service.segments_of(agreement),
-        budgets=sorted(years.values(), key=lambda row: row["year"], reverse=True))
+        term=service.term_of(agreement, evaluations), segments=segments,
+        budgets=sorted(years.values(), key=lambda row: row["year"], reverse=True),
+        obligations=obligations.in_force(agreement, segments))
 
 
 # --- Budget agreements and ceilings --------------------------------------------------------------

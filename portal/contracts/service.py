@@ -141,7 +141,35 @@ def _framework_snapshot(agreement: FrameworkAgreement, segment_keys: list[str], 
         "bow_wave": agreement.bow_wave,
         "terminated_on": _text(agreement.terminated_on),
         "end_date": _text(end),
+        "contract_value_cents": agreement.contract_value_cents,
     }
+
+
+MAX_CONTRACT_VALUE = Decimal("10000000000")  # ten billion euros: far beyond any social-domain contract
+
+
+def contract_value_cents(value) -> int | None:
+    """A contract value in euros (a ``Decimal`` of whole cents, or None) as whole cents; a negative,
+    fractional-cent or absurdly large value is refused with a Dutch message."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise RuleViolation("contract_value", "Vul de contractwaarde in euro's in, met hoogstens twee cijfers "
+                                              "achter de komma.")
+    if value < 0:
+        raise RuleViolation("contract_value", "De contractwaarde kan niet negatief zijn.")
+    if value > MAX_CONTRACT_VALUE:
+        raise RuleViolation("contract_value", f"Een contractwaarde boven {money(MAX_CONTRACT_VALUE)} is niet "
+                                              "aannemelijk; controleer het bedrag.")
+    return int(value * 100)
+
+
+def contract_value(agreement: FrameworkAgreement) -> Decimal | None:
+    """The agreement's contract value in euros, or None while unknown."""
+    if agreement.contract_value_cents is None:
+        return None
+    return Decimal(agreement.contract_value_cents) / 100
 
 
 # --- Creating and changing framework agreements -------------------------------------------------
@@ -305,16 +333,19 @@ def _check_budget_agreements_still_fit(agreement, segment_keys, lot, start, end,
 def create_framework_agreement(region_id: int, *, organisation_id: int, reference: str, domain: str,
                                segments: list[str], lot: str, contract_form: str, start_date: date,
                                scheme: str | None = None, bow_wave: bool = False,
-                               terminated_on: date | None = None) -> FrameworkAgreement:
+                               terminated_on: date | None = None,
+                               contract_value: Decimal | None = None) -> FrameworkAgreement:
     values = dict(organisation_id=organisation_id, reference=reference, domain=domain, segments=segments,
                   lot=lot, contract_form=contract_form, start_date=start_date, scheme=scheme,
                   bow_wave=bow_wave, terminated_on=terminated_on)
     initial, options = _check_framework(region_id, values, None, [])
+    value_cents = contract_value_cents(contract_value)
     session = db.session()
     agreement = FrameworkAgreement(
         region_id=region_id, organisation_id=organisation_id, reference=reference.strip(), domain=domain,
         lot=lot, contract_form=contract_form, start_date=start_date, initial_years=initial,
-        extension_options=options, extensions_used=0, bow_wave=bool(bow_wave), terminated_on=terminated_on)
+        extension_options=options, extensions_used=0, bow_wave=bool(bow_wave), terminated_on=terminated_on,
+        contract_value_cents=value_cents)
     session.add(agreement)
     session.flush()
     segment_keys = list(dict.fromkeys(segments))
@@ -334,7 +365,9 @@ def create_framework_agreement(region_id: int, *, organisation_id: int, referenc
 def update_framework_agreement(agreement: FrameworkAgreement, *, reference: str, domain: str,
                                segments: list[str], lot: str, contract_form: str, start_date: date,
                                scheme: str | None = None, bow_wave: bool = False,
-                               terminated_on: date | None = None) -> FrameworkAgreement:
+                               terminated_on: date | None = None, contract_value=KEEP) -> FrameworkAgreement:
+    """Change a framework agreement; ``contract_value`` (euros, or None for unknown) stays as it is
+    when not given."""
     session = db.session()
     evaluations = evaluations_of(agreement)
     old_segments = segments_of(agreement)
@@ -342,11 +375,13 @@ def update_framework_agreement(agreement: FrameworkAgreement, *, reference: str,
                   segments=segments, lot=lot, contract_form=contract_form, start_date=start_date,
                   scheme=scheme, bow_wave=bow_wave, terminated_on=terminated_on)
     initial, options = _check_framework(agreement.region_id, values, agreement, evaluations)
+    value_cents = agreement.contract_value_cents if contract_value is KEEP else contract_value_cents(contract_value)
     before = _framework_snapshot(agreement, old_segments, term_of(agreement, evaluations).end)
     agreement.reference = reference.strip()
     agreement.domain, agreement.lot, agreement.contract_form = domain, lot, contract_form
     agreement.start_date, agreement.initial_years, agreement.extension_options = start_date, initial, options
     agreement.bow_wave, agreement.terminated_on = bool(bow_wave), terminated_on
+    agreement.contract_value_cents = value_cents
     session.add(agreement)
     new_segments = list(dict.fromkeys(segments))
     for row in session.exec(select(FrameworkSegment).where(

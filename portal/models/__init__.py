@@ -7,6 +7,7 @@ from portal.models.agreements import (  # noqa: F401
                                 FrameworkAgreement,
                                 FrameworkSegment,
                                 MunicipalChoice,
+                                ObligationReport,
 )
 from portal.models.catalogue import (  # noqa: F401
                                 CareForm,
@@ -49,7 +50,7 @@ __all__ = [
     "ApiToken", "AuditEvent", "CustomTrajectory", "Proposal", "ProposalApproval", "ProposalAttachment",
     "ProposalVersion", "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity",
     "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
-    "MunicipalChoice", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
+    "MunicipalChoice", "ObligationReport", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
     "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload", "RealisationYearTotal",
     "SettlementCostShare", "SettlementLine", "SettlementResponse", "SettlementRun",

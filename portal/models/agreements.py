@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.models.core import utcnow
@@ -36,6 +36,9 @@ class FrameworkAgreement(SQLModel, table=True):
     extensions_used: int = Field(default=0)
     bow_wave: bool = Field(default=False)
     terminated_on: date | None = Field(default=None)
+    # The contract value (opdrachtwaarde) over the whole agreement, in whole cents; None while
+    # unknown. Obligations such as social return are a share of it (``portal_agreement_obligations``).
+    contract_value_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -65,6 +68,28 @@ class BowWaveEvaluation(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     decided_by: int | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+class ObligationReport(SQLModel, table=True):
+    """What a provider realised of one obligation of a framework agreement (social return, say)
+    in one year, in whole cents. One row per agreement × obligation × year: a correction replaces
+    the figures (the audit trail keeps the before and after)."""
+
+    __tablename__ = "obligation_report"
+    __scope__ = "organisation_id"
+    __table_args__ = (UniqueConstraint("framework_agreement_id", "obligation_id", "year",
+                                       name="uq_obligation_report"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    framework_agreement_id: int = Field(foreign_key="framework_agreement.id", index=True)
+    obligation_id: str = Field(max_length=64)
+    year: int
+    realised_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reported_by: int | None = Field(default=None, foreign_key="user.id")
+    reported_at: datetime = Field(default_factory=utcnow)
 
 
 class BudgetAgreement(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal import api
 from portal.accounts.views import api_keys, auth, organisations, users
 from portal.catalogue.views import catalogue, segments
-from portal.contracts.views import agreements, municipal_choices, my_agreements
+from portal.contracts.views import agreements, municipal_choices, my_agreements, obligations
 from portal.proposals import views as proposals
 from portal.realisation.views import dashboard as realisation_dashboard
 from portal.realisation.views import reports as realisation
@@ -21,8 +21,8 @@ BLUEPRINTS = (
     auth.bp, organisations.bp, users.bp, api_keys.bp, api.bp,
     # catalogue: the domains and segments, the catalogue and its prices
     segments.bp, catalogue.bp,
-    # contracts: framework and budget agreements, extra capacity, municipal choices
-    agreements.bp, my_agreements.bp, municipal_choices.bp,
+    # contracts: framework and budget agreements, extra capacity, municipal choices, obligations
+    agreements.bp, my_agreements.bp, municipal_choices.bp, obligations.bp,
     # proposals: custom trajectory proposals and their negotiation
     proposals.bp,
     # realisation: reports and uploads, the review, the dashboards

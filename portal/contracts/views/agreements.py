@@ -126,6 +126,7 @@ def _framework_form(agreement: FrameworkAgreement | None):
         if request.method != "POST":
             form.segments.data = service.segments_of(agreement)
             form.scheme.data = "+".join(str(n) for n in [agreement.initial_years, *agreement.extension_options])
+            form.contract_value.data = service.contract_value(agreement)
     else:
         form.organisation_id.choices = _options(queries.active_organisations(OrganisationKind.PROVIDER))
     form.domain.choices = {d.code: d.name for d in registry.domains.values()}
@@ -156,7 +157,8 @@ def _save_framework(form, agreement: FrameworkAgreement | None):
         return render_template(template, **context), status
     values = dict(reference=form.reference.data, domain=form.domain.data, segments=form.segments.data or [],
                   lot=form.lot.data, contract_form=form.contract_form.data, start_date=form.start_date.data,
-                  scheme=form.scheme.data, bow_wave=form.bow_wave.data, terminated_on=form.terminated_on.data)
+                  scheme=form.scheme.data, bow_wave=form.bow_wave.data, terminated_on=form.terminated_on.data,
+                  contract_value=form.contract_value.data)
     try:
         if agreement is None:
             agreement = service.create_framework_agreement(current_user.region.id,
@@ -181,6 +183,7 @@ def _render_detail(agreement: FrameworkAgreement, evaluation_form=None, extensio
     body = render_template(
         "agreements/detail.html", agreement=agreement, provider=shown.provider, term=shown.term,
         evaluations=shown.evaluations, segments=shown.segments, budgets=shown.budgets,
+        obligations=shown.obligations, contract_value=service.contract_value(agreement),
         evaluation_form=evaluation_form,
         extension_form=extension_form or ExtensionForm(formdata=None), extension_error=extension_error)
     return body, status

@@ -1,7 +1,6 @@
 """Region pack Kennemerland (Zuid-Kennemerland and IJmond, seed 003): its domain with segments A,
 B1–B4 and C, overview page and home tile, minimum tariffs, no surcharges, and demo data."""
 from portal.toolkit import hookimpl, region_pack_hooks
-
 from portal_kennemerland.segments import LOCAL_RULES, PACK, SOCIAL_DOMAIN, TARIFF_FLOORS
 
 globals().update(region_pack_hooks(
@@ -18,3 +17,10 @@ def portal_tariff_floors():
 @hookimpl
 def portal_local_rules():
     return LOCAL_RULES
+
+
+@hookimpl
+def portal_agreement_obligations():
+    from portal_kennemerland.obligations import OBLIGATIONS
+
+    return OBLIGATIONS

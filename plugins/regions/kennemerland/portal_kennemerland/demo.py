@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 
 from portal.toolkit import DemoLoader, OrganisationKind, TrajectorySpec, roles
-
 from portal_kennemerland.segments import DOMAIN, PURCHASING_OFFICE
 
 SPAARNESTAD = "Stichting Spaarnestad Zorg"

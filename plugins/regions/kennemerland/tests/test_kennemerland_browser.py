@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from portal_kennemerland.segments import PACK
 
 from portal.accounts.passwords import hash_password
 from portal.demo import load_demo, load_pack_demo
-from portal_kennemerland.segments import PACK
 from tests.conftest import DEMO_PASSWORD, browser_type_launch_args, live_server  # noqa: F401  (fixtures)
 from tests.test_browser import TIMEOUT_MS, assert_accessible, sign_in
 
@@ -22,7 +22,7 @@ MANAGER = "contractmanager@kennemerland.example"
 
 
 @pytest.fixture
-def portal(live_server):
+def portal(live_server):  # noqa: F811  (the fixture imported above)
     """The live server with Noord-Limburg's and Kennemerland's demo; returns its base URL."""
     from portal import clock
 

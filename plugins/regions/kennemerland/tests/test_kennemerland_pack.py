@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from portal_kennemerland.segments import MUNICIPALITIES, PACK
 from sqlmodel import select
 
 from portal import db
@@ -30,7 +31,6 @@ from portal.models import (
     User,
 )
 from portal.registry import region_scope
-from portal_kennemerland.segments import MUNICIPALITIES, PACK
 from tests.conftest import DEMO_PASSWORD, csrf_token, sign_in
 
 MANAGER = "contractmanager@kennemerland.example"
