@@ -130,17 +130,27 @@ def load(demo) -> None:
 
     # Framework agreements 3+1+1 from the first demo year, both extensions used (they run out at
     # the end of the current demo year), contract form (c): agreement with a budget ceiling.
-    loader.framework(SPAARNESTAD, f"KEN-{first}-R01", DOMAIN, "regional", "c", [B1, B2, B3], extensions_used=2)
-    loader.framework(KENNEMER_JEUGD, f"KEN-{first}-R02", DOMAIN, "regional", "c", [B1, B4, C], extensions_used=2)
-    # These two used one extension and ended a year early; their follow-up agreements start this
-    # year. For the SROI obligation (another issue, "agreement obligations"): the budget ceilings
-    # under KEN-<this year>-250 add up to exactly €250,000 and under KEN-<this year>-200 to exactly
-    # €200,000 (KEN-2026-250 and KEN-2026-200 in the demo of 2026). The framework agreement has no
-    # value field: its contract value is the sum of the ceilings under it.
-    loader.framework(IJMOND, f"KEN-{first}-R03", DOMAIN, "regional", "c", [B2, B3], extensions_used=1)
-    loader.framework(DUINZICHT, f"KEN-{first}-R04", DOMAIN, "regional", "c", [B2], extensions_used=1)
-    loader.framework(DUINZICHT, f"KEN-{this_year}-250", DOMAIN, "regional", "c", [B2], start=date(this_year, 1, 1))
-    loader.framework(IJMOND, f"KEN-{this_year}-200", DOMAIN, "regional", "c", [B3], start=date(this_year, 1, 1))
+    agreements = [
+        (loader.framework(SPAARNESTAD, f"KEN-{first}-R01", DOMAIN, "regional", "c", [B1, B2, B3], extensions_used=2),
+         Decimal("4800000")),
+        (loader.framework(KENNEMER_JEUGD, f"KEN-{first}-R02", DOMAIN, "regional", "c", [B1, B4, C], extensions_used=2),
+         Decimal("6000000")),
+        # These two used one extension and ended a year early; their follow-up agreements start
+        # this year, one worth € 250.000 (SROI obligation € 12.500) and one worth exactly
+        # € 200.000 (no SROI obligation: the value must be above € 200.000). The budget ceilings
+        # under each add up to its value.
+        (loader.framework(IJMOND, f"KEN-{first}-R03", DOMAIN, "regional", "c", [B2, B3], extensions_used=1),
+         Decimal("900000")),
+        (loader.framework(DUINZICHT, f"KEN-{first}-R04", DOMAIN, "regional", "c", [B2], extensions_used=1),
+         Decimal("450000")),
+        (loader.framework(DUINZICHT, f"KEN-{this_year}-250", DOMAIN, "regional", "c", [B2],
+                          start=date(this_year, 1, 1)), Decimal("250000")),
+        (loader.framework(IJMOND, f"KEN-{this_year}-200", DOMAIN, "regional", "c", [B3],
+                          start=date(this_year, 1, 1)), Decimal("200000")),
+    ]
+    for agreement, value in agreements:  # the contract value (opdrachtwaarde) the SROI obligation follows
+        agreement.contract_value_cents = int(value * 100)
+        loader.session.add(agreement)
 
     municipalities = loader.municipalities
     for municipality in municipalities:

@@ -184,3 +184,23 @@ def test_a_proposal_on_a_tariff_below_the_minimum_is_refused(app, kennemerland):
 
 def _account(session, email):
     return session.exec(select(User).where(User.email == email)).one()
+
+
+def test_the_manager_sees_the_sroi_obligation_above_200000_only(app, kennemerland):
+    """Issue 13's "done when": € 250.000 brings € 12.500 of SROI, exactly € 200.000 none."""
+    year = _today().year
+    with app.app_context():
+        ids = dict(db.session().exec(select(FrameworkAgreement.reference, FrameworkAgreement.id).where(
+            FrameworkAgreement.region_id == kennemerland)).all())
+    client = app.test_client()
+    sign_in(client, MANAGER)
+    above = client.get(f"/afspraken/{ids[f'KEN-{year}-250']}").get_data(as_text=True)
+    at = client.get(f"/afspraken/{ids[f'KEN-{year}-200']}").get_data(as_text=True)
+    assert "SROI-verplichting" in above and "12.500,00" in above
+    assert "Geen SROI-verplichting" in at and "12.500,00" not in at
+    overview = client.get(f"/verplichtingen/?jaar={year}").get_data(as_text=True)
+    assert f"KEN-{year}-250" in overview and f"KEN-{year}-200" not in overview
+    # Noord-Limburg's manager has no obligations at all.
+    other = app.test_client()
+    sign_in(other, "contractmanager@mgr-noord-limburg.example")
+    assert "Er gelden in deze regio geen verplichtingen" in other.get("/verplichtingen/").get_data(as_text=True)
