@@ -1,8 +1,8 @@
 """What realisation in Rivierenland's segments consists of (portal_realisation_fields).
 
 Every segment is paid by the unit (P×Q), so the value is units × the unit price of the
-trajectory's tariff (the core's "units" basis): hours for guidance and treatment, day parts for
-day activities, etmalen (24 hours) for short stays, respite and living. An etmaal is whole and a
+trajectory's tariff (the core's "units" basis): hours for guidance and treatment, days for day
+activities, etmalen (24 hours) for short stays, respite and living. An etmaal is whole and a
 client spends at most every etmaal of the period with the provider, so the etmalen can never
 exceed the running trajectories × the days in the period.
 """

@@ -34,7 +34,7 @@ WMO = Domain(
                 lots=("regional",)),
         Segment("DAG", "Dagbesteding", WITH_PILOTS, CONTRACT,
                 "Een zelfstandig segment, scherper onderscheiden van begeleiding. Inspanningsgericht per "
-                "dagdeel; pilots met outputgerichte en taakgerichte bekostiging.",
+                "dag; pilots met outputgerichte en taakgerichte bekostiging.",
                 lots=("regional",)),
         Segment("KV", "Kortdurend verblijf", ("pxq",), CONTRACT,
                 "Respijtzorg voor mantelzorgers: de inwoner logeert kort bij een aanbieder. Prijs per "
