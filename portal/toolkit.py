@@ -85,8 +85,8 @@ def domain_blueprint(domain_code: str, import_name: str, template: str, region: 
     ``/<region>/<domain_code>/``.
 
     The page renders the plugin's ``template`` with ``domain`` (the registered :class:`Domain`);
-    the template usually extends the core's ``segments/domain.html``. A user of a region without
-    that domain gets 404.
+    the template usually extends the core's ``segments/domain.html``. A user of another region (one
+    without that domain, or a pack region with a domain of the same code) gets 404.
     """
     name = f"{region}_{domain_code}" if region else domain_code
     prefix = f"/{region}/{domain_code}" if region else f"/{domain_code}"
@@ -95,8 +95,11 @@ def domain_blueprint(domain_code: str, import_name: str, template: str, region: 
     @blueprint.route("/")
     @login_required
     def overview():
-        domain = current_registry().domains.get(domain_code)
-        if domain is None or (region and current_registry().region != region):
+        # A region's registry answers; a page of the regions without a pack (``region`` None) is
+        # not for a pack region, even when that region has a domain of the same code.
+        registry = current_registry()
+        domain = registry.domains.get(domain_code)
+        if domain is None or registry.region != region:
             abort(404)
         return render_template(template, domain=domain)
 
