@@ -42,6 +42,14 @@ class PluginConflict(RuntimeError):
 
 @dataclass(frozen=True)
 class Segment:
+    """A non-overlapping part of a domain (``portal_domains``) with the region's steering choices.
+
+    ``funding_forms`` are codes of :data:`FUNDING_FORMS`. Within one segment a municipality uses
+    one of them at a time (000 appendix 1); ``funding_combinations`` names the sets of funding forms
+    that may nevertheless be used together because the region bought the segment that way (e.g.
+    availability funding plus trajectory funding). Every form in a combination must be one of the
+    segment's ``funding_forms`` and a combination holds at least two; else start-up stops."""
+
     code: str
     name: str
     funding_forms: tuple[str, ...]
@@ -49,6 +57,7 @@ class Segment:
     description: str = ""
     lots: tuple[str, ...] = ("regional", "local")
     domain: str = ""  # filled in from the domain that carries the segment
+    funding_combinations: tuple[frozenset[str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -407,6 +416,12 @@ def build_registry(pm) -> Registry:
                 )
             if set(segment.lots) - LOTS.keys():
                 raise PluginConflict(f"Segment {segment.key!r} names an unknown lot.")
+            for combination in segment.funding_combinations:
+                if len(combination) < 2 or not set(combination) <= set(segment.funding_forms):
+                    raise PluginConflict(
+                        f"Segment {segment.key!r} of plugin {plugin!r} allows funding combination "
+                        f"{sorted(combination)}: a combination names two or more of the segment's own "
+                        f"funding forms {list(segment.funding_forms)}.")
             registry.segments[segment.key] = segment
             stamped.append(segment)
         registry.domains[domain.code] = Domain(

@@ -12,7 +12,10 @@ PARTICIPATIE = Domain(
                 "Evaluatie na het eerste jaar; circa 15 aanbieders; tussentijdse toetreding. "
                 "Beschikbaarheidsfinanciering zonder afnameverplichting plus trajectfinanciering, met "
                 "een beloning voor geslaagde trajecten; sturing op rendement via MKBA.",
-                lots=("regional",)),
+                lots=("regional",),
+                # 000 §7.3, PW S1: availability funding without purchase obligation *plus*
+                # trajectory funding, used together by one municipality.
+                funding_combinations=(frozenset({"availability", "trajectory"}),)),
         Segment("S2", "Individuele begeleiding", ("pxq", "result"), "3+3+3",
                 "Raamovereenkomst zonder omzetgarantie met tussentijdse toetreding. Uurtarief × uren, "
                 "met een beloning per individueel plan; geen plafonds per aanbieder."),
