@@ -48,7 +48,10 @@ class Segment:
     one of them at a time (000 appendix 1); ``funding_combinations`` names the sets of funding forms
     that may nevertheless be used together because the region bought the segment that way (e.g.
     availability funding plus trajectory funding). Every form in a combination must be one of the
-    segment's ``funding_forms`` and a combination holds at least two; else start-up stops."""
+    segment's ``funding_forms`` and a combination holds at least two; else start-up stops.
+    ``bow_wave_extensions`` says agreements under the bow-wave principle keep the extension
+    options of ``contract_duration`` ("3+3+3 met boeggolfprincipe"): the horizon then rolls on
+    within that maximum term; without it a bow-wave agreement has a horizon only."""
 
     code: str
     name: str
@@ -58,6 +61,7 @@ class Segment:
     lots: tuple[str, ...] = ("regional", "local")
     domain: str = ""  # filled in from the domain that carries the segment
     funding_combinations: tuple[frozenset[str], ...] = ()
+    bow_wave_extensions: bool = False
 
     @property
     def key(self) -> str:

@@ -22,6 +22,9 @@ PARTICIPATIE = Domain(
         Segment("S3", "Werkgeversdienstverlening", ("pxq",), "3+3+3",
                 "Raamovereenkomst met een pool van hoogstens 4 aanbieders, verlenging volgens het "
                 "boeggolfprincipe. Reëel tarief; kan beschikbaarheidsfinanciering worden.",
-                lots=("regional",)),
+                lots=("regional",),
+                # 000 §7.3 PW S3: "Duur: 3 + 3 + 3, met boeggolfprincipe": the horizon of 3 years
+                # rolls on yearly, within the nine years of the options.
+                bow_wave_extensions=True),
     ),
 )

@@ -16,6 +16,7 @@ def test_participatie_segments(app):
     assert segments["S2"].funding_combinations == ()
     assert segments["S2"].funding_forms == ("pxq", "result")
     assert "boeggolfprincipe" in segments["S3"].description
+    assert segments["S3"].bow_wave_extensions and not segments["S1"].bow_wave_extensions  # 3+3+3 met boeggolf
 
 
 def test_participatie_overview_page(app, signed_in):
