@@ -218,8 +218,8 @@ class DemoLoader:
                   scheme: str | None = None) -> FrameworkAgreement:
         """A framework agreement, by default from 1 January of the first demo year on the
         segments' term (their ``contract_duration``, e.g. ``"3+1+1"``). Under the bow-wave
-        principle only the first number counts (the horizon) and the evaluations, year by year,
-        move the end date (:mod:`portal.contracts.terms`, the rules the agreement services apply)."""
+        principle the first number is the horizon and the evaluations, year by year, move the end
+        date; the options stay only where the segments allow a bow wave with options (they cap it) (:mod:`portal.contracts.terms`, the rules the agreement services apply)."""
         frameworks = self._frameworks()
         found = frameworks.get(reference)
         if found is not None:
@@ -230,7 +230,7 @@ class DemoLoader:
                 raise ValueError(f"demo data: the segments of {reference} have different terms {sorted(schemes)}")
             scheme = schemes.pop()
         initial, options = contract_terms.parse_scheme(scheme)
-        if bow_wave:
+        if bow_wave and not all(current_registry().segments[key].bow_wave_extensions for key in segments):
             options = []
         if extensions_used > len(options):
             raise ValueError(f"demo data: {reference} uses more extensions than {scheme} offers")
@@ -248,7 +248,8 @@ class DemoLoader:
         for evaluation in evaluations:
             if not agreement.start_date.year <= evaluation.year <= min(end.year, self.demo.today.year):
                 raise ValueError(f"demo data: {reference} cannot be evaluated for {evaluation.year}")
-            end_after = contract_terms.bow_wave_end_after(end, evaluation.satisfactory)
+            end_after = contract_terms.bow_wave_end_after(end, evaluation.satisfactory, contract_terms.last_possible_end(
+                agreement.start_date, agreement.initial_years, list(agreement.extension_options)))
             self._queued.setdefault(BowWaveEvaluation, []).append({
                 "framework_agreement_id": agreement.id, "year": evaluation.year,
                 "satisfactory": evaluation.satisfactory, "end_before": end, "end_after": end_after,

@@ -50,9 +50,13 @@ def portal_domains():
 
     :return: a list of :class:`portal.registry.Domain`, each carrying its
         :class:`portal.registry.Segment` objects (code, name, funding forms, contract duration,
-        lots). Within one region a domain code may be registered by one plugin only, and a
-        segment code only once within its domain; a clash stops start-up with a message naming
-        both plugins.
+        lots, and the combinations of its funding forms a municipality may use together,
+        ``funding_combinations``; without them a municipality uses one funding form per segment;
+        and ``bow_wave_extensions``, whether a bow-wave agreement keeps the extension options as
+        the maximum term its horizon rolls within). Within one region a domain code may be
+        registered by one plugin only, and a segment code only once within its domain; a clash
+        stops start-up with a message naming both plugins. A funding combination that names fewer
+        than two forms, or a form the segment does not have, stops start-up too.
     """
 
 

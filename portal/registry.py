@@ -66,6 +66,17 @@ class RegionPack:
 
 @dataclass(frozen=True)
 class Segment:
+    """A non-overlapping part of a domain (``portal_domains``) with the region's steering choices.
+
+    ``funding_forms`` are codes of :data:`FUNDING_FORMS`. Within one segment a municipality uses
+    one of them at a time (000 appendix 1); ``funding_combinations`` names the sets of funding forms
+    that may nevertheless be used together because the region bought the segment that way (e.g.
+    availability funding plus trajectory funding). Every form in a combination must be one of the
+    segment's ``funding_forms`` and a combination holds at least two; else start-up stops.
+    ``bow_wave_extensions`` says agreements under the bow-wave principle keep the extension
+    options of ``contract_duration`` ("3+3+3 met boeggolfprincipe"): the horizon then rolls on
+    within that maximum term; without it a bow-wave agreement has a horizon only."""
+
     code: str
     name: str
     funding_forms: tuple[str, ...]
@@ -76,6 +87,8 @@ class Segment:
     # The Dutch names of the funding forms, filled in from the registry (a region pack may bring
     # funding forms of its own).
     funding_names: tuple[str, ...] = ()
+    funding_combinations: tuple[frozenset[str], ...] = ()
+    bow_wave_extensions: bool = False
 
     @property
     def key(self) -> str:
@@ -617,6 +630,12 @@ def _build(pm, own: set[str], checks: set[str], regions: Callable[[str], bool],
                 )
             if set(segment.lots) - LOTS.keys():
                 raise PluginConflict(f"Segment {segment.key!r} names an unknown lot.")
+            for combination in segment.funding_combinations:
+                if len(combination) < 2 or not set(combination) <= set(segment.funding_forms):
+                    raise PluginConflict(
+                        f"Segment {segment.key!r} of plugin {plugin!r} allows funding combination "
+                        f"{sorted(combination)}: a combination names two or more of the segment's own "
+                        f"funding forms {list(segment.funding_forms)}.")
             registry.segments[segment.key] = segment
             stamped.append(segment)
         registry.domains[domain.code] = Domain(

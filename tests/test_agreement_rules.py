@@ -39,3 +39,14 @@ def test_one_funding_form_per_segment():
     assert "één bekostigingssystematiek" in rules.funding_form_refusal(["trajectory", "budget_agreement"], allowed)
     assert "hoort niet" in rules.funding_form_refusal(["pxq"], allowed)
     assert rules.funding_form_refusal([], allowed)
+
+
+def test_a_segment_may_allow_a_combination_of_funding_forms():
+    allowed = ("availability", "trajectory", "budget_agreement")
+    combinations = (frozenset({"availability", "trajectory"}),)
+    assert rules.funding_form_refusal(["trajectory", "availability"], allowed, combinations) is None
+    refused = rules.funding_form_refusal(["trajectory", "budget_agreement"], allowed, combinations)
+    assert "één bekostigingssystematiek" in refused and "beschikbaarheidsfinanciering plus" in refused
+    assert "één bekostigingssystematiek" in rules.funding_form_refusal(
+        ["availability", "trajectory", "budget_agreement"], allowed, combinations)
+    assert "hoort niet" in rules.funding_form_refusal(["availability", "pxq"], allowed, combinations)

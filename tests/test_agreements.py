@@ -98,7 +98,8 @@ def test_bow_wave_keeps_its_history_and_recalculates_the_horizon(app, demo):
         provider = new_provider("Testzorg Werk")
         agreement = framework(provider, "T-BG-1", segments=("participatie.S3",), contract_form="a",
                               start=date(2022, 1, 1), bow_wave=True)
-        assert (agreement.initial_years, agreement.extension_options) == (3, [])  # horizon = initial term
+        # Horizon = initial term; Participatie S3 keeps its options (3+3+3 met boeggolfprincipe) as the cap.
+        assert (agreement.initial_years, agreement.extension_options) == (3, [3, 3])
         term = agreements.term_of(agreement, today=date(2022, 6, 1))
         assert (term.end, term.horizon, term.next_evaluation_year) == (date(2024, 12, 31), 3, 2022)
 
@@ -154,6 +155,47 @@ def test_bow_wave_horizon_runs_out_after_bad_years(app, demo):
             date(2024, 12, 31), 0, "ended", None)
         _refused(session, lambda: agreements.record_bow_wave_evaluation(agreement, 2025, True, today=today),
                  "year", "afgelopen")
+
+
+def test_bow_wave_rolls_on_within_three_plus_three_plus_three_and_stops_at_nine_years(app, demo):
+    """000 §7.3 PW S3 "Duur: 3 + 3 + 3, met boeggolfprincipe": the horizon of 3 rolls on with every
+    good year, but the agreement never runs past its nine years (31 December 2030 from 2022)."""
+    with context(app) as session:
+        provider = new_provider("Testzorg Werk")
+        agreement = framework(provider, "T-BG-3", segments=("participatie.S3",), contract_form="a",
+                              start=date(2022, 1, 1), scheme="3+3+3", bow_wave=True)
+        assert (agreement.bow_wave, agreement.initial_years, agreement.extension_options) == (True, 3, [3, 3])
+        term = agreements.term_of(agreement, today=date(2022, 6, 1))
+        assert (term.end, term.horizon, term.latest_end, term.next_extension_end) == (
+            date(2024, 12, 31), 3, date(2030, 12, 31), None)
+        _refused(session, lambda: agreements.use_extension(agreement, today=date(2022, 6, 1)), None,
+                 "boeggolfprincipe")
+
+        today = date(2031, 1, 15)
+        ends = [agreements.record_bow_wave_evaluation(agreement, year, True, today=today).end_after
+                for year in range(2022, 2031)]
+        assert ends == [date(2025, 12, 31), date(2026, 12, 31), date(2027, 12, 31), date(2028, 12, 31),
+                        date(2029, 12, 31), date(2030, 12, 31), date(2030, 12, 31), date(2030, 12, 31),
+                        date(2030, 12, 31)]
+        term = agreements.term_of(agreement, today=today)
+        assert (term.end, term.years_earned, term.horizon, term.status, term.next_evaluation_year) == (
+            date(2030, 12, 31), 9, 0, "ended", None)
+        capped = session.exec(select(AuditEvent).where(AuditEvent.action == "framework_agreement.bow_wave_evaluated",
+                                                       AuditEvent.object_id == str(agreement.id))
+                              .order_by(AuditEvent.id.desc())).first()
+        assert "de maximale looptijd is bereikt" in capped.summary
+        _refused(session, lambda: agreements.record_bow_wave_evaluation(agreement, 2031, True, today=today),
+                 "year", "afgelopen")
+
+
+def test_bow_wave_with_options_only_where_the_segment_says_so(app, demo):
+    with context(app) as session:
+        provider = new_provider("Testzorg Werk")
+        _refused(session, lambda: framework(provider, "T-BG-4", segments=("jeugd.S3",), start=date(2022, 1, 1),
+                                            scheme="3+3+3", bow_wave=True), "scheme", "geen verlengingsopties")
+        # Without a scheme a Jeugd S3 bow wave keeps only the horizon (the first number of 3+1+1 ...).
+        plain = framework(provider, "T-BG-5", segments=("jeugd.S3",), start=date(2022, 1, 1), bow_wave=True)
+        assert plain.extension_options == []
 
 
 FRAMEWORK_REFUSALS = [

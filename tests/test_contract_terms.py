@@ -50,6 +50,21 @@ def test_bow_wave_keeps_the_horizon_on_good_years_and_shrinks_it_on_a_bad_one():
     assert end == date(2026, 12, 31) and ct.horizon_years(end, 2024) == 2
 
 
+def test_bow_wave_never_runs_past_the_maximum_term():
+    """3+3+3 with the bow wave (000 §7.3 PW S3): at most nine years, however many good years."""
+    start = date(2022, 1, 1)
+    last = ct.last_possible_end(start, 3, [3, 3])
+    assert last == date(2030, 12, 31) and ct.max_term_years(3, [3, 3]) == 9
+    end = ct.end_date(start, 3, [3, 3], 0)
+    for year in range(2022, 2040):
+        end = ct.bow_wave_end_after(end, satisfactory=True, last_end=last)
+    assert end == last and ct.horizon_years(end, 2029) == 1
+    assert ct.end_date(start, 3, [3, 3], 0, bow_wave_years_earned=12) == last
+    # A bow wave with only a horizon stops at the portal's longest term.
+    assert ct.end_date(start, 3, [], 0, bow_wave_years_earned=40) == date(2051, 12, 31)
+    assert ct.end_date(start, 3, [1, 1], 2) == date(2026, 12, 31)  # plain extensions unchanged
+
+
 def test_evaluations_run_year_by_year():
     assert ct.next_evaluation_year(date(2022, 1, 1), []) == 2022
     assert ct.next_evaluation_year(date(2022, 1, 1), [2022, 2023]) == 2024

@@ -264,3 +264,44 @@ def test_service_versions_and_rules(app, demo):
         with pytest.raises(RuleViolation):
             municipal_choices.check_choice(horst, municipal_choices.ChoiceInput(
                 "jeugd.S4", date(later, 3, 1), ("local",), "trajectories", ("trajectory",)))
+
+
+def test_participatie_s1_takes_availability_plus_trajectory_funding_together(app, demo, signed_in):
+    """000 §7.3 (PW S1): availability funding without purchase obligation plus trajectory funding.
+    The segment allows that combination; another combination in S1, or two systems in a segment
+    that allows none (Jeugd S4), is still refused with the one-funding-system message."""
+    later = demo_year(3)
+    with app.app_context():
+        session = db.session()
+        venray = session.exec(select(Organisation).where(Organisation.name == "Venray")).one()
+        both = municipal_choices.ChoiceInput("participatie.S1", date(NEXT, 1, 1), ("regional",), "trajectories",
+                                             ("trajectory", "availability"))
+        row = municipal_choices.record_choice(venray, both)
+        session.commit()
+        assert row.funding_form == "availability"  # the segment's order, however it was ticked
+        assert municipal_choices.funding_forms(row) == ["availability", "trajectory"]
+        assert municipal_choices.funding_label(row) == ("Beschikbaarheidsfinanciering plus Trajectfinanciering "
+                                                        "(prijs × traject)")
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "municipal_choice.recorded")
+                             .order_by(AuditEvent.id.desc())).first()
+        assert event.details["after"]["funding_forms"] == ["availability", "trajectory"]
+        assert "Beschikbaarheidsfinanciering plus Trajectfinanciering" in event.summary
+
+        with pytest.raises(RuleViolation) as other:
+            municipal_choices.check_choice(venray, municipal_choices.ChoiceInput(
+                "participatie.S1", date(NEXT, 7, 1), ("regional",), "trajectories",
+                ("trajectory", "budget_agreement")))
+        assert other.value.field == "funding_forms"
+        assert other.value.message.startswith("Binnen één segment gebruikt een gemeente één bekostigingssystematiek")
+        assert "Samen gebruiken mag alleen: beschikbaarheidsfinanciering plus trajectfinanciering" in \
+            other.value.message
+
+        horst = session.exec(select(Organisation).where(Organisation.name == "Horst aan de Maas")).one()
+        with pytest.raises(RuleViolation) as single:
+            municipal_choices.check_choice(horst, municipal_choices.ChoiceInput(
+                "jeugd.S4", date(later, 1, 1), ("regional",), "trajectories", ("trajectory", "budget_agreement")))
+        assert single.value.message == ("Binnen één segment gebruikt een gemeente één bekostigingssystematiek; "
+                                        "kies er één (administratieve lastendruk voor aanbieders).")
+
+    page = signed_in(CONTRACT_MANAGER).get(f"/keuzes/gemeente/{_id(app, 'Venray')}/participatie.S1")
+    assert "Beschikbaarheidsfinanciering plus Trajectfinanciering" in page.get_data(as_text=True)

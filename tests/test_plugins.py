@@ -346,6 +346,15 @@ def test_unknown_funding_form_stops_start_up(database_url):
         _start(database_url, plugin)
 
 
+@pytest.mark.parametrize("combination", [frozenset({"pxq", "availability"}), frozenset({"pxq"})])
+def test_bad_funding_combination_stops_start_up(database_url, combination):
+    """A combination must name two or more of the segment's own funding forms."""
+    plugin = _plugin(portal_domains=[Domain("proef", "Proef", segments=(
+        Segment("P", "P", ("pxq", "trajectory"), "1", funding_combinations=(combination,)),))])
+    with pytest.raises(PluginConflict, match="Segment 'proef.P' of plugin .* allows funding combination"):
+        _start(database_url, plugin)
+
+
 def test_setting_lists_the_enabled_plugins(database_url):
     only_wmo = _start(database_url, ENABLED_PLUGINS="wmo")
     assert set(only_wmo.extensions["portal.registry"].domains) == {"wmo"}

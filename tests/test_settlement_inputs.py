@@ -476,6 +476,28 @@ def test_totals_are_the_same_on_either_path_and_database(app, demo_with_realisat
             assert realisation_totals(region.id, year) == expected
 
 
+def test_a_municipality_without_any_realisation_keeps_nothing_of_its_budget(app, demo_with_realisation):
+    """The demo gives Venray no realisation: its Jeugd S3 budget agreement of last year settles at
+    € 0 and the advances come back in full. Shared savings used to leave half the budget (€ 72.638)
+    with the provider for nothing delivered (docs/settlement.md)."""
+    year = this_year() - 1
+    with app.app_context():
+        session = db.session()
+        region = session.exec(select(Region).where(Region.code == "noord-limburg")).one()
+        venray = session.exec(select(Organisation).where(Organisation.name == "Venray")).one()
+        prepared = gather(region, year)
+        settlements = {s.agreement.id: s for s in prepared.settle().settlements}
+        found = [settlements[source.agreement.id] for source in prepared.sources
+                 if source.municipality_id == venray.id and source.agreement.segment == "jeugd.S3"
+                 and source.agreement.kind == "budget"]
+        assert found
+        for settlement in found:
+            assert settlement.agreement.realisation == 0 and settlement.agreement.budget > 0
+            assert settlement.settled_value == Decimal("0.00")
+            assert settlement.due == -settlement.agreement.advances_paid
+            assert any("er is niets gerealiseerd" in line for line in settlement.explanation)
+
+
 def test_values_the_engine_would_refuse_are_named_before_settling(app, demo):
     """gather() lets the engine skip its own check (settle(validated=True)), so it tests the values
     that can be wrong itself: a year whose credits exceed its declarations, or a what-if outside the

@@ -9,7 +9,9 @@ plugin sets its own values with ``SettlementParameter`` (portal_settlement_param
     provider and is added to the settled value. Default ``share`` 0.50: the underspend is split
     evenly, so provider and municipalities both gain from a saving and neither has a reason to
     spend up to the budget; the sources name the rule but no share. Inside the band the settled
-    value is the budget, so there is nothing to share.
+    value is the budget, so there is nothing to share. With no realisation at all (nothing
+    delivered) there is no saving either: the agreement settles on realisation (000 §7.2 Jeugd
+    S3/S4, appendix 1 "Budgetafspraken"), the rule adds nothing and says so (docs/settlement.md).
 ``jeugd.bonus_malus`` (jeugd.S1, result funding)
     On the results the provider reported: of the trajectories ended in the year
     (``beeindigd``), the share that reached the agreed result (``resultaat_behaald``, the
@@ -35,12 +37,16 @@ from portal.toolkit import SettlementRule, euro, percent, to_cents
 
 SHARED_SAVINGS_ID = "jeugd.shared_savings"
 BONUS_MALUS_ID = "jeugd.bonus_malus"
+NOTHING_DELIVERED = "Gedeelde besparing: er is niets gerealiseerd; zonder levering is er geen besparing te delen."
 
 
 def shared_savings(agreement, settlement, _rules, parameters, _results):
     """Part of an underspend on a budget agreement stays with the provider."""
     if agreement.kind != "budget":
         return None
+    if agreement.realisation <= 0:
+        # A saving is delivering the agreed care for less, not delivering none (docs/settlement.md).
+        return Decimal(0), NOTHING_DELIVERED
     underspend = agreement.budget - settlement.settled_value
     if underspend <= 0:
         return None
@@ -86,7 +92,8 @@ RULES = [
         name="Gedeelde besparing (Jeugd S3/S4, regionaal perceel)",
         description="Bij een budgetafspraak die onder het budget wordt afgerekend, blijft een deel van de "
                     "onderbesteding (budget − afgerekende waarde) bij de zorgaanbieder. Parameter 'share': het "
-                    "deel dat bij de aanbieder blijft, als fractie (standaard 0,50: de helft; 0 zet de regel uit).",
+                    "deel dat bij de aanbieder blijft, als fractie (standaard 0,50: de helft; 0 zet de regel uit). "
+                    "Zonder enige realisatie is er geen besparing: dan blijft er niets bij de aanbieder.",
         segments=("jeugd.S3", "jeugd.S4"),
         parameters={"share": "0.50"},
         fractions=("share",),

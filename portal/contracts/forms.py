@@ -50,7 +50,8 @@ class FrameworkAgreementForm(StrictForm):
     scheme = StringField("Looptijd in jaren", validators=[Optional(), Length(max=20)],
                          description="Eerste termijn plus verlengingsopties, bijvoorbeeld 3+1+1 of 3+3+3. Laat "
                                      "leeg voor de looptijd van de segmenten. Bij het boeggolfprincipe: alleen "
-                                     "de horizon, bijvoorbeeld 3.")
+                                     "de horizon, bijvoorbeeld 3, of, waar het segment dat kent, horizon plus "
+                                     "verlengingsopties als maximale looptijd, bijvoorbeeld 3+3+3.")
     bow_wave = BooleanField("Boeggolfprincipe: elk jaar evalueren; een voldoende jaar verlengt met een jaar")
     terminated_on = DateField("Beëindigd per", validators=[Optional()],
                               description="Alleen invullen als de overeenkomst tussentijds is beëindigd.")

@@ -22,7 +22,7 @@ from portal.contracts.rules import VOLUME_BASES, funding_form_refusal
 from portal.formatting import nl_date
 from portal.models import MunicipalChoice, Organisation, OrganisationKind, StandardTrajectory
 from portal.money import to_cents
-from portal.registry import FUNDING_FORMS, LOTS, current_registry
+from portal.registry import LOTS, current_registry
 from portal.validators import RuleViolation
 
 MAX_VOLUME = Decimal(100_000)
@@ -131,7 +131,8 @@ def check_choice(municipality: Organisation, choice: ChoiceInput) -> None:
         raise RuleViolation("lots", f"Dit segment kent alleen: {offered}.")
     if choice.volume_basis not in VOLUME_BASES:
         raise RuleViolation("volume_basis", "Kies of uw gemeente trajecten of plekken inkoopt.")
-    refusal = funding_form_refusal(list(dict.fromkeys(choice.funding_forms)), segment.funding_forms)
+    refusal = funding_form_refusal(list(dict.fromkeys(choice.funding_forms)), segment.funding_forms,
+                                   segment.funding_combinations)
     if refusal:
         raise RuleViolation("funding_forms", refusal)
     if choice.volume is not None and not Decimal(0) <= choice.volume <= MAX_VOLUME:
@@ -149,6 +150,9 @@ def record_choice(municipality: Organisation, choice: ChoiceInput,
     before = next(iter(history(municipality.id, choice.segment_key)), None)
     preview = conversion_preview(municipality.region_id, choice.segment_key, choice.effective_from,
                                  choice.volume_basis, choice.volume)
+    # In the segment's own order, so a combination reads (and is stored) the same however it was ticked.
+    forms = [form for form in current_registry().segments[choice.segment_key].funding_forms
+             if form in choice.funding_forms]
     row = MunicipalChoice(
         region_id=municipality.region_id,
         municipality_id=municipality.id,
@@ -156,8 +160,8 @@ def record_choice(municipality: Organisation, choice: ChoiceInput,
         effective_from=choice.effective_from,
         lots=list(dict.fromkeys(choice.lots)),
         volume_basis=choice.volume_basis,
-        funding_form=choice.funding_forms[0],
-        details=_details(choice, preview),
+        funding_form=forms[0],
+        details=_details(choice, preview, forms),
         created_by=actor_user_id,
     )
     session.add(row)
@@ -170,7 +174,7 @@ def record_choice(municipality: Organisation, choice: ChoiceInput,
 
 
 def snapshot(row: MunicipalChoice) -> dict:
-    return {
+    result = {
         "segment_key": row.segment_key,
         "effective_from": row.effective_from.isoformat(),
         "lots": list(row.lots),
@@ -178,19 +182,37 @@ def snapshot(row: MunicipalChoice) -> dict:
         "funding_form": row.funding_form,
         "volume": (row.details or {}).get("volume"),
     }
+    if len(funding_forms(row)) > 1:  # a combination the segment allows
+        result["funding_forms"] = funding_forms(row)
+    return result
+
+
+def funding_forms(row: MunicipalChoice) -> list[str]:
+    """The funding forms of a choice: the combination it was recorded with, else its one form."""
+    return list((row.details or {}).get("funding_forms") or [row.funding_form])
+
+
+def funding_label(row: MunicipalChoice) -> str:
+    """The choice's funding in words, a combination joined with "plus"."""
+    names = current_registry().funding_forms
+    return " plus ".join(names.get(form, form) for form in funding_forms(row))
 
 
 def describe(municipality: Organisation, row: MunicipalChoice) -> str:
     segment_label = current_registry().segment_short_label(row.segment_key)
     return (f"Gemeente {municipality.name} kiest voor {segment_label} vanaf {_nl_date(row.effective_from)}: "
-            f"{VOLUME_BASES[row.volume_basis].lower()}, {FUNDING_FORMS.get(row.funding_form, row.funding_form)}, "
+            f"{VOLUME_BASES[row.volume_basis].lower()}, {funding_label(row)}, "
             f"{' en '.join(LOTS.get(lot, lot).lower() for lot in row.lots)}")
 
 
-def _details(choice: ChoiceInput, preview: "ConversionPreview") -> dict:
-    """What the municipality saw when it confirmed, as strings (exact decimals in JSON)."""
+def _details(choice: ChoiceInput, preview: "ConversionPreview", forms: list[str]) -> dict:
+    """What the municipality saw when it confirmed, as strings (exact decimals in JSON). A
+    combination of funding forms the segment allows is kept here in full (the ``funding_form``
+    column holds its first form)."""
     details: dict = {"volume": None if choice.volume is None else str(choice.volume),
                      "catalogue_year": preview.year}
+    if len(forms) > 1:
+        details["funding_forms"] = forms
     if choice.note.strip():
         details["note"] = choice.note.strip()
     details["conversion"] = [

@@ -16,7 +16,10 @@ from portal.registry import LOTS, current_registry
 
 def _scheme_text(agreement: FrameworkAgreement) -> str:
     if agreement.bow_wave:
-        return f"Boeggolfprincipe, horizon {agreement.initial_years} jaar"
+        text = f"Boeggolfprincipe, horizon {agreement.initial_years} jaar"
+        if agreement.extension_options:  # the options cap the rolling horizon
+            text += f", binnen de looptijd van {'+'.join(map(str, [agreement.initial_years, *agreement.extension_options]))} jaar"
+        return text
     text = f"{agreement.initial_years} jaar"
     if agreement.extension_options:
         options = " + ".join(str(years) for years in agreement.extension_options)

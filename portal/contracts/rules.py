@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from portal.formatting import money
 from portal.money import split_evenly, to_cents
+from portal.registry import FUNDING_FORMS
 
 EXTRA_CAPACITY_SHARE = Decimal("0.10")  # 000 §7: never more than 10% of the contracted value
 INSTALLMENTS = {12: "Per maand", 4: "Per kwartaal", 1: "Eén keer per jaar"}
@@ -44,13 +45,18 @@ def extra_capacity_refusal(contracted_value: Decimal, extra_so_far: Decimal, new
     return None
 
 
-def funding_form_refusal(chosen: list[str], allowed: tuple[str, ...]) -> str | None:
-    """A municipality uses one funding system per segment (000 appendix 1)."""
-    if len(set(chosen)) > 1:
-        return ("Binnen één segment gebruikt een gemeente één bekostigingssystematiek; kies er één "
-                "(administratieve lastendruk voor aanbieders).")
+def funding_form_refusal(chosen: list[str], allowed: tuple[str, ...],
+                         combinations: tuple[frozenset[str], ...] = ()) -> str | None:
+    """A municipality uses one funding system per segment (000 appendix 1), unless the segment
+    allows that combination of funding forms together (``Segment.funding_combinations``)."""
     if not chosen:
         return "Kies de bekostigingssystematiek voor dit segment."
-    if chosen[0] not in allowed:
+    if any(form not in allowed for form in chosen):
         return "Deze bekostigingssystematiek hoort niet bij dit segment."
+    if len(set(chosen)) > 1 and frozenset(chosen) not in combinations:
+        return ("Binnen één segment gebruikt een gemeente één bekostigingssystematiek; kies er één "
+                "(administratieve lastendruk voor aanbieders)."
+                + (" Samen gebruiken mag alleen: " + "; ".join(
+                    " plus ".join(FUNDING_FORMS[form].lower() for form in allowed if form in combination)
+                    for combination in combinations) + "." if combinations else ""))
     return None

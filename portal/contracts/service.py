@@ -34,7 +34,7 @@ from portal.validators import RuleViolation
 
 LOCAL_LOT_FORMS = ("a", "b")  # a local lot is a framework agreement only (DOMAIN.md §4)
 MIN_REASON_LENGTH = 10
-MAX_TERM_YEARS = 30
+MAX_TERM_YEARS = terms.MAX_TERM_YEARS
 KEEP = object()  # "leave this value as it is" in update functions
 
 
@@ -93,7 +93,7 @@ def term_of(agreement: FrameworkAgreement, evaluations: list[BowWaveEvaluation] 
                                   earned),
         next_extension_end=terms.end_date(agreement.start_date, agreement.initial_years, options,
                                           agreement.extensions_used + 1, earned)
-        if agreement.extensions_used < len(options) else None,
+        if agreement.extensions_used < len(options) and not agreement.bow_wave else None,
     )
 
 
@@ -192,13 +192,16 @@ def _municipality_of_region(region_id: int, municipality_id, field: str = "munic
 
 def _scheme(scheme: str | None, segment_keys: list[str], bow_wave: bool) -> tuple[int, list[int]]:
     registry = current_registry()
+    # Segments bought "3+3+3 met boeggolfprincipe" keep their options under the bow wave: they
+    # fix the maximum term the horizon rolls within (see portal.contracts.terms).
+    with_options = all(registry.segments[key].bow_wave_extensions for key in segment_keys)
     if not scheme or not scheme.strip():
         durations = sorted({registry.segments[key].contract_duration for key in segment_keys})
         if len(durations) > 1:
             raise RuleViolation("scheme", "De gekozen segmenten hebben verschillende looptijden ("
                                 + ", ".join(durations) + "); vul de looptijd in.")
         scheme = durations[0]
-        if bow_wave:  # the horizon is the initial term; the bow wave replaces the options
+        if bow_wave and not with_options:  # the horizon is the initial term; the bow wave replaces the options
             scheme = scheme.split("+")[0]
     try:
         initial, options = terms.parse_scheme(scheme)
@@ -207,7 +210,7 @@ def _scheme(scheme: str | None, segment_keys: list[str], bow_wave: bool) -> tupl
                                       "of 3+3+3.") from None
     if initial + sum(options) > MAX_TERM_YEARS:
         raise RuleViolation("scheme", f"Een looptijd van meer dan {MAX_TERM_YEARS} jaar is niet toegestaan.")
-    if bow_wave and options:
+    if bow_wave and options and not with_options:
         raise RuleViolation("scheme", "Bij het boeggolfprincipe zijn er geen verlengingsopties: vul alleen "
                                       "de horizon in jaren in, bijvoorbeeld 3.")
     return initial, options
@@ -458,7 +461,9 @@ def record_bow_wave_evaluation(agreement: FrameworkAgreement, year: int | None, 
     if year > today.year:
         raise RuleViolation("year", f"{year} is nog niet begonnen; evalueer een jaar dat loopt of voorbij is.")
     note = (note or "").strip()
-    end_after = terms.bow_wave_end_after(term.end, bool(satisfactory))
+    last_end = terms.last_possible_end(agreement.start_date, agreement.initial_years,
+                                       list(agreement.extension_options or []))
+    end_after = terms.bow_wave_end_after(term.end, bool(satisfactory), last_end)
     evaluation = BowWaveEvaluation(framework_agreement_id=agreement.id, year=year, satisfactory=bool(satisfactory),
                                    end_before=term.end, end_after=end_after, note=note, decided_by=decided_by,
                                    decided_at=utcnow())
@@ -469,7 +474,9 @@ def record_bow_wave_evaluation(agreement: FrameworkAgreement, year: int | None, 
     verdict = "voldoende" if satisfactory else "onvoldoende"
     audit.record("framework_agreement.bow_wave_evaluated",
                  f"Raamovereenkomst {agreement.reference}: evaluatie {year} {verdict}, einddatum "
-                 f"{_nl_date(end_after)} (horizon {horizon} jaar)",
+                 f"{_nl_date(end_after)} (horizon {horizon} jaar"
+                 + ("; de maximale looptijd is bereikt, er komt geen jaar meer bij)"
+                    if satisfactory and end_after == term.end else ")"),
                  object_type="framework_agreement", object_id=agreement.id,
                  organisation_id=agreement.organisation_id, region_id=agreement.region_id,
                  details={"before": {"end_date": _text(term.end), "horizon": term.horizon},

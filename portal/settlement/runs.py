@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import event, func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
@@ -46,8 +47,10 @@ from portal.mail import send_mail
 from portal.models import BudgetAgreement, Organisation, Region, utcnow
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
 from portal.money import parse_amount
+from portal.registry import current_registry
 from portal.settlement.cost_allocation import allocate, split_by_realisation
 from portal.settlement.inputs import Overrides, gather, inputs_of
+from portal.settlement.overrides import Problem, inapplicable_overrides
 from portal.settlement.population import municipalities
 from portal.validators import RuleViolation
 
@@ -287,6 +290,16 @@ def _money(amount: Decimal) -> str:
 # --- Steps -------------------------------------------------------------------------------------------
 
 
+def overrides_that_cannot_apply(region: Region, year: int, log: bool = False) -> list[Problem]:
+    """The local rules and settlement parameters that cannot apply to the region's year (see
+    :mod:`portal.settlement.overrides`); with ``log``, each as a warning in the app's log."""
+    problems = inapplicable_overrides(current_registry(), db.session(), region, year)
+    if log:
+        for problem in problems:
+            current_app.logger.warning("Settlement %s %s: %s", region.code, year, problem.message)
+    return problems
+
+
 def run_settlement(region: Region, year: int, user, shared_costs="0", program_costs="0",
                    note: str = "") -> SettlementRun:
     """Settle the region's year as a new version (the caller commits)."""
@@ -299,6 +312,7 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
     prepared = gather(region, year, Overrides())
     if not prepared.sources:
         raise RuleViolation("year", f"Voor {year} zijn er geen budgetafspraken of plafonds om af te rekenen.")
+    overrides_that_cannot_apply(region, year, log=True)
     result = prepared.settle()
     shares = _cost_shares(region, prepared.realisation_by_municipality, shared, program)
     session = db.session()

@@ -98,6 +98,21 @@ def test_shared_savings_does_not_apply_without_underspend_or_budget(registry):
         assert not any("Gedeelde besparing" in line for line in settlement.explanation)
 
 
+@pytest.mark.parametrize("bandwidth", [Decimal(0), Decimal("0.05")])
+def test_nothing_delivered_is_no_saving_to_share(registry, bandwidth):
+    """docs/settlement.md: with no realisation at all the agreement settles on realisation (€ 0)
+    and shared savings adds nothing (000 §7.2 Jeugd S3/S4: settlement on realisation), whatever
+    the share; the advances come back in full."""
+    settlement = _settle(registry, _budget(bandwidth=bandwidth, realisation=Decimal("0.00")))
+    assert settlement.settled_value == Decimal("0.00")
+    assert settlement.due == Decimal("-100000.00")
+    assert ("Gedeelde besparing: er is niets gerealiseerd; zonder levering is er geen besparing te "
+            "delen.") in settlement.explanation
+    # One euro delivered is a delivery: the underspend is shared as before.
+    one_euro = _settle(registry, _budget(bandwidth=bandwidth, realisation=Decimal("1.00")))
+    assert one_euro.settled_value == Decimal("50000.50")
+
+
 def test_shared_savings_follows_the_regions_and_municipalitys_own_share(registry):
     # Region S4: 40% of 20.000 = 8.000. Venlo S3: 25% = 5.000. Venlo S4: the region's 40%.
     region_s4 = _settle(registry, _budget(segment="jeugd.S4", realisation=Decimal("80000.00")))

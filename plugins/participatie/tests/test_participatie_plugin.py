@@ -12,8 +12,11 @@ def test_participatie_segments(app):
     assert list(segments) == ["S1", "S2", "S3"]
     assert {s.contract_duration for s in segments.values()} == {"3+3+3"}
     assert segments["S1"].funding_forms == ("availability", "trajectory", "budget_agreement")
+    assert segments["S1"].funding_combinations == (frozenset({"availability", "trajectory"}),)  # 000 §7.3
+    assert segments["S2"].funding_combinations == ()
     assert segments["S2"].funding_forms == ("pxq", "result")
     assert "boeggolfprincipe" in segments["S3"].description
+    assert segments["S3"].bow_wave_extensions and not segments["S1"].bow_wave_extensions  # 3+3+3 met boeggolf
 
 
 def test_participatie_overview_page(app, signed_in):

@@ -88,7 +88,8 @@ def _domain_sections(municipality: Organisation):
 def _labels():
     # In tables under the heading "Percelen" the word "Perceel" is left out: "Regionaal, lokaal".
     short_lots = {lot: label.removeprefix("Perceel ").capitalize() for lot, label in LOTS.items()}
-    return {"lots": LOTS, "short_lots": short_lots, "funding": current_registry().funding_forms, "bases": VOLUME_BASES}
+    return {"lots": LOTS, "short_lots": short_lots, "funding": current_registry().funding_forms, "bases": VOLUME_BASES,
+            "funding_label": municipal_choices.funding_label}
 
 
 # --- Overviews ---------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def _choice_form(municipality: Organisation, segment) -> MunicipalChoiceForm:
             "effective_from": _default_effective_from(municipality, segment.key),
             "lots": list(current.lots) if current else list(segment.lots),
             "volume_basis": current.volume_basis if current else "trajectories",
-            "funding_forms": [current.funding_form] if current else [],
+            "funding_forms": municipal_choices.funding_forms(current) if current else [],
         })
     form.lots.choices = [SelectChoice(lot, LOTS[lot]) for lot in segment.lots]
     form.funding_forms.choices = [SelectChoice(code, label) for code, label in zip(segment.funding_forms, segment.funding_labels)]

@@ -95,7 +95,9 @@ def _manager_index(form: RunForm | None = None, status: int = 200):
         "settlement/index_manager.html", years=overview.years, year=overview.year, rows=overview.rows,
         labels=runs_service.STATE_LABELS, can_act=can_act,
         form=_run_form(overview.years, overview.year, form) if can_act else None,
-        whatif=_has_whatif(), year_ended=overview.year_ended)
+        whatif=_has_whatif(), year_ended=overview.year_ended,
+        override_problems=(runs_service.overrides_that_cannot_apply(current_user.region, overview.year)
+                           if can_act and overview.year else []))
     return body, status
 
 

@@ -23,7 +23,6 @@ from datetime import date
 from decimal import Decimal
 
 from portal.toolkit import DemoLoader, OrganisationKind, TrajectorySpec, roles, to_cents
-
 from portal_rivierenland.region import PURCHASING_OFFICE
 
 DE_LINGE = "Zorgcoöperatie De Linge"

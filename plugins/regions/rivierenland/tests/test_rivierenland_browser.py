@@ -9,11 +9,12 @@ import io
 
 import pytest
 from playwright.sync_api import expect
+from portal_rivierenland.region import RIVIERENLAND
 
 from portal import clock
 from portal.accounts.passwords import hash_password
 from portal.demo import load_demo, load_pack_demo
-from portal_rivierenland.region import RIVIERENLAND
+
 # The core's browser fixtures (Debian's Chromium, the live server): plugins/conftest.py shares only
 # the app and database fixtures.
 from tests.conftest import DEMO_PASSWORD, browser_type_launch_args, live_server  # noqa: F401
@@ -27,7 +28,7 @@ OWN = ["Wmo BEG", "Wmo DAG", "Jeugd ABG"]  # De Linge's contracted segments
 
 
 @pytest.fixture
-def two_regions(live_server):
+def two_regions(live_server):  # noqa: F811  (the fixture imported above)
     """The live server with Noord-Limburg's demo (without its months of realisation) and
     Rivierenland's; returns the base URL."""
     with live_server.app_context():

@@ -8,6 +8,8 @@ from decimal import Decimal
 from importlib.metadata import entry_points
 
 import pytest
+from portal_rivierenland.demo import TARIFFS, first_year_rate
+from portal_rivierenland.region import MUNICIPALITIES, PURCHASING_OFFICE, RIVIERENLAND
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -29,8 +31,6 @@ from portal.models import (
     TariffVersion,
     User,
 )
-from portal_rivierenland.demo import TARIFFS, first_year_rate
-from portal_rivierenland.region import MUNICIPALITIES, PURCHASING_OFFICE, RIVIERENLAND
 from tests.conftest import DEMO_PASSWORD, sign_in
 
 TABLES = (CareForm, Tariff, TariffVersion, StandardTrajectory, FrameworkAgreement, BudgetAgreement,

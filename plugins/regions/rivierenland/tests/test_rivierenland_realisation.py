@@ -7,6 +7,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from portal_rivierenland.demo import DE_LINGE, WAALWAARD
+from portal_rivierenland.region import RIVIERENLAND
 from sqlmodel import func, select
 
 from portal import clock, db
@@ -15,8 +17,6 @@ from portal.demo import load_pack_demo
 from portal.models import Organisation
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.realisation.importing import submit_rows
-from portal_rivierenland.demo import DE_LINGE, WAALWAARD
-from portal_rivierenland.region import RIVIERENLAND
 from tests.conftest import DEMO_PASSWORD, csrf_token, sign_in
 
 
