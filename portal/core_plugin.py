@@ -34,7 +34,7 @@ def portal_menu_items():
                  "Uw raamovereenkomsten, verlengingen en budgetafspraken per gemeente.", order=15),
         MenuItem("Verplichtingen", "obligations.overview", REGION_READERS,
                  "Verplichtingen bij raamovereenkomsten, zoals social return: gerealiseerd en tekort per jaar.",
-                 order=16, requires="obligations"),
+                 order=16, requires="obligations", place="home"),  # and under Afspraken: the menu fits one line
         MenuItem("Verplichtingen", "obligations.mine", frozenset(roles.PROVIDER_ROLES),
                  "Rapporteer per jaar wat u realiseerde van de verplichtingen bij uw raamovereenkomsten.",
                  order=16, requires="obligations"),

@@ -9,6 +9,7 @@ from importlib import import_module
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
+from sqlmodel import select
 
 from portal import audit, db
 from portal.accounts import roles
@@ -26,6 +27,7 @@ from portal.models import (
     FrameworkAgreement,
     FrameworkSegment,
     MunicipalChoice,
+    ObligationReport,
     Organisation,
     OrganisationKind,
     StandardTrajectory,
@@ -59,11 +61,11 @@ __all__ = [
     "ProposalRules", "RealisationField", "RealisationSpec", "WEEKS_PER_MONTH",
     "TrajectoryTerms", "to_cents", "MenuItem", "RuleDefinition", "Segment", "audit",
     "current_user", "db", "domain_blueprint", "get_scoped_or_404", "hookimpl", "login_required",
-    "registry", "render_template", "roles", "roles_required", "scoped",
+    "registry", "render_template", "roles", "roles_required", "scoped", "select",
     # demo data (portal_demo_data) and the tables it fills
     "DemoLoader", "Evaluation", "TrajectorySpec", "contract_terms",
     "BowWaveEvaluation", "BudgetAgreement", "CareForm", "ExtraCapacity", "FrameworkAgreement",
-    "FrameworkSegment", "MunicipalChoice", "Organisation", "OrganisationKind", "StandardTrajectory",
+    "FrameworkSegment", "MunicipalChoice", "ObligationReport", "Organisation", "OrganisationKind", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion",
     # settlement rules (portal_settlement_rules, portal_settlement_parameters) and their Dutch amounts
     "SettlementParameter", "SettlementRule", "euro", "percent",

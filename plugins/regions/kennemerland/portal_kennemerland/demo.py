@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from portal.toolkit import DemoLoader, OrganisationKind, TrajectorySpec, roles
+from portal.toolkit import DemoLoader, ObligationReport, OrganisationKind, TrajectorySpec, roles, select
 from portal_kennemerland.segments import DOMAIN, PURCHASING_OFFICE
 
 SPAARNESTAD = "Stichting Spaarnestad Zorg"
@@ -151,6 +151,7 @@ def load(demo) -> None:
     for agreement, value in agreements:  # the contract value (opdrachtwaarde) the SROI obligation follows
         agreement.contract_value_cents = int(value * 100)
         loader.session.add(agreement)
+    _sroi_reports(loader, [agreement for agreement, _value in agreements[:4]], first)
 
     municipalities = loader.municipalities
     for municipality in municipalities:
@@ -172,3 +173,32 @@ def load(demo) -> None:
     loader.budget_agreements(IJMOND, B3, "ceiling", Decimal("200000"), municipalities)
     loader.years = years
     loader.finish()
+
+
+# What the four first providers reported of their SROI obligation in the years that ended, in euros:
+# Spaarnestad on schedule (target € 48.000 a year), Kennemer Jeugd behind (target € 60.000),
+# IJmond on schedule but not yet reported for last year (target € 11.250), Duinzicht on schedule
+# (target € 5.625). Rows that exist are left alone.
+SROI_REPORTS = [
+    ("50000", "47500", "49000", "48000"),
+    ("35000", "41000", "52000", "38500"),
+    ("12000", "11000", "11500", None),
+    ("5700", "5700", "5700", "5700"),
+]
+
+
+def _sroi_reports(loader: DemoLoader, agreements: list, first: int) -> None:
+    session = loader.session
+    session.flush()
+    known = {(row.framework_agreement_id, row.year) for row in session.exec(
+        select(ObligationReport).where(ObligationReport.region_id == loader.region.id))}
+    for agreement, amounts in zip(agreements, SROI_REPORTS):
+        for offset, amount in enumerate(amounts):
+            year = first + offset
+            if amount is None or (agreement.id, year) in known:
+                continue
+            session.add(ObligationReport(
+                region_id=loader.region.id, organisation_id=agreement.organisation_id,
+                framework_agreement_id=agreement.id, obligation_id="kennemerland.sroi", year=year,
+                realised_cents=int(Decimal(amount) * 100),
+                note="Leerwerkplekken en werkervaringsplaatsen voor mensen met een afstand tot de arbeidsmarkt."))

@@ -43,6 +43,10 @@ def test_kennemerlands_manager_sees_its_segments_and_the_minimum_tariff(browser,
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, portal, MANAGER)
+    # With the obligations under "Afspraken", the manager's main menu stays on one line.
+    items = page.get_by_role("navigation", name="Hoofdmenu").locator("li")
+    tops = items.evaluate_all("items => items.map(item => item.getBoundingClientRect().top)")
+    assert len(set(tops)) == 1, f"the main menu wraps onto {len(set(tops))} lines: {tops}"
 
     page.goto(f"{portal}/segmenten/")
     main = page.get_by_role("main")
