@@ -219,3 +219,29 @@ def test_plugins_command_names_the_packs_and_their_regions(app):
     assert "proefland" in result.output and "testdal" in result.output
     unknown = runner.invoke(args=["plugins", "--region", "atlantis"])
     assert unknown.exit_code != 0 and "proefland" in unknown.output and "testdal" in unknown.output
+
+
+def test_flask_demo_loads_every_installed_region(database_url, tmp_path):
+    """With every installed plugin (the default), ``flask demo`` loads the first region and the
+    region of each installed pack (plugins/regions/*: Kennemerland and Rivierenland), side by side."""
+    from sqlmodel import select
+
+    from portal import db
+    from portal.models import Region
+
+    installed = make_app(database_url, INSTANCE_PATH=str(tmp_path / "instance"))
+    try:
+        packs = set(installed.extensions["portal.registry"].packs)
+        assert len(packs) >= 2, "the region packs of plugins/regions/ are not installed"
+        result = installed.test_cli_runner().invoke(args=["demo", "--password", PASSWORD])
+        assert result.exit_code == 0, result.output
+        with installed.app_context():
+            codes = set(db.session().exec(select(Region.code)).all())
+        assert codes == {"noord-limburg"} | packs
+        for code in packs:
+            assert f"contractmanager@{code}.example" in result.output
+    finally:
+        from tests.conftest import _empty_tables
+
+        _empty_tables(installed.extensions["portal.engine"])
+        installed.extensions["portal.engine"].dispose()
