@@ -14,6 +14,7 @@ elsewhere (a benchmark, a quick try) does not pick it up by accident.
   (``docker compose stop`` waits longer than this: see deploy/compose.yaml).
 - ``PORTAL_FORWARDED_ALLOW_IPS`` (``127.0.0.1``): proxies whose X-Forwarded-Proto gunicorn trusts;
   ``*`` inside a container network where only the proxy can reach the app.
+- ``PORTAL_GUNICORN_CONTROL_SOCKET`` (none: off): a path for gunicorn's control socket.
 - ``PORTAL_LOG_FORMAT`` (``text``): ``json`` writes gunicorn's own messages as JSON lines too, and
   leaves the access log to the app's request lines (with request id, status and duration).
 """
@@ -39,6 +40,13 @@ keepalive = 5  # behind a proxy that keeps connections open; longer than nginx's
 max_requests = 2000
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (``gunicornc``, gunicorn 25.1 and later) defaults to one path per user
+# ($HOME/.gunicorn/gunicorn.ctl): a second gunicorn of the same user on the machine would take it
+# over. Off unless PORTAL_GUNICORN_CONTROL_SOCKET names a path of this server's own.
+if os.environ.get("PORTAL_GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["PORTAL_GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 # Heartbeat files in memory rather than on a container's (possibly slow, overlay) disk.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
@@ -52,7 +60,10 @@ if os.environ.get("PORTAL_LOG_FORMAT", "text") == "json":
         "root": {"level": os.environ.get("PORTAL_LOG_LEVEL", "INFO"), "handlers": ["json"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            # gunicorn writes access lines whenever a logging config is given; the app's are enough
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            # seven lines per worker start about Alembic's autogenerate plugins: noise here
+            "alembic.runtime.plugins": {"level": "WARNING", "handlers": [], "propagate": True},
         },
         "handlers": {
             "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},

@@ -159,3 +159,4 @@ def test_two_app_processes_share_one_throttle_count(app, two_processes):
         assert refused[0]["path"] == "/inloggen" and refused[0]["method"] == "POST"
         assert len(refused[0]["request_id"]) == 32 and refused[0]["duration_ms"] >= 0
         assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's own, in JSON too
+        assert not any(line.get("logger") == "gunicorn.access" for line in lines)  # the app's lines replace it

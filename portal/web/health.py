@@ -1,7 +1,7 @@
 """Probes for a load balancer or an orchestrator: ``/gezond`` (liveness: the process answers) and
 ``/gereed`` (readiness: the database answers, and Redis when it is configured).
 
-Both are cheap, need no sign-in, set no cookie and touch no session; they are GET-only, so CSRF
+Both are cheap, need no sign-in, load no user and set no cookie; they are GET-only, so CSRF
 protection does not apply.
 """
 from __future__ import annotations
