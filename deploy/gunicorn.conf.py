@@ -73,4 +73,5 @@ if os.environ.get("PORTAL_LOG_FORMAT", "text") == "json":
 else:
     accesslog = "-"
     # The common log format, then the time taken (ms) and the request id the app sent back.
-    access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+    access_log_format = ('%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
+                         '%(M)sms rid=%({x-request-id}o)s')

@@ -28,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     from htmx_flask import Htmx
 
     from portal import db, logs
-    from portal.accounts import login, throttle
+    from portal.accounts import login
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
     from portal.registry import PluginConflict, build_registry
@@ -52,7 +52,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     logs.init_app(app)  # first, so the request id is there for every other before_request
     db.init_app(app)
-    throttle.init_app(app)
     CSRFProtect(app)
     Htmx(app)
     login.init_app(app)

@@ -117,7 +117,8 @@ def load_settings(app, overrides: dict | None) -> None:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
     if app.config["LOG_FORMAT"] not in ("text", "json"):
-        raise ConfigurationError(f"PORTAL_LOG_FORMAT={app.config['LOG_FORMAT']!r} is onbekend; kies text of json.")
+        raise ConfigurationError(
+            f"PORTAL_LOG_FORMAT={app.config['LOG_FORMAT']!r} is onbekend; kies text of json.")
     enabled = app.config["ENABLED_PLUGINS"]
     if isinstance(enabled, str):
         app.config["ENABLED_PLUGINS"] = (

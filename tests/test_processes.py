@@ -60,7 +60,8 @@ class Browser:
         status, page = self.request(f"{base_url}/inloggen")
         assert status == 200, page
         token = CSRF_RE.search(page).group(1)
-        return self.request(f"{base_url}/inloggen", {"csrf_token": token, "email": email, "password": password})
+        form = {"csrf_token": token, "email": email, "password": password}
+        return self.request(f"{base_url}/inloggen", form)
 
 
 class AppProcess:
@@ -80,14 +81,16 @@ class AppProcess:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"gunicorn stopped (exit {self.process.returncode}):\n{self.log_path.read_text()}")
+                pytest.fail(f"gunicorn stopped (exit {self.process.returncode}):\n"
+                            f"{self.log_path.read_text()}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/gezond", timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)
-        pytest.fail(f"gunicorn did not answer on {self.base_url} within {seconds} s:\n{self.log_path.read_text()}")
+        pytest.fail(f"gunicorn did not answer on {self.base_url} within {seconds} s:\n"
+                    f"{self.log_path.read_text()}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -154,9 +157,11 @@ def test_two_app_processes_share_one_throttle_count(app, two_processes):
     # both processes wrote JSON lines, one per request with its id, path, status and duration
     for process in (first, second):
         lines = process.log_lines()
-        refused = [line for line in lines if line.get("logger") == "portal.request" and line.get("status") == 429]
+        refused = [line for line in lines
+                   if line.get("logger") == "portal.request" and line.get("status") == 429]
         assert len(refused) == 1, lines
         assert refused[0]["path"] == "/inloggen" and refused[0]["method"] == "POST"
         assert len(refused[0]["request_id"]) == 32 and refused[0]["duration_ms"] >= 0
         assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's own, in JSON too
-        assert not any(line.get("logger") == "gunicorn.access" for line in lines)  # the app's lines replace it
+        # the app's request lines replace gunicorn's access log
+        assert not any(line.get("logger") == "gunicorn.access" for line in lines)

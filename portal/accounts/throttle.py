@@ -95,7 +95,8 @@ def init_app(app) -> None:
     config = app.config
     if config.get("REDIS_URL"):
         counts = RedisCounts(config["REDIS_URL"], int(config["LOGIN_MAX_FAILURES"]),
-                             int(config["LOGIN_MAX_FAILURES_PER_CLIENT"]), int(config["LOGIN_FAILURE_WINDOW"]),
+                             int(config["LOGIN_MAX_FAILURES_PER_CLIENT"]),
+                             int(config["LOGIN_FAILURE_WINDOW"]),
                              key_prefix=f"{config['REDIS_KEY_PREFIX']}:throttle")
     else:
         counts = DatabaseCounts()

@@ -60,7 +60,8 @@ def _ping_redis() -> None:
 
     client = current_app.extensions.get("portal.redis")
     if client is None:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        client = redis.Redis.from_url(current_app.config["REDIS_URL"],
+                                      socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
                                       socket_timeout=REDIS_TIMEOUT_SECONDS)
         current_app.extensions["portal.redis"] = client
     client.ping()
