@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
 
-    from portal import db
+    from portal import db, logs
     from portal.accounts import login
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
@@ -44,6 +44,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["portal.plugins"] = pm
     app.extensions["portal.registry"] = build_registry(pm)
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    logs.init_app(app)  # first, so the request id is there for every other before_request
     db.init_app(app)
     CSRFProtect(app)
     Htmx(app)

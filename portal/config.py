@@ -27,6 +27,18 @@ DEFAULTS: dict = {
     "LOGIN_FAILURE_WINDOW": 15 * 60,
     # Failures from one client address over all e-mail addresses (password spraying).
     "LOGIN_MAX_FAILURES_PER_CLIENT": 50,
+    # Redis (redis://host:6379/0): when set, the sign-in throttle counts there, shared by every app
+    # process, and the readiness check (/gereed) pings it; None keeps the counts in the database.
+    # The job queue reads the same setting.
+    "REDIS_URL": None,
+    # Starts every Redis key the portal writes, so several portals can share one Redis server.
+    "REDIS_KEY_PREFIX": "portal",
+    # Logs: "text" (readable, development) or "json" (one JSON object per line, for a log collector).
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, trust no
+    # such header). The throttle counts per client address, which behind a proxy is only right with this.
+    "TRUSTED_PROXIES": 0,
     "MAIL_BACKEND": "outbox",
     "MAIL_SENDER": "noreply@portaal.example",
     "MAIL_ECHO": None,  # echo mail to the console; defaults to True in development
@@ -103,6 +115,10 @@ def load_settings(app, overrides: dict | None) -> None:
         app.config["REALISATION_IN_BACKGROUND"] = app.config["REALISATION_IN_BACKGROUND"].lower() in ("1", "true", "yes")
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+    if app.config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigurationError(
+            f"PORTAL_LOG_FORMAT={app.config['LOG_FORMAT']!r} is onbekend; kies text of json.")
     enabled = app.config["ENABLED_PLUGINS"]
     if isinstance(enabled, str):
         app.config["ENABLED_PLUGINS"] = (

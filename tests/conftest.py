@@ -23,6 +23,8 @@ DEMO_PASSWORD = "demo-wachtwoord-2026"
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# Database 6 of the machine's Redis: the tests never touch another one, and remove only their keys.
+DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +49,30 @@ def database_url(request, tmp_path_factory):
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis URL and a key prefix of this test's own: ``(url, prefix)``; the test's keys are
+    deleted afterwards. Redis comes from ``PORTAL_TEST_REDIS_URL``; without it the test is skipped
+    (a failure under CI=true)."""
+    import redis
+
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", DEFAULT_REDIS)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis is not reachable at {url} ({error}): start it or set PORTAL_TEST_REDIS_URL."
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    prefix = f"portal-test-{uuid.uuid4().hex[:12]}"
+    yield url, prefix
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 def _empty_tables(engine) -> None:

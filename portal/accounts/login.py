@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask_login import LoginManager
 
-from portal.accounts import api_tokens
+from portal.accounts import api_tokens, throttle
 from portal.accounts.sessions import SignedIn, load_signed_in
 
 
@@ -32,3 +32,4 @@ def init_app(app) -> None:
     manager.request_loader(_user_from_bearer_token)
     manager.init_app(app)
     app.permanent_session_lifetime = timedelta(seconds=app.config["SESSION_ABSOLUTE_TIMEOUT"])
+    throttle.init_app(app)  # where the sign-in failure counts live: Redis or the database

@@ -1,4 +1,4 @@
-"""The home page of each role, choosing an organisation, and the health check."""
+"""The home page of each role, and choosing an organisation."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from portal.accounts import roles, sessions
 from portal.accounts.forms import ChooseMembershipForm
 from portal.models import Organisation, OrganisationKind
 from portal.registry import current_registry
+from portal.web import health
 from portal.web.common import rejected_status
 
 bp = Blueprint("home", __name__)
@@ -23,21 +24,16 @@ HOME_TEMPLATES = {
     roles.MUNICIPALITY_USER: "home/municipality.html",
 }
 
-_WITHOUT_MEMBERSHIP = {"home.choose_organisation", "auth.sign_out", "static", "home.health"}
+_WITHOUT_MEMBERSHIP = {"home.choose_organisation", "auth.sign_out", "static", *health.ENDPOINTS}
 
 
 @bp.before_app_request
 def _require_chosen_organisation():
-    if (current_user.is_authenticated and current_user.membership is None
-            and request.endpoint not in _WITHOUT_MEMBERSHIP):
+    # The endpoint first: the health probes must not load a user (no database, no session).
+    if (request.endpoint not in _WITHOUT_MEMBERSHIP and current_user.is_authenticated
+            and current_user.membership is None):
         return redirect(url_for("home.choose_organisation"))
     return None
-
-
-@bp.route("/gezond")
-def health():
-    db.session().exec(select(1)).one()
-    return {"status": "ok"}
 
 
 @bp.route("/")
