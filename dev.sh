@@ -6,7 +6,9 @@
 #   ./dev.sh bench   install like test, then benchmark the realisation import on SQLite and
 #                    PostgreSQL against COPY (bench/realisation_import.py; options pass through)
 #   ./dev.sh bench settlement   the same set-up, then benchmark settling a national-scale year on
-#                    PostgreSQL against a plain GROUP BY (bench/settlement.py; options pass through)
+#                    PostgreSQL against a plain GROUP BY, three rounds (bench/settlement.py; options pass through)
+#   ./dev.sh bench pages   the same set-up (and wrk from Debian), then the region-size demo under
+#                    gunicorn with 50 users per page against the bare route (bench/pages.py)
 # Under CI=true a missing PostgreSQL or Chromium is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -116,6 +118,12 @@ cmd_bench() {
     say "Benchmark afrekening (PostgreSQL: $pg_url)"
     PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/settlement.py "$@"
   fi
+  if [ "${1:-}" = pages ]; then
+    shift
+    command -v wrk >/dev/null || apt_install wrk || fail "wrk ontbreekt en kon niet worden geïnstalleerd"
+    say "Benchmark pagina's op regiogrootte (PostgreSQL: $pg_url)"
+    PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/pages.py "$@"
+  fi
   say "Benchmark realisatie-import (PostgreSQL: $pg_url)"
   PORTAL_BENCH_POSTGRES_URL="$pg_url" exec "$VENV/bin/python" bench/realisation_import.py "$@"
 }
@@ -124,5 +132,5 @@ case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
-  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties] | ./dev.sh bench [--rows N] | ./dev.sh bench settlement [--lines N]" >&2; exit 2 ;;
+  *) echo "gebruik: ./dev.sh start | ./dev.sh test [pytest-opties] | ./dev.sh bench [--rows N] | ./dev.sh bench settlement [--lines N] | ./dev.sh bench pages [--duration S]" >&2; exit 2 ;;
 esac

@@ -49,7 +49,10 @@ def init_app(app) -> None:
     @click.option("--today", help="Bouw de demo rond deze datum (JJJJ-MM-DD) in plaats van vandaag.")
     @click.option("--region", "region_codes", multiple=True, metavar="CODE",
                   help="Laad alleen deze regio (mag vaker); zonder: alle regio's.")
-    def demo(password, today, region_codes):
+    @click.option("--size", type=click.Choice(["demo", "region"]), default="demo", show_default=True,
+                  help="demo: klein en snel; region: Noord-Limburg op ware grootte (~22.000 trajecten per "
+                       "jaar, vijf jaar; enkele minuten).")
+    def demo(password, today, region_codes, size):
         """Migrate the database and load the demo regions (idempotent): the first region, built
         around today (or ``--today``) with five years of agreements up to this year, realisation up
         to last month and last year ended and ready to settle, and every installed region pack's
@@ -70,7 +73,7 @@ def init_app(app) -> None:
                                          param_hint="--today") from None
         migrate.upgrade(current_app.config["DATABASE_URL"])
         codes = list(region_codes) or known
-        accounts, new_password = load_regions(password, codes)
+        accounts, new_password = load_regions(password, codes, size=size)
         path = Path(current_app.instance_path) / "demo-accounts.json"
         write_accounts_file(path, accounts)
         names = ", ".join(region_names()[code] for code in codes)

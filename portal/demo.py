@@ -19,6 +19,7 @@ from portal.accounts import roles
 from portal.accounts.passwords import hash_password
 from portal.models import Membership, Organisation, OrganisationKind, Region, User
 from portal.realisation.demo import load_demo_realisation
+from portal.realisation.region_demo import load_region_size
 from portal.registry import region_scope
 
 REGION_CODE = "noord-limburg"
@@ -129,9 +130,10 @@ def _upsert_organisation(session, region: Region, name: str, kind: str, **values
 
 
 def load_regions(password: str | None, codes: list[str] | None = None,
-                 today: date | None = None) -> tuple[list[DemoAccount], str | None]:
+                 today: date | None = None, size: str = "demo") -> tuple[list[DemoAccount], str | None]:
     """Create or update the demo regions named in ``codes`` (default: all of
-    :func:`region_codes`): the first region with :func:`load_demo`, a pack's with
+    :func:`region_codes`): the first region with :func:`load_demo` (``size="region"``: at the size
+    of the real region, :mod:`portal.realisation.region_demo`), a pack's with
     :func:`load_pack_demo`. Returns the accounts and the password newly set (if any)."""
     codes = codes or region_codes()
     today = today or clock.today()
@@ -143,7 +145,7 @@ def load_regions(password: str | None, codes: list[str] | None = None,
         if any(code not in known for code in codes if code in packs):
             new_password = secrets.token_urlsafe(12)
     if REGION_CODE in codes:
-        accounts, new_password = load_demo(new_password, today=today)
+        accounts, new_password = load_demo(new_password, today=today, size=size)
     new_hash = hash_password(new_password) if new_password else None
     for code in codes:
         if code in packs:
@@ -153,7 +155,7 @@ def load_regions(password: str | None, codes: list[str] | None = None,
 
 
 def load_demo(password: str | None, realisation: bool = True,
-              today: date | None = None) -> tuple[list[DemoAccount], str | None]:
+              today: date | None = None, size: str = "demo") -> tuple[list[DemoAccount], str | None]:
     """Create or update the first demo region. Returns the accounts and the password newly set
     (if any).
 
@@ -161,7 +163,9 @@ def load_demo(password: str | None, realisation: bool = True,
     ``realisation=False`` leaves out the months of realisation (most tests do not need them and
     they cost about a second on PostgreSQL). ``today`` (default: the portal's clock) is the day the
     demo is built around: five years of agreements up to its year, realisation up to the month
-    before it (:mod:`portal.realisation.demo`).
+    before it (:mod:`portal.realisation.demo`). ``size="region"`` then adds the rest of the
+    region at its real size (:func:`portal.realisation.region_demo.load_region_size`): minutes,
+    not seconds, so never the default.
     """
     today = today or clock.today()
     session = db.session()
@@ -201,6 +205,8 @@ def load_demo(password: str | None, realisation: bool = True,
     session.commit()
     if realisation:
         load_demo_realisation(context)
+    if size == "region":
+        load_region_size(context)
     audit.record("demo.loaded", f"Demoregio {REGION_NAME} geladen", region_id=region.id,
                  object_type="region", object_id=region.id)
     session.commit()

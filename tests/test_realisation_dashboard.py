@@ -67,7 +67,8 @@ def _report(session, provider, municipality, segment, kind, period, value, state
     report = RealisationReport(region_id=provider.region_id, organisation_id=provider.id,
                                municipality_id=municipality.id, segment_key=segment, year=YEAR,
                                period_kind=kind, period=period, version=version, state=state,
-                               total_value=Decimal(value), line_count=1)
+                               total_value=Decimal(value), line_count=1,
+                               place_days_total=place_days or 0)  # as the import writes it with the lines
     session.add(report)
     session.flush()
     session.add(RealisationLine(report_id=report.id, trajectory_code="T-1", clients=1, place_days=place_days,

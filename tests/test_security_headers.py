@@ -57,3 +57,24 @@ def test_unexpected_error_shows_no_stack_trace(app):
     assert "Er ging iets mis" in body
     assert "Traceback" not in body and "geheime details" not in body
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_health_check_answers_ok_without_database_or_session(client, app):
+    """The bare route of the page bench and the load balancers: 200 "ok" as plain text, and no SQL."""
+    from sqlalchemy import event
+
+    from portal import db
+    statements = []
+    with app.app_context():
+        engine = db.engine()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get("/gezond")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).strip() == "ok"
+    assert response.mimetype == "text/plain"
+    assert statements == []
+    assert "Set-Cookie" not in response.headers

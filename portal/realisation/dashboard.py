@@ -41,7 +41,7 @@ from portal import db
 from portal.accounts.scoping import organisation_names, scoped
 from portal.formatting import neutralise
 from portal.models.agreements import BudgetAgreement, MunicipalChoice
-from portal.models.realisation import RealisationLine, RealisationReport
+from portal.models.realisation import RealisationReport
 from portal.money import split_evenly, to_cents
 from portal.realisation.rules import MONTHS, Period
 
@@ -255,34 +255,28 @@ def load(filters: Filters, segment_label) -> Dashboard:
 
     months = [ZERO] * 12
     submitted_months = [ZERO] * 12
-    approved_ids: dict[int, tuple[tuple[int, int, str], Period]] = {}
-    reports = session.exec(_filtered(scoped(select(RealisationReport), RealisationReport), RealisationReport,
-                                     filters).where(RealisationReport.state.in_(("approved", "submitted"))))
-    for report in reports:
-        key = (report.organisation_id, report.municipality_id, report.segment_key)
-        row = at(key)
-        period = Period(report.year, report.period_kind, report.period)
-        value = Decimal(report.total_value)
-        target = months if report.state == "approved" else submitted_months
+    # Columns, not entities, and each report's own place-days (written with its lines by the
+    # import): the page no longer reads a year's lines, and no ORM object per report.
+    reports = session.exec(_filtered(scoped(select(
+        RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
+        RealisationReport.state, RealisationReport.period_kind, RealisationReport.period,
+        RealisationReport.total_value, RealisationReport.place_days_total), RealisationReport), RealisationReport,
+        filters).where(RealisationReport.state.in_(("approved", "submitted"))))
+    year = filters.year
+    for provider_id, municipality_id, segment_key, state, kind, number, total_value, place_days in reports:
+        row = at((provider_id, municipality_id, segment_key))
+        period = Period(year, kind, number)
+        value = Decimal(total_value)
+        target = months if state == "approved" else submitted_months
         for month, part in month_values(period, value).items():
             target[month - 1] += part
-        if report.state == "approved":
+        if state == "approved":
             row.approved += value
             row.last_month = max(row.last_month, period.months[-1])
             row.months.update(period.months)
-            approved_ids[report.id] = (key, period)
+            row.place_days += int(place_days or 0)
         else:
             row.submitted += value
-
-    if approved_ids:
-        lines = scoped(select(RealisationLine.report_id, RealisationLine.place_days)
-                       .join(RealisationReport, RealisationReport.id == RealisationLine.report_id),
-                       RealisationReport)
-        lines = _filtered(lines, RealisationReport, filters).where(
-            RealisationReport.state == "approved", RealisationLine.place_days.is_not(None))
-        for report_id, place_days in session.exec(lines):
-            if report_id in approved_ids:
-                at(approved_ids[report_id][0]).place_days += int(place_days or 0)
 
     places = _places_by_month(session, filters.year, {(m, s) for (_, m, s), f in figures.items() if f.months})
     for (provider_id, municipality_id, segment_key), row in figures.items():
