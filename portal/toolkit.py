@@ -131,9 +131,7 @@ def domain_plugin_hooks(domain: Domain, package: str, menu_text: str, order: int
     :data:`PARTS`) adds the hook that reads that module of ``package``, e.g. ``"demo"`` calls
     ``<package>.demo.load(demo)`` from ``portal_demo_data``.
     """
-    unknown = sorted(set(parts) - set(PARTS))
-    if unknown:
-        raise ValueError(f"unknown plugin parts {unknown}; known: {sorted(PARTS)}")
+    _check_parts(parts)
 
     @hookimpl
     def portal_domains():
@@ -149,16 +147,7 @@ def domain_plugin_hooks(domain: Domain, package: str, menu_text: str, order: int
 
     hooks = {"portal_domains": portal_domains, "portal_blueprints": portal_blueprints,
              "portal_menu_items": portal_menu_items}
-    if pricing is not None:
-        @hookimpl
-        def portal_segment_pricing():
-            return pricing
-
-        hooks["portal_segment_pricing"] = portal_segment_pricing
-    for part in parts:
-        module, name, hook = PARTS[part]
-        hooks[hook] = _part_hook(hook, f"{package}.{module}", name)
-    return hooks
+    return {**hooks, **_optional_hooks(package, pricing, parts)}
 
 
 def region_pack_hooks(pack: RegionPack, domains: list[Domain], package: str, menu_texts: dict[str, str],
@@ -172,9 +161,7 @@ def region_pack_hooks(pack: RegionPack, domains: list[Domain], package: str, men
     ``templates`` folder) and ``portal_menu_items`` (a home-page tile per domain, with the text in
     ``menu_texts[domain.code]``). ``pricing`` and ``parts`` as in :func:`domain_plugin_hooks`.
     """
-    unknown = sorted(set(parts) - set(PARTS))
-    if unknown:
-        raise ValueError(f"unknown plugin parts {unknown}; known: {sorted(PARTS)}")
+    _check_parts(parts)
     stamped = [replace(domain, endpoint=f"{pack.code}_{domain.code}.overview") for domain in domains]
 
     @hookimpl
@@ -197,6 +184,18 @@ def region_pack_hooks(pack: RegionPack, domains: list[Domain], package: str, men
 
     hooks = {"portal_regions": portal_regions, "portal_domains": portal_domains,
              "portal_blueprints": portal_blueprints, "portal_menu_items": portal_menu_items}
+    return {**hooks, **_optional_hooks(package, pricing, parts)}
+
+
+def _check_parts(parts: tuple[str, ...]) -> None:
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown plugin parts {unknown}; known: {sorted(PARTS)}")
+
+
+def _optional_hooks(package: str, pricing: list | None, parts: tuple[str, ...]) -> dict:
+    """``portal_segment_pricing`` for ``pricing`` (when given) and the hook of each part."""
+    hooks = {}
     if pricing is not None:
         @hookimpl
         def portal_segment_pricing():
