@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, insert, select
 
 from portal import db
+from portal.formatting import money
+from portal.models import Organisation
+from portal.models.agreements import BudgetAgreement
 from portal.models.realisation import RealisationLine, RealisationReport
+from portal.models.settlement import SettlementLine, SettlementRun
+from portal.settlement import runs as runs_service
 from tests.test_realisation_dashboard import (  # noqa: F401  (fixtures)
     CONTRACT_MANAGER,
     _without_demo_realisation,
     region,
 )
+from tests.dates import YEAR
+from tests.test_settlement_screens import MANAGER as SETTLEMENT_MANAGER
+from tests.test_settlement_screens import MUNICIPALITY, PROVIDER, make_run
 
 
 class Statements:
@@ -59,3 +68,74 @@ def test_dashboard_reads_no_lines_and_the_same_statements_with_more_lines(app, r
     assert small.status_code == large.status_code == 200
     assert len(after) == len(before)
     assert not [s for s in after if "realisation_line" in s], "the dashboard sums reports, not lines"
+
+
+# --- Settlement index ------------------------------------------------------------------------------
+
+
+def _add_settlement_lines(app, run_id: int) -> int:
+    """Lines for every budget agreement the run does not settle yet, in the run's first line's
+    parties, with amounts in odd cents (rows the index only counts and sums)."""
+    with app.app_context():
+        session = db.session()
+        first = session.execute(select(SettlementLine).where(SettlementLine.run_id == run_id)
+                                .order_by(SettlementLine.id)).scalars().first()
+        settled = select(SettlementLine.budget_agreement_id).where(SettlementLine.run_id == run_id)
+        others = session.execute(select(BudgetAgreement.id).where(BudgetAgreement.id.not_in(settled))
+                                 ).scalars().all()
+        session.execute(insert(SettlementLine), [
+            {"run_id": run_id, "budget_agreement_id": agreement_id, "organisation_id": first.organisation_id,
+             "municipality_id": first.municipality_id, "segment_key": first.segment_key, "kind": first.kind,
+             "inputs": {}, "explanation": [], "realisation": Decimal("0.01") * n,
+             "settled_value": Decimal("1000.07") + n, "paid": Decimal("999.99"),
+             "due": Decimal("-0.03") * n if n % 2 else Decimal("12345678.91")}
+            for n, agreement_id in enumerate(others)])
+        session.commit()
+        return len(others)
+
+
+def _run_totals(app, run_id: int, **party):
+    with app.app_context():
+        run = db.session().get(SettlementRun, run_id)
+        return runs_service.totals(runs_service.lines_of(run, **party))
+
+
+@pytest.mark.parametrize("email", [SETTLEMENT_MANAGER, PROVIDER, MUNICIPALITY])
+def test_settlement_index_sums_in_sql_and_sends_the_same_statements_with_more_lines(app, signed_in, email):
+    run_id = make_run(app, publish=True)
+    client = signed_in(email)
+    client.get(f"/afrekening/?jaar={YEAR}")
+    with Statements(app) as before:
+        small = client.get(f"/afrekening/?jaar={YEAR}")
+    assert _add_settlement_lines(app, run_id) > 20
+    with Statements(app) as after:
+        large = client.get(f"/afrekening/?jaar={YEAR}")
+    assert small.status_code == large.status_code == 200
+    assert len(after) == len(before)
+    reads_lines = [s for s in after if "settlement_line" in s]
+    assert reads_lines and all("GROUP BY" in s for s in reads_lines), "sums per run, not every line"
+    party = {PROVIDER: {"organisation_id": _org_id(app, "Zorggroep Maasland")},
+             MUNICIPALITY: {"municipality_id": _org_id(app, "Venlo")}}.get(email, {})
+    summed = _run_totals(app, run_id, **party)
+    assert money(summed.settled_value) in large.get_data(as_text=True)
+
+
+def _org_id(app, name: str) -> int:
+    with app.app_context():
+        return db.session().execute(select(Organisation.id).where(Organisation.name == name)).scalar_one()
+
+
+def test_sums_per_run_equal_the_lines_added_up_to_the_cent(app, demo):
+    run_id = make_run(app)
+    _add_settlement_lines(app, run_id)
+    with app.app_context():
+        run = db.session().get(SettlementRun, run_id)
+        lines = runs_service.lines_of(run)
+        sums = runs_service.sums_per_run([run_id])[run_id]
+        assert sums.lines == len(lines)
+        assert sums.totals == runs_service.totals(lines)
+        assert sums.totals.repayments > 0 and sums.totals.additional_payments > 0
+        provider = lines[0].organisation_id
+        mine = [line for line in lines if line.organisation_id == provider]
+        assert runs_service.sums_per_run([run_id], organisation_id=provider)[run_id].totals == \
+            runs_service.totals(mine)
