@@ -11,7 +11,7 @@ from sqlalchemy import event, insert, select
 from portal import db
 from portal.formatting import money
 from portal.models import Organisation
-from portal.models.agreements import BudgetAgreement
+from portal.models.agreements import BudgetAgreement, FrameworkAgreement, FrameworkSegment
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.models.settlement import SettlementLine, SettlementRun
 from portal.settlement import runs as runs_service
@@ -139,3 +139,46 @@ def test_sums_per_run_equal_the_lines_added_up_to_the_cent(app, demo):
         mine = [line for line in lines if line.organisation_id == provider]
         assert runs_service.sums_per_run([run_id], organisation_id=provider)[run_id].totals == \
             runs_service.totals(mine)
+
+
+# --- Framework agreement list ----------------------------------------------------------------------
+
+
+def _add_framework_agreements(app, count: int) -> int:
+    """``count`` more framework agreements like the region's first, with its segments, referenced
+    to sort after every other (rows the list's first page does not show)."""
+    with app.app_context():
+        session = db.session()
+        first = session.execute(select(FrameworkAgreement).order_by(FrameworkAgreement.id)).scalars().first()
+        keys = session.execute(select(FrameworkSegment.segment_key).where(
+            FrameworkSegment.framework_agreement_id == first.id)).scalars().all()
+        for n in range(count):
+            agreement = FrameworkAgreement(
+                region_id=first.region_id, organisation_id=first.organisation_id, reference=f"ZZ-{n:03}",
+                domain=first.domain, lot=first.lot, contract_form=first.contract_form,
+                start_date=first.start_date, initial_years=first.initial_years,
+                extension_options=list(first.extension_options), bow_wave=first.bow_wave)
+            session.add(agreement)
+            session.flush()
+            session.add_all(FrameworkSegment(framework_agreement_id=agreement.id, segment_key=key) for key in keys)
+        session.commit()
+        return count
+
+
+def test_framework_list_pages_in_sql_and_sends_the_same_statements_with_more_agreements(app, signed_in):
+    client = signed_in(SETTLEMENT_MANAGER)
+    client.get("/afspraken/")
+    with Statements(app) as before:
+        small = client.get("/afspraken/")
+    _add_framework_agreements(app, 60)
+    with Statements(app) as after:
+        large = client.get("/afspraken/")
+    assert small.status_code == large.status_code == 200
+    assert len(after) == len(before)
+    listing = [s for s in after if "FROM framework_agreement" in s and "count(" not in s]
+    assert listing and all("LIMIT" in s for s in listing), "the page of agreements is read in SQL"
+    last = client.get("/afspraken/?pagina=99").get_data(as_text=True)
+    assert "ZZ-059" in last and "ZZ-059" not in large.get_data(as_text=True)
+    # Sorting on the term still reads the selection's terms, and sorts it.
+    by_end = client.get("/afspraken/?sorteer=-einde&status=running")
+    assert by_end.status_code == 200
