@@ -14,9 +14,14 @@ from portal.models import Organisation
 from portal.models.agreements import BudgetAgreement, FrameworkAgreement, FrameworkSegment
 from portal.models.realisation import RealisationLine, RealisationReport
 from portal.models.settlement import SettlementLine, SettlementRun
+from portal.realisation import dashboard as dashboard_figures
+from portal.realisation.rules import Period
 from portal.settlement import runs as runs_service
+from tests.test_realisation_dashboard import YEAR as YEAR_OF_DASHBOARD
 from tests.test_realisation_dashboard import (  # noqa: F401  (fixtures)
     CONTRACT_MANAGER,
+    _amount,
+    _csv,
     _without_demo_realisation,
     region,
 )
@@ -160,7 +165,8 @@ def _add_framework_agreements(app, count: int) -> int:
                 extension_options=list(first.extension_options), bow_wave=first.bow_wave)
             session.add(agreement)
             session.flush()
-            session.add_all(FrameworkSegment(framework_agreement_id=agreement.id, segment_key=key) for key in keys)
+            session.add_all(FrameworkSegment(framework_agreement_id=agreement.id, segment_key=key)
+                            for key in keys)
         session.commit()
         return count
 
@@ -182,3 +188,59 @@ def test_framework_list_pages_in_sql_and_sends_the_same_statements_with_more_agr
     # Sorting on the term still reads the selection's terms, and sorts it.
     by_end = client.get("/afspraken/?sorteer=-einde&status=running")
     assert by_end.status_code == 200
+
+
+def _add_reports(app, versions: int) -> None:
+    """``versions`` more quarter reports (approved and submitted, in odd and negative cents) for
+    every cell of the year: the dashboard shows their sums, never one row per report."""
+    with app.app_context():
+        session = db.session()
+        cells = session.execute(select(RealisationReport.region_id, RealisationReport.organisation_id,
+                                       RealisationReport.municipality_id, RealisationReport.segment_key)
+                                .where(RealisationReport.year == YEAR_OF_DASHBOARD).distinct()).all()
+        session.add_all(
+            RealisationReport(region_id=region_id, organisation_id=provider, municipality_id=municipality,
+                              segment_key=segment, year=YEAR_OF_DASHBOARD, period_kind="quarter",
+                              period=1 + n % 4, version=100 + n, state="approved" if n % 3 else "submitted",
+                              total_value=(Decimal("-0.01") * n if n % 5 == 4
+                                           else Decimal("1000.00") + Decimal(n) / 100),
+                              place_days_total=n)
+            for region_id, provider, municipality, segment in cells for n in range(versions))
+        session.commit()
+
+
+def _expected_months(app) -> dict[str, list[Decimal]]:
+    """The month trend added up report by report (the dashboard's rule, in Python)."""
+    expected = {"approved": [Decimal("0.00")] * 12, "submitted": [Decimal("0.00")] * 12}
+    with app.app_context():
+        for state, kind, number, value in db.session().execute(select(
+                RealisationReport.state, RealisationReport.period_kind, RealisationReport.period,
+                RealisationReport.total_value).where(RealisationReport.year == YEAR_OF_DASHBOARD,
+                                                     RealisationReport.state.in_(("approved", "submitted")))):
+            period = Period(YEAR_OF_DASHBOARD, kind, number)
+            for month, part in dashboard_figures.month_values(period, value).items():
+                expected[state][month - 1] += part
+    return expected
+
+
+def test_dashboard_sums_reports_in_sql_per_cell_and_month_to_the_cent(app, region, signed_in):  # noqa: F811
+    client = signed_in(CONTRACT_MANAGER)
+    url = f"/realisatie/dashboard/?jaar={YEAR_OF_DASHBOARD}"
+    client.get(url)
+    with Statements(app) as before:
+        small = client.get(url)
+    _add_reports(app, 40)
+    with Statements(app) as after:
+        large = client.get(url)
+    assert small.status_code == large.status_code == 200
+    assert len(after) == len(before)
+    reads_reports = [s for s in after if "FROM realisation_report" in s and "DISTINCT" not in s]
+    assert reads_reports and all("GROUP BY" in s for s in reads_reports), "sums per cell, not per report"
+    _, months = _csv(client.get(f"/realisatie/dashboard/export.csv?jaar={YEAR_OF_DASHBOARD}&tabel=maanden"))
+    expected = _expected_months(app)
+    assert [_amount(row[1]) for row in months[:12]] == expected["approved"]
+    assert [_amount(row[3]) for row in months[:12]] == expected["submitted"]
+    _, cells = _csv(client.get(f"/realisatie/dashboard/export.csv?jaar={YEAR_OF_DASHBOARD}&tabel=overzicht"))
+    assert cells[-1][0] == "Totaal"
+    assert [_amount(cells[-1][5]), _amount(cells[-1][6])] == [sum(expected["approved"]),
+                                                             sum(expected["submitted"])]
