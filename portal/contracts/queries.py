@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
@@ -53,6 +54,16 @@ def segment_choices() -> dict[str, dict[str, str]]:
 
 # --- Framework agreements -------------------------------------------------------------------------
 
+# Sorts on columns page in SQL; the end date and status follow from the evaluations
+# (:func:`portal.contracts.service.term_of`), so sorting or filtering on them reads the whole
+# selection (a region holds tens to hundreds of framework agreements). Ties keep the id order.
+FRAMEWORK_COLUMN_SORTS = {
+    "kenmerk": func.lower(FrameworkAgreement.reference),
+    "aanbieder": func.lower(Organisation.name),
+    "domein": FrameworkAgreement.domain,
+    "perceel": FrameworkAgreement.lot,
+    "ingang": FrameworkAgreement.start_date,
+}
 FRAMEWORK_SORTS: dict[str, Callable] = {
     "kenmerk": lambda row: row["agreement"].reference.lower(),
     "aanbieder": lambda row: row["provider"].lower(),
@@ -64,19 +75,31 @@ FRAMEWORK_SORTS: dict[str, Callable] = {
 }
 
 
-def framework_rows(statement) -> list[dict]:
-    """Agreements with provider name, segments and term. The end date depends on the evaluations,
-    so it is computed here; a region holds tens to hundreds of framework agreements."""
-    found = db.session().exec(statement).all()
-    ids = [agreement.id for agreement, _name in found]
-    segments = service.segments_by_agreement(ids)
-    evaluations = service.evaluations_by_agreement(ids)
+def _terms(found) -> tuple[dict[int, list], dict[int, terms.Term]]:
+    """The evaluations and the term of each (agreement, provider name)."""
+    evaluations = service.evaluations_by_agreement([agreement.id for agreement, _name in found])
+    return evaluations, {agreement.id: service.term_of(agreement, evaluations[agreement.id])
+                         for agreement, _name in found}
+
+
+def _framework_rows(found, evaluations: dict[int, list] | None = None,
+                    terms_by_id: dict[int, terms.Term] | None = None) -> list[dict]:
+    """Rows of (agreement, provider name) with segments, evaluations, term, contract value and
+    obligations (the evaluations and terms when already known)."""
+    if evaluations is None or terms_by_id is None:
+        evaluations, terms_by_id = _terms(found)
+    segments = service.segments_by_agreement([agreement.id for agreement, _name in found])
     return [{"agreement": agreement, "provider": name, "segments": segments[agreement.id],
-             "evaluations": evaluations[agreement.id],
-             "term": service.term_of(agreement, evaluations[agreement.id]),
+             "evaluations": evaluations[agreement.id], "term": terms_by_id[agreement.id],
              "contract_value": service.contract_value(agreement),
              "obligations": obligations.in_force(agreement, segments[agreement.id])}
             for agreement, name in found]
+
+
+def framework_rows(statement) -> list[dict]:
+    """Agreements with provider name, segments and term (the end date depends on the evaluations,
+    so it is computed here)."""
+    return _framework_rows(db.session().exec(statement).all())
 
 
 def _frameworks_with_provider():
@@ -87,18 +110,33 @@ def _frameworks_with_provider():
 def framework_list(provider_id: int | None, domain: str, status: str, sort: str,
                    page: int) -> tuple[Page, str]:
     """One page of the region's framework agreements, filtered and sorted (an unknown sort falls
-    back to the reference), and the sort used."""
+    back to the reference), and the sort used. Filtered and sorted on columns, the database counts
+    and pages; a sort or filter on the term reads the selection's terms and pages in Python. Only
+    the rows of the page get their segments and obligations."""
     sort = sort if sort.lstrip("-") in FRAMEWORK_SORTS else "kenmerk"
+    key, descending = sort.lstrip("-"), sort.startswith("-")
     statement = _frameworks_with_provider()
     if provider_id:
         statement = statement.where(FrameworkAgreement.organisation_id == provider_id)
     if domain in current_registry().domains:
         statement = statement.where(FrameworkAgreement.domain == domain)
-    rows = framework_rows(statement)
+    if key in FRAMEWORK_COLUMN_SORTS and status not in terms.STATUS_LABELS:
+        column = FRAMEWORK_COLUMN_SORTS[key]
+        found = paginate(statement.order_by(column.desc() if descending else column.asc(),
+                                            FrameworkAgreement.id), page, PER_PAGE)
+        found.items = _framework_rows(found.items)
+        return found, sort
+    selection = db.session().exec(statement.order_by(FrameworkAgreement.id)).all()
+    evaluations, terms_by_id = _terms(selection)
+    rows = [{"agreement": agreement, "provider": name, "term": terms_by_id[agreement.id]}
+            for agreement, name in selection]
     if status in terms.STATUS_LABELS:
         rows = [row for row in rows if row["term"].status == status]
-    rows.sort(key=FRAMEWORK_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
-    return page_of_list(rows, page, PER_PAGE), sort
+    rows.sort(key=FRAMEWORK_SORTS[key], reverse=descending)
+    found = page_of_list(rows, page, PER_PAGE)
+    found.items = _framework_rows([(row["agreement"], row["provider"]) for row in found.items],
+                                  evaluations, terms_by_id)
+    return found, sort
 
 
 def own_frameworks(provider_id: int) -> list[dict]:

@@ -1,9 +1,12 @@
-"""Column types: exact decimals on every database."""
+"""Column types: exact decimals on every database, and money columns as whole cents in SQL (so
+totals can be summed by the database without passing through floating point)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import BigInteger, Numeric, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,3 +46,30 @@ class ExactDecimal(TypeDecorator):
     @property
     def python_type(self):
         return Decimal
+
+
+class cents(FunctionElement):
+    """A money column (:class:`ExactDecimal`, scale 2) as a whole number of cents, per row: sum it
+    with ``func.sum`` and turn the sum back with :func:`from_cents`. PostgreSQL multiplies the
+    numeric exactly. SQLite keeps the amount as text and its SUM of text would be a float sum, so the
+    text goes through REAL once per row and is rounded to the integer it stands for: exact while
+    ``|amount| × 100 < 2**53``, far beyond NUMERIC(14, 2)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "cents"
+
+
+@compiles(cents)
+def _cents_default(element, compiler, **kw):
+    return f"CAST(({compiler.process(element.clauses, **kw)}) * 100 AS BIGINT)"
+
+
+@compiles(cents, "sqlite")
+def _cents_sqlite(element, compiler, **kw):
+    return f"CAST(ROUND(CAST(({compiler.process(element.clauses, **kw)}) AS REAL) * 100) AS INTEGER)"
+
+
+def from_cents(value) -> Decimal:
+    """A sum of :class:`cents` (None for no rows: zero) as an amount with two decimals."""
+    return Decimal(int(value or 0)).scaleb(-2)

@@ -19,7 +19,8 @@ Rules (the dashboard states them on screen too):
 - **Trend**: approved value per month; a quarter report is spread evenly over its three months
   (whole cents that add up exactly: :func:`portal.money.split_evenly`).
 
-Amounts are summed in Python: on SQLite decimals are text.
+Amounts are summed by the database in whole cents (:class:`portal.models.types.cents`): on SQLite
+decimals are text, and a float sum would lose cents.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import select
 
 from portal import db
@@ -42,6 +44,7 @@ from portal.accounts.scoping import organisation_names, scoped
 from portal.formatting import neutralise
 from portal.models.agreements import BudgetAgreement, MunicipalChoice
 from portal.models.realisation import RealisationReport
+from portal.models.types import cents, from_cents
 from portal.money import split_evenly, to_cents
 from portal.realisation.rules import MONTHS, Period
 
@@ -237,6 +240,23 @@ def _places_by_month(session, year: int, keys: set[tuple[int, str]]) -> dict[tup
     return result
 
 
+def _month_columns():
+    """Per month of the year, the value a report puts in it (whole cents: a quarter spread evenly,
+    the first months getting the extra cents, as :func:`month_values`) and whether it covers it."""
+    report = RealisationReport
+    value = cents(report.total_value)
+    sign = case((value < 0, -1), else_=1)
+    parts, covered = [], []
+    for month in range(1, 13):
+        quarter, offset = (month + 2) // 3, (month - 1) % 3
+        in_month = and_(report.period_kind == "month", report.period == month)
+        in_quarter = and_(report.period_kind == "quarter", report.period == quarter)
+        third = sign * (func.abs(value) // 3 + case((func.abs(value) % 3 > offset, 1), else_=0))
+        parts.append(func.sum(case((in_month, value), (in_quarter, third), else_=0)))
+        covered.append(func.max(case((or_(in_month, in_quarter), 1), else_=0)))
+    return parts, covered
+
+
 def load(filters: Filters, segment_label) -> Dashboard:
     """The dashboard for the signed-in organisation's scope and ``filters``."""
     session = db.session()
@@ -245,35 +265,40 @@ def load(filters: Filters, segment_label) -> Dashboard:
     def at(key) -> Figures:
         return figures.setdefault(key, Figures())
 
-    for agreement in session.exec(_filtered(scoped(select(BudgetAgreement), BudgetAgreement), BudgetAgreement,
-                                            filters)):
-        row = at((agreement.organisation_id, agreement.municipality_id, agreement.segment_key))
-        if agreement.kind == "ceiling":
-            row.ceiling += Decimal(agreement.amount)
+    # Sums per provider × municipality × segment in the database (whole cents, exact on both
+    # databases): the page reads one row per cell it shows, not one per agreement or report.
+    key = (BudgetAgreement.organisation_id, BudgetAgreement.municipality_id, BudgetAgreement.segment_key)
+    for provider_id, municipality_id, segment_key, kind, amount in session.exec(_filtered(scoped(select(
+            *key, BudgetAgreement.kind, func.sum(cents(BudgetAgreement.amount))), BudgetAgreement),
+            BudgetAgreement, filters).group_by(*key, BudgetAgreement.kind)):
+        row = at((provider_id, municipality_id, segment_key))
+        if kind == "ceiling":
+            row.ceiling += from_cents(amount)
         else:
-            row.budget += Decimal(agreement.amount)
+            row.budget += from_cents(amount)
 
     months = [ZERO] * 12
     submitted_months = [ZERO] * 12
-    # Columns, not entities, and each report's own place-days (written with its lines by the
-    # import): the page no longer reads a year's lines, and no ORM object per report.
-    reports = session.exec(_filtered(scoped(select(
-        RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
-        RealisationReport.state, RealisationReport.period_kind, RealisationReport.period,
-        RealisationReport.total_value, RealisationReport.place_days_total), RealisationReport), RealisationReport,
-        filters).where(RealisationReport.state.in_(("approved", "submitted"))))
-    year = filters.year
-    for provider_id, municipality_id, segment_key, state, kind, number, total_value, place_days in reports:
+    # Each report's own place-days (written with its lines by the import), its months and the
+    # last month it covers, summed per cell and state.
+    parts, covered = _month_columns()
+    report = RealisationReport
+    key = (report.organisation_id, report.municipality_id, report.segment_key)
+    last_month = case((report.period_kind == "quarter", report.period * 3), else_=report.period)
+    sums = session.exec(_filtered(scoped(select(
+        *key, report.state, func.sum(cents(report.total_value)), func.sum(report.place_days_total),
+        func.max(last_month), *parts, *covered), report), report, filters)
+        .where(report.state.in_(("approved", "submitted"))).group_by(*key, report.state))
+    for provider_id, municipality_id, segment_key, state, value, place_days, last, *per_month in sums:
         row = at((provider_id, municipality_id, segment_key))
-        period = Period(year, kind, number)
-        value = Decimal(total_value)
+        value = from_cents(value)
         target = months if state == "approved" else submitted_months
-        for month, part in month_values(period, value).items():
-            target[month - 1] += part
+        for month, part in enumerate(per_month[:12]):
+            target[month] += from_cents(part)
         if state == "approved":
             row.approved += value
-            row.last_month = max(row.last_month, period.months[-1])
-            row.months.update(period.months)
+            row.last_month = max(row.last_month, int(last))
+            row.months.update(month for month, flag in enumerate(per_month[12:], start=1) if flag)
             row.place_days += int(place_days or 0)
         else:
             row.submitted += value

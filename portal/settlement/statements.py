@@ -245,8 +245,10 @@ def year_overview(region_id: int, asked: tuple[int | None, ...] = ()) -> YearOve
     the year :func:`portal.settlement.runs.year_to_show` picks."""
     years = runs_service.years_with_agreements(region_id)
     year = runs_service.year_to_show(years, asked)
-    rows = [RunSummary(run, runs_service.totals(runs_service.lines_of(run)), runs_service.count_lines(run))
-            for run in (runs_service.runs(region_id, year) if year else [])]
+    versions = runs_service.runs(region_id, year) if year else []
+    sums = runs_service.sums_per_run(run.id for run in versions)
+    rows = [RunSummary(run, sums[run.id].totals, sums[run.id].lines) if run.id in sums
+            else RunSummary(run, runs_service.totals([]), 0) for run in versions]
     return YearOverview(years, year, rows, runs_service.year_has_ended(year) if year else True)
 
 
@@ -262,14 +264,11 @@ class ProviderRunSummary:
 
 def provider_overview(region_id: int, provider_id: int) -> list[ProviderRunSummary]:
     """The runs shown to the provider that hold lines of it, newest first."""
-    rows = []
-    for run in runs_service.runs_shown_to_organisations(region_id):
-        lines = runs_service.lines_of(run, organisation_id=provider_id)
-        if not lines:
-            continue
-        rows.append(ProviderRunSummary(run, runs_service.totals(lines), len(lines),
-                                       runs_service.responses(run).get(provider_id)))
-    return rows
+    shown = runs_service.runs_shown_to_organisations(region_id)
+    sums = runs_service.sums_per_run((run.id for run in shown), organisation_id=provider_id)
+    return [ProviderRunSummary(run, sums[run.id].totals, sums[run.id].lines,
+                               runs_service.responses(run).get(provider_id))
+            for run in shown if run.id in sums]
 
 
 @dataclass(frozen=True)
@@ -286,14 +285,17 @@ class MunicipalityRunSummary:
 
 def municipality_overview(region_id: int, municipality_id: int) -> list[MunicipalityRunSummary]:
     """The runs shown to the municipality that hold lines or a cost share of it, newest first."""
+    shown = runs_service.runs_shown_to_organisations(region_id)
+    sums = runs_service.sums_per_run((run.id for run in shown), municipality_id=municipality_id)
     rows = []
-    for run in runs_service.runs_shown_to_organisations(region_id):
-        lines, share = _municipality_figures(run, municipality_id)
-        if not lines and share is None:
+    for run in shown:
+        shares = share_rows(run, municipality_id)
+        if run.id not in sums and not shares:
             continue
-        summed = runs_service.totals(lines)
-        costs = share.total if share else ZERO
-        rows.append(MunicipalityRunSummary(run, summed, costs, summed.due + costs, len(lines)))
+        summed = sums[run.id].totals if run.id in sums else runs_service.totals([])
+        costs = shares[0].total if shares else ZERO
+        rows.append(MunicipalityRunSummary(run, summed, costs, summed.due + costs,
+                                           sums[run.id].lines if run.id in sums else 0))
     return rows
 
 
