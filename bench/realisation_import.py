@@ -147,7 +147,7 @@ def add_trajectories(region, organisations, per_segment: int, segments: list[str
     demo loader like the plugins' own demo data."""
     from sqlmodel import select
 
-    from portal import db
+    from portal import clock, db
     from portal.demo import DemoContext
     from portal.models import CareForm, StandardTrajectory, Tariff
     from portal.toolkit import DemoLoader, TrajectorySpec
@@ -155,7 +155,8 @@ def add_trajectories(region, organisations, per_segment: int, segments: list[str
     if per_segment <= 0:
         return 0
     session = db.session()
-    loader = DemoLoader(DemoContext(region=region, organisations=organisations, session=session), "bench")
+    loader = DemoLoader(DemoContext(region=region, organisations=organisations, session=session,
+                                    today=clock.today()), "bench")
     added = 0
     for segment_key in segments:
         year = loader.years[0]
