@@ -248,7 +248,7 @@ class LineWriter:
         if self.postgresql:
             # The JSON column as SQLAlchemy writes it: ``null`` for a line without figures.
             db.copy_rows(self.session, "realisation_line", _LINE_COLUMNS,
-                         (row[:10] + (json.dumps(row[10]), row[11]) for row in rows))
+                         (row[:10] + ("null" if row[10] is None else json.dumps(row[10]), row[11]) for row in rows))
         else:
             self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in rows])
 
@@ -334,7 +334,7 @@ def _supersede(session, writer: LineWriter) -> None:
                                          .where(new.upload_id == writer.upload.id)),
                RealisationReport.state.in_(("submitted", "rejected")))
         .values(state="superseded", lock_version=RealisationReport.lock_version + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session="fetch")).rowcount  # reports the session holds see it
     if changed != len(open_ids):
         first = replaced[0]
         period = Period(first.year, first.period_kind, first.period)

@@ -30,6 +30,7 @@ docs/rounding.md.
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -429,6 +430,7 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
 
 
 _COUNTS = ("gestart", "lopend", "beeindigd", "clienten")
+_EQUALS = itertools.repeat("=")
 
 
 @dataclass
@@ -494,11 +496,12 @@ class RowChecker:
 
     def _in_order(self, row: int, raw: dict[str, Any]) -> ValuedLine | None:
         """The valued row when every check passes; None when :func:`check_row` must decide."""
-        for value in raw.values():
-            if value is None:
-                continue
-            if type(value) is not str or len(value) > MAX_CELL or value.startswith("="):
+        values = raw.values()
+        try:  # in C: a cell that is not text (TypeError) goes to check_row
+            if max(map(len, values), default=0) > MAX_CELL or any(map(str.startswith, values, _EQUALS)):
                 return None
+        except TypeError:
+            return None
         key = (raw.get("gemeente"), raw.get("segment"), raw.get("periode"))
         facts = self._groups.get(key, False)
         if facts is False:
