@@ -461,16 +461,16 @@ def test_quarter_reporting_where_a_local_rule_says_quarter(app, app_config, data
 def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
     before = counts(provider)
     monkeypatch.setattr(realisation_import, "BATCH", 5)
-    real_insert = realisation_import.insert
+    real_write = realisation_import.LineWriter._write_lines
     calls = []
 
-    def failing_insert(*args, **kwargs):
+    def failing_write(writer, rows):  # the second batch of lines (reports and lines were written before)
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("database weg")
-        return real_insert(*args, **kwargs)
+        return real_write(writer, rows)
 
-    monkeypatch.setattr(realisation_import, "insert", failing_insert)
+    monkeypatch.setattr(realisation_import.LineWriter, "_write_lines", failing_write)
     rows = [row(periode=f"{LAST_YEAR}-{month:02d}", traject=traject) for month in range(1, 5)
             for traject in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9")]
     result = upload(provider, csv_bytes(rows))
@@ -480,7 +480,7 @@ def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
     assert counts(provider) == before
     assert reports_of(result) == []
     # Nothing half-done is left behind: the same file goes through afterwards.
-    monkeypatch.setattr(realisation_import, "insert", real_insert)
+    monkeypatch.setattr(realisation_import.LineWriter, "_write_lines", real_write)
     again = upload(provider, csv_bytes(rows))
     assert again.state == "stored", again.errors
     assert counts(provider) == (before[0] + 4, before[1] + 12)
@@ -489,16 +489,16 @@ def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
 def test_a_failure_while_storing_rows_from_the_api_stores_nothing(provider, monkeypatch):
     before = counts(provider)
     monkeypatch.setattr(realisation_import, "BATCH", 1)
-    real_insert = realisation_import.insert
+    real_write = realisation_import.LineWriter._write_lines
     calls = []
 
-    def failing_insert(*args, **kwargs):
+    def failing_write(writer, rows):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("database weg")
-        return real_insert(*args, **kwargs)
+        return real_write(writer, rows)
 
-    monkeypatch.setattr(realisation_import, "insert", failing_insert)
+    monkeypatch.setattr(realisation_import.LineWriter, "_write_lines", failing_write)
     rows = [dict(zip(HEADER, row(traject=code))) for code in ("S4-BEG-6", "S4-BEH-4")]
     with pytest.raises(RuntimeError):
         submit_rows(provider, None, rows, "api")

@@ -63,19 +63,40 @@ def surcharges_for(region_id: int, segment_key: str, provider_id: int | None, on
                  and (s.segment_key is None or s.segment_key == segment_key))
 
 
-def trajectory_terms(trajectory: StandardTrajectory, provider_id: int | None = None, **changes) -> pricing.TrajectoryTerms:
+def trajectory_terms(trajectory: StandardTrajectory, provider_id: int | None = None, *, memo: dict | None = None,
+                     **changes) -> pricing.TrajectoryTerms:
     """The pricing terms of a trajectory; ``changes`` overrides intensity, duration and the like
-    (for previews and custom trajectories)."""
+    (for previews and custom trajectories). ``memo``, a dict the caller keeps while it prices many
+    trajectories at once (a realisation import), remembers each tariff's rate per year and the
+    surcharges per segment and date, so they are read once instead of per trajectory."""
     session = db.session()
     tariff = session.get(Tariff, changes.pop("tariff_id", trajectory.tariff_id))
     year = changes.pop("year", trajectory.year)
+    on = price_date(year)
+    if memo is None:
+        rate = unit_rate(tariff, year)
+        surcharges = surcharges_for(trajectory.region_id, trajectory.segment_key, provider_id, on)
+    else:
+        rate_key = ("rate", tariff.id, year)
+        if rate_key not in memo:
+            try:
+                memo[rate_key] = unit_rate(tariff, year)
+            except RuleViolation as refused:
+                memo[rate_key] = refused
+        if isinstance(memo[rate_key], RuleViolation):
+            raise memo[rate_key]
+        rate = memo[rate_key]
+        surcharge_key = ("surcharges", trajectory.region_id, trajectory.segment_key, provider_id, on)
+        if surcharge_key not in memo:
+            memo[surcharge_key] = surcharges_for(trajectory.region_id, trajectory.segment_key, provider_id, on)
+        surcharges = memo[surcharge_key]
     values = {
-        "unit_rate": unit_rate(tariff, year),
+        "unit_rate": rate,
         "unit": tariff.unit,
         "intensity": trajectory.intensity,
         "intensity_period": trajectory.intensity_period,
         "duration_months": trajectory.duration_months,
-        "surcharges": surcharges_for(trajectory.region_id, trajectory.segment_key, provider_id, price_date(year)),
+        "surcharges": surcharges,
         "extra": dict(trajectory.extra or {}),
     }
     values.update(changes)

@@ -123,6 +123,9 @@ def _delimiter(first_line: str) -> str:
     return best
 
 
+_SHORT_CELL = MAX_CELL_BYTES // 4
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         value = value.date()
@@ -229,12 +232,15 @@ class Table:
                     number += 1
                     if len(cells) > MAX_COLUMNS and any(c != "" for c in cells[MAX_COLUMNS:]):
                         raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
-                    yield number, [_cell(c) for c in cells[:MAX_COLUMNS]]
+                    # Text cells: a cell of at most a quarter of the byte limit in characters
+                    # cannot pass it (four bytes at most a character), so only longer ones are measured.
+                    yield number, [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
             finally:
                 csv.field_size_limit(previous)
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         keys = [column_key(h) for h in self.header]
+        every_key_named = all(keys)
         count = 0
         for number, cells in self._raw_rows():
             if number == 1:
@@ -244,6 +250,9 @@ class Table:
             count += 1
             if count > MAX_ROWS:
                 raise FileRefused(f"Het bestand heeft meer dan {MAX_ROWS:,} regels; splits het.".replace(",", "."))
+            if every_key_named and len(cells) <= len(keys):
+                yield number, dict(zip(keys, cells))
+                continue
             row = {}
             for index, value in enumerate(cells):
                 if index < len(keys) and keys[index]:

@@ -1,12 +1,20 @@
 """Taking realisation in: a file, the web form or the API, all through one pipeline.
 
-1. **Check** every row (:func:`portal.realisation.rules.check_row`) while streaming; collect the
-   errors (the first ``MAX_ERRORS`` in full, all of them counted) and, per report (municipality ×
-   segment × period), the total value. A line twice in the input is an error too.
-2. If anything is wrong, **nothing is stored**: the upload is ``refused`` with its error report.
-3. Otherwise **store** in one transaction, streaming the input a second time: one new report
-   version per municipality × segment × period (a report that existed becomes ``superseded`` and
-   stays visible), its lines inserted in batches. Any failure rolls the whole upload back.
+1. **Check** every row (:class:`portal.realisation.rules.RowChecker`, which answers as
+   :func:`portal.realisation.rules.check_row`) while streaming; collect the errors (the first
+   ``MAX_ERRORS`` in full, all of them counted) and, per report (municipality × segment × period),
+   the total value. A line twice in the input is an error too. While no error has been found, each
+   checked line is **written at once** (:class:`LineWriter`): a report the batch needs first is
+   inserted (its next version number, its sums still zero), then the batch's lines in one go
+   (``COPY`` on PostgreSQL, one multi-row insert on SQLite). So a file is read and checked once,
+   at constant memory.
+2. If anything is wrong, **nothing is stored**: everything written is rolled back and the upload is
+   ``refused`` with its error report.
+3. Otherwise the upload is **finished** in the same transaction (:func:`store_source`), set-based:
+   the reports' sums in one statement, the versions they replace (the next lower version of the
+   same report) locked and checked in one statement (an approved one refuses the upload) and made
+   ``superseded`` (they stay visible) in another, one audit event per report in one insert. Any
+   failure rolls the whole upload back.
 
 The same file twice (same SHA-256 for the same provider, already stored) is recognised and not
 counted twice. Progress lives in :mod:`portal.realisation.progress` for the page to poll.
@@ -14,6 +22,7 @@ counted twice. Progress lives in :mod:`portal.realisation.progress` for the page
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -22,24 +31,28 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import and_, func, insert, text, update
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from portal import audit, db
 from portal.formatting import nl_datetime
-from portal.models import Organisation, User, utcnow
+from portal.models import AuditEvent, Organisation, User, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.realisation import progress
 from portal.realisation.declaration_323 import parse_323
 from portal.realisation.files import FileRefused, open_table, sniff
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import (
+    Period,
+    RowChecker,
     RowError,
     ValuedLine,
     allowed_columns,
     check_header,
     check_row,
     column_key,
+    figure_columns,
     left_empty,
 )
 from portal.registry import current_registry, region_scope
@@ -102,9 +115,11 @@ def _line_key(valued: ValuedLine) -> bytes:
 
 def check_source(rows: RowSource, lookups, header: list[str] | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 first_errors: list[RowError] = ()) -> CheckResult:
-    """Pass 1: check every row; keep only errors, line keys (8 bytes each) and group totals.
-    ``first_errors`` are faults found while reading the source (a 323 message's Prestaties)."""
+                 first_errors: list[RowError] = (), writer: LineWriter | None = None) -> CheckResult:
+    """Check every row; keep only errors, line keys (8 bytes each) and group totals. With a
+    ``writer``, each checked line is handed to it as long as no error has been found (the caller
+    rolls back what it wrote when the result is not ok). ``first_errors`` are faults found while
+    reading the source (a 323 message's Prestaties)."""
     result = CheckResult()
     for error in first_errors:
         result.add(error)
@@ -114,9 +129,11 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
         if result.error_count:
             return result
     seen: dict[bytes, int] = {}
+    check = RowChecker(lookups).check
+    groups = result.groups
     for number, raw in rows():
         result.rows += 1
-        valued, errors = check_row(number, raw, lookups)
+        valued, errors = check(number, raw)
         for error in errors:
             result.add(error)
         if valued is not None:
@@ -127,85 +144,202 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
                                                       f"traject. Tel ze samen in één regel."))
             else:
                 seen[key] = number
-                group = result.groups.setdefault(valued.group, GroupSummary())
+                group = groups.get(valued.group)
+                if group is None:
+                    group = groups[valued.group] = GroupSummary()
                 group.add(valued.line, valued.value)
                 for warning in valued.warnings:
                     if len(group.warnings) < 20:
                         group.warnings.append(f"Regel {number}: {warning}")
+                if writer is not None and not result.error_count:
+                    writer.add(number, valued)
         if on_progress and result.rows % 500 == 0:
             on_progress(result.rows)
     if result.rows == 0 and not result.error_count:
         result.add(RowError(2, "", "Het bestand heeft geen regels met realisatie onder de kopregel."))
+    if writer is not None and not result.error_count:
+        writer.flush()
     return result
 
 
-def store_source(rows: RowSource, lookups, upload: RealisationUpload, user: User | None,
-                 result: CheckResult, on_progress: Callable[[int], None] | None = None) -> list[RealisationReport]:
-    """Pass 2 (only after a clean pass 1): one new report version per group, lines in batches.
-    The caller commits; on any exception the caller rolls back and nothing is stored."""
-    session = db.session()
-    provider = lookups.provider_org
-    reports: dict[tuple, RealisationReport] = {}
-    for (municipality_id, segment_key, period), summary in sorted(result.groups.items(), key=lambda item: (
-            item[0][0], item[0][1], item[0][2])):
-        key_filter = (RealisationReport.organisation_id == provider.id,
-                      RealisationReport.municipality_id == municipality_id,
-                      RealisationReport.segment_key == segment_key, RealisationReport.year == period.year,
-                      RealisationReport.period_kind == period.kind, RealisationReport.period == period.number)
-        previous = session.exec(select(RealisationReport).where(*key_filter)
-                                .order_by(RealisationReport.version.desc())).first()
-        if previous is not None and previous.state == "approved":
-            raise FileRefused(f"De realisatie van {period.label} is intussen goedgekeurd en staat vast.")
-        if previous is not None and previous.state != "superseded":
-            changed = session.execute(update(RealisationReport).where(
-                RealisationReport.id == previous.id, RealisationReport.lock_version == previous.lock_version,
-                RealisationReport.state.in_(("submitted", "rejected"))).values(
-                state="superseded", lock_version=previous.lock_version + 1)).rowcount
-            if changed != 1:
-                raise FileRefused(f"De realisatie van {period.label} is intussen door iemand anders gewijzigd; "
-                                  f"lever het bestand opnieuw aan.")
-        report = RealisationReport(
-            region_id=provider.region_id, organisation_id=provider.id, municipality_id=municipality_id,
-            segment_key=segment_key, year=period.year, period_kind=period.kind, period=period.number,
-            version=(previous.version + 1) if previous else 1, state="submitted", upload_id=upload.id,
-            total_value=summary.total, line_count=summary.lines, warnings=summary.warnings or None,
-            place_days_total=summary.place_days, ended_total=summary.ended, figures=summary.figures_json,
-            submitted_by=user.id if user else None)
-        session.add(report)
-        reports[(municipality_id, segment_key, period)] = report
-    session.flush()
+_LINE_COLUMNS = ("report_id", "trajectory_code", "started", "running", "ended", "clients", "units", "place_days",
+                 "unit_price", "value", "extra", "source_row")
+_REPORT_COLUMNS = ("region_id", "organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period",
+                   "version", "state", "upload_id", "total_value", "line_count", "place_days_total", "ended_total",
+                   "lock_version", "submitted_by", "submitted_at")
+_REPORT_KEY = ("organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period")
 
-    batch: list[dict] = []
-    done = 0
-    for number, raw in rows():
-        valued, errors = check_row(number, raw, lookups)
-        if valued is None:  # the input changed between the passes
-            raise FileRefused(f"Regel {number} is veranderd tijdens het inlezen; lever het bestand opnieuw aan.")
+
+class LineWriter:
+    """Writes an upload's checked lines while they are checked, in batches of ``BATCH``: first the
+    reports the batch needs that are not there yet (one insert; version = the highest version of
+    the same report + 1, the sums zero until :func:`store_source`), then the lines (``COPY`` on
+    PostgreSQL, one multi-row insert on SQLite). Holds one batch of lines and one entry per report."""
+
+    def __init__(self, lookups, upload: RealisationUpload, user: User | None):
+        self.session = db.session()
+        self.provider = lookups.provider_org
+        self.upload = upload
+        self.user = user
+        self.submitted_at = utcnow()
+        self.postgresql = self.session.get_bind().dialect.name == "postgresql"
+        self.reports: dict[tuple, tuple[int, int]] = {}  # group → (report id, version)
+        self._new_groups: dict[tuple, None] = {}  # reports the batch needs, in the order first met
+        self._lines: list[tuple] = []
+        self._versions: dict[tuple, int] | None = None
+
+    def add(self, number: int, valued: ValuedLine) -> None:
+        group = valued.group
+        if group not in self.reports and group not in self._new_groups:
+            self._new_groups[group] = None
         line = valued.line
-        batch.append({
-            "report_id": reports[valued.group].id, "trajectory_code": line.trajectory_code,
-            "started": line.started, "running": line.running, "ended": line.ended, "clients": line.clients,
-            "units": line.units, "place_days": line.place_days, "unit_price": valued.unit_price,
-            "value": valued.value, "extra": {k: str(v) for k, v in line.extra.items()} or None,
-            "source_row": number,
-        })
-        done += 1
-        if len(batch) >= BATCH:
-            session.execute(insert(RealisationLine), batch)
-            batch = []
-            if on_progress:
-                on_progress(done)
-    if batch:
-        session.execute(insert(RealisationLine), batch)
-    for report in reports.values():
-        audit.record("realisation.submitted",
-                     f"Realisatie ingediend: {report.segment_key} {report.year}-{report.period_kind[0].upper()}"
-                     f"{report.period} versie {report.version}, {report.line_count} regels",
-                     object_type="realisation_report", object_id=report.id, organisation_id=provider.id,
-                     region_id=provider.region_id, actor=user,
-                     details={"after": {"total_value": str(report.total_value), "version": report.version,
-                                        "upload_id": upload.id, "municipality_id": report.municipality_id}})
-    return list(reports.values())
+        self._lines.append((group, line.trajectory_code, line.started, line.running, line.ended, line.clients,
+                            line.units, line.place_days, valued.unit_price, valued.value,
+                            {k: str(v) for k, v in line.extra.items()} or None, number))
+        if len(self._lines) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._new_groups:
+            self._insert_reports(list(self._new_groups))
+            self._new_groups = {}
+        if self._lines:
+            reports = self.reports
+            self._write_lines([(reports[line[0]][0],) + line[1:] for line in self._lines])
+            self._lines = []
+
+    def _latest_versions(self) -> dict[tuple, int]:
+        """The provider's highest version per report, read once (one row per report it ever had)."""
+        if self._versions is None:
+            r = RealisationReport
+            self._versions = {
+                (municipality_id, segment_key, Period(year, kind, number)): version
+                for municipality_id, segment_key, year, kind, number, version in self.session.execute(
+                    select(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period, func.max(r.version))
+                    .where(r.organisation_id == self.provider.id)
+                    .group_by(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period))}
+        return self._versions
+
+    def _insert_reports(self, groups: list[tuple]) -> None:
+        versions = self._latest_versions()
+        provider, upload_id = self.provider, self.upload.id
+        submitted_by = self.user.id if self.user else None
+        rows = []
+        for municipality_id, segment_key, period in groups:
+            version = versions.get((municipality_id, segment_key, period), 0) + 1
+            rows.append((provider.region_id, provider.id, municipality_id, segment_key, period.year, period.kind,
+                         period.number, version, "submitted", upload_id, Decimal("0.00"), 0, 0, 0, 1, submitted_by,
+                         self.submitted_at))
+        if self.postgresql:
+            # Ids taken from the sequence first, so the reports go in with COPY like their lines.
+            ids = list(self.session.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) "
+                "FROM generate_series(1, :count)"), {"count": len(rows)}).scalars())
+            db.copy_rows(self.session, "realisation_report", ("id",) + _REPORT_COLUMNS,
+                         [(report_id,) + row for report_id, row in zip(ids, rows)])
+        else:
+            ids = self.session.execute(insert(RealisationReport).returning(
+                RealisationReport.id, sort_by_parameter_order=True),
+                [dict(zip(_REPORT_COLUMNS, row)) for row in rows]).scalars().all()
+        for group, report_id, row in zip(groups, ids, rows):
+            self.reports[group] = (report_id, row[7])
+
+    def _write_lines(self, rows: list[tuple]) -> None:
+        if self.postgresql:
+            # The JSON column as SQLAlchemy writes it: ``null`` for a line without figures.
+            db.copy_rows(self.session, "realisation_line", _LINE_COLUMNS,
+                         (row[:10] + ("null" if row[10] is None else json.dumps(row[10]), row[11]) for row in rows))
+        else:
+            self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in rows])
+
+
+def store_source(writer: LineWriter, result: CheckResult) -> int:
+    """Finish an upload whose lines ``writer`` wrote while they were checked (only after a clean
+    check): the reports' sums, the versions they replace made ``superseded``, one audit event per
+    report; all set-based. Returns the number of reports. The caller commits; on any exception the
+    caller rolls back and nothing is stored."""
+    session = writer.session
+    reports = writer.reports
+    summaries = sorted(((group, reports[group], summary) for group, summary in result.groups.items()),
+                       key=lambda item: item[0])
+    _write_sums(session, writer.postgresql, summaries)
+    _supersede(session, writer)
+    provider, upload_id, user = writer.provider, writer.upload.id, writer.user
+    audit.record_many([
+        ("realisation.submitted",
+         f"Realisatie ingediend: {segment_key} {period.year}-{period.kind[0].upper()}{period.number} "
+         f"versie {version}, {summary.lines} regels",
+         dict(object_type="realisation_report", object_id=report_id, organisation_id=provider.id,
+              region_id=provider.region_id, actor=user,
+              details={"after": {"total_value": str(summary.total), "version": version, "upload_id": upload_id,
+                                 "municipality_id": municipality_id}}))
+        for (municipality_id, segment_key, period), (report_id, version), summary in summaries])
+    return len(summaries)
+
+
+def _write_sums(session, postgresql: bool, summaries: list) -> None:
+    """Each report's sums in one statement (an ``UPDATE ... FROM unnest(...)`` on PostgreSQL; SQLite,
+    in process, updates by id)."""
+    rows = [{"report_id": report_id, "total": summary.total, "lines": summary.lines,
+             # As the ORM wrote them: no warnings as JSON null, no figures as SQL NULL.
+             "warnings": json.dumps(summary.warnings or None),
+             "place_days": summary.place_days, "ended": summary.ended,
+             "figures": json.dumps(summary.figures_json) if summary.figures else None}
+            for _group, (report_id, _version), summary in summaries]
+    if not rows:
+        return
+    if postgresql:
+        session.execute(text(
+            "UPDATE realisation_report r SET total_value = s.total, line_count = s.lines, "
+            "warnings = s.warnings::json, place_days_total = s.place_days, ended_total = s.ended, "
+            "figures = s.figures::json "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:totals AS numeric[]), CAST(:lines AS integer[]), "
+            "CAST(:warnings AS text[]), CAST(:place_days AS integer[]), CAST(:ended AS integer[]), "
+            "CAST(:figures AS text[])) AS s(id, total, lines, warnings, place_days, ended, figures) "
+            "WHERE r.id = s.id"),
+            {"ids": [row["report_id"] for row in rows], "totals": [row["total"] for row in rows],
+             "lines": [row["lines"] for row in rows], "warnings": [row["warnings"] for row in rows],
+             "place_days": [row["place_days"] for row in rows], "ended": [row["ended"] for row in rows],
+             "figures": [row["figures"] for row in rows]})
+    else:
+        session.execute(text(
+            "UPDATE realisation_report SET total_value = :total, line_count = :lines, warnings = :warnings, "
+            "place_days_total = :place_days, ended_total = :ended, figures = :figures WHERE id = :report_id"),
+            [dict(row, total=str(row["total"])) for row in rows])
+
+
+def _supersede(session, writer: LineWriter) -> None:
+    """The version each new report replaces (the next lower version of the same report), locked
+    against a reviewer's decision meanwhile: refused if approved, else made ``superseded``."""
+    new, previous = RealisationReport, aliased(RealisationReport)
+    same_report = and_(*(getattr(previous, column) == getattr(new, column) for column in _REPORT_KEY),
+                       previous.version == new.version - 1)
+    statement = (select(previous.id, previous.state, previous.year, previous.period_kind, previous.period,
+                        previous.municipality_id, previous.segment_key)
+                 .join(new, same_report).where(new.upload_id == writer.upload.id))
+    if writer.postgresql:
+        statement = statement.with_for_update(of=previous)
+    replaced = sorted(session.execute(statement).all(), key=lambda r: (r.municipality_id, r.segment_key,
+                                                                       Period(r.year, r.period_kind, r.period)))
+    for row in replaced:
+        if row.state == "approved":
+            period = Period(row.year, row.period_kind, row.period)
+            raise FileRefused(f"De realisatie van {period.label} is intussen goedgekeurd en staat vast.")
+    open_ids = [row.id for row in replaced if row.state in ("submitted", "rejected")]
+    if not open_ids:
+        return
+    changed = session.execute(
+        update(RealisationReport)
+        .where(RealisationReport.id.in_(select(previous.id).join(new, same_report)
+                                         .where(new.upload_id == writer.upload.id)),
+               RealisationReport.state.in_(("submitted", "rejected")))
+        .values(state="superseded", lock_version=RealisationReport.lock_version + 1)
+        .execution_options(synchronize_session="fetch")).rowcount  # reports the session holds see it
+    if changed != len(open_ids):
+        first = replaced[0]
+        period = Period(first.year, first.period_kind, first.period)
+        raise FileRefused(f"De realisatie van {period.label} is intussen door iemand anders gewijzigd; "
+                          f"lever het bestand opnieuw aan.")
 
 
 # --- Uploads -----------------------------------------------------------------------------------
@@ -292,8 +426,10 @@ def _refuse(upload: RealisationUpload, message: str, errors: list[RowError] | No
 def _without_rows_left_empty(rows: RowSource, specs) -> RowSource:
     """A file's rows without the template rows left empty (:func:`left_empty`); the others keep
     their row numbers, so every message still names the row in the file."""
+    names = figure_columns(specs)
+
     def filtered():
-        return ((number, raw) for number, raw in rows() if not left_empty(raw, specs))
+        return ((number, raw) for number, raw in rows() if not left_empty(raw, specs, names))
 
     return filtered
 
@@ -322,24 +458,26 @@ def process_upload(upload_id: int) -> RealisationUpload:
         upload.rows_total, upload.state = total, "checking"
         session.commit()
         progress.update(upload.id, "checking", 0, total)
-        result = check_source(rows, lookups, header, first_errors=first_errors,
+        writer = LineWriter(lookups, upload, user)
+        result = check_source(rows, lookups, header, first_errors=first_errors, writer=writer,
                               on_progress=lambda n: progress.update(upload.id, "checking", n, total))
         twin = _stored_twin(upload) if result.ok else None  # the same file queued twice
         if twin is not None:
             raise FileRefused(_duplicate_message(twin))
         if not result.ok:
+            session.rollback()  # the lines written before the first error
+            upload = session.get(RealisationUpload, upload_id)
             _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
             upload.rows_done = result.rows
         else:
             upload.state = "storing"
             progress.update(upload.id, "storing", 0, result.rows)
-            reports = store_source(rows, lookups, upload, user, result,
-                                   on_progress=lambda n: progress.update(upload.id, "storing", n, result.rows))
+            reports = store_source(writer, result)
             upload.state, upload.rows_done, upload.rows_total = "stored", result.rows, result.rows
-            upload.report_count = len(reports)
+            upload.report_count = reports
             upload.finished_at = utcnow()
-            upload.message = (f"{result.rows} {'regel' if result.rows == 1 else 'regels'} ingelezen in {len(reports)} "
-                              f"{'rapportage' if len(reports) == 1 else 'rapportages'}.")
+            upload.message = (f"{result.rows} {'regel' if result.rows == 1 else 'regels'} ingelezen in {reports} "
+                              f"{'rapportage' if reports == 1 else 'rapportages'}.")
         audit.record(f"realisation.upload_{upload.state}", f"Realisatiebestand {upload.original_name}: "
                                                            f"{STATES[upload.state].lower()}",
                      object_type="realisation_upload", object_id=upload.id, organisation_id=provider.id,
@@ -410,26 +548,31 @@ def submit_rows(provider: Organisation, user: User | None, rows: list[dict[str, 
         return iter(numbered)
 
     lookups = ProviderLookups(provider)
-    result = check_source(source_rows, lookups, header=None)
     allowed = allowed_columns(lookups.specs())
-    for index, row in enumerate(rows, start=1):  # a column a file's header would refuse
-        for name in row:
-            if column_key(name) not in allowed:
-                result.add(RowError(index, column_key(name), f"Onbekende kolom '{str(name)[:50]}'."))
+    unknown = [RowError(index, column_key(name), f"Onbekende kolom '{str(name)[:50]}'.")  # as a file's header
+               for index, row in enumerate(rows, start=1) for name in row if column_key(name) not in allowed]
+    # The rows are few and in memory: checked first, written only when all of them are in order.
+    result = check_source(source_rows, lookups, header=None)
+    for error in unknown:
+        result.add(error)
     if not result.ok:
         _refuse(upload, _refusal_summary(result), result.errors, result.error_count)
         upload.rows_done = result.rows
         session.commit()
         return upload, result
+    writer = LineWriter(lookups, upload, user)
     try:
-        reports = store_source(source_rows, lookups, upload, user, result)
+        written = check_source(source_rows, lookups, header=None, writer=writer)
+        if not written.ok:  # cannot happen: the same rows, checked a moment ago
+            raise FileRefused("De regels zijn veranderd tijdens het inlezen; lever ze opnieuw aan.")
+        reports = store_source(writer, result)
     except FileRefused as refused:
         session.rollback()
         session.add(upload)
         _refuse(upload, refused.message)
         session.commit()
         return upload, result
-    upload.state, upload.rows_done, upload.report_count, upload.finished_at = "stored", result.rows, len(reports), utcnow()
+    upload.state, upload.rows_done, upload.report_count, upload.finished_at = "stored", result.rows, reports, utcnow()
     upload.message = f"{result.rows} regels ingediend."
     session.commit()
     return upload, result
@@ -443,5 +586,5 @@ def latest_reports_query(provider_id: int | None = None):
     return statement
 
 
-__all__ = ["FileRefused", "check_source", "store_source", "receive_file", "process_upload", "start",
+__all__ = ["FileRefused", "LineWriter", "check_source", "store_source", "receive_file", "process_upload", "start",
            "submit_rows", "latest_reports_query"]

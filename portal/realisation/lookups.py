@@ -67,6 +67,9 @@ class ProviderLookups:
             self._terms.setdefault(segment_key, []).append((agreement.start_date, end))
         self._prices: dict[tuple[str, int], dict[str, TrajectoryPrice]] = {}
         self._kinds: dict[tuple[str, str], str] = {}
+        self._terms_memo: dict = {}  # tariff rates and surcharges, read once for all trajectories
+        # The region's tariffs, held so that pricing finds them in the session's identity map.
+        self._tariffs = list(session.exec(select(Tariff).where(Tariff.region_id == region.id)))
         self._customs = list(session.exec(select(CustomTrajectory).where(
             CustomTrajectory.organisation_id == provider.id)))
         self._choices: dict[tuple[int, str], list[MunicipalChoice]] = {}
@@ -179,7 +182,7 @@ class ProviderLookups:
 
     def _priced(self, trajectory, code, name, provider_id, custom, **changes) -> TrajectoryPrice | None:
         try:
-            terms = catalogue.trajectory_terms(trajectory, provider_id, **changes)
+            terms = catalogue.trajectory_terms(trajectory, provider_id, memo=self._terms_memo, **changes)
             breakdown = pricing.price_trajectory(terms, self.registry.pricing.get(trajectory.segment_key))
         except (RuleViolation, pricing.PricingError):
             return None  # no tariff for the year: not contractable, reported as "not in your contract"
