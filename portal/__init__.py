@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
 
-    from portal import db
+    from portal import db, jobs
     from portal.accounts import login
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["portal.registry"] = build_registry(pm)
 
     db.init_app(app)
+    jobs.init_app(app)
     CSRFProtect(app)
     Htmx(app)
     login.init_app(app)

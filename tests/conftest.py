@@ -23,6 +23,8 @@ DEMO_PASSWORD = "demo-wachtwoord-2026"
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The job-queue tests use a Redis database of their own (flushed before and after each test).
+DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +49,41 @@ def database_url(request, tmp_path_factory):
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url():
+    """The Redis of the job-queue tests (``PORTAL_TEST_REDIS_URL``, default database 5 on this
+    machine). Unreachable: the tests are skipped, but under CI=true they fail: CI runs the queue
+    for real, never a skip."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", DEFAULT_REDIS)
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except RedisError as error:
+        message = (f"Redis is not reachable at {url} ({error.__class__.__name__}: {error}): start it "
+                   "(apt-get install -y redis-server; redis-server --daemonize yes) or set PORTAL_TEST_REDIS_URL.")
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_url(redis_server_url):
+    """An empty Redis database for one test (flushed before and after)."""
+    from redis import Redis
+
+    client = Redis.from_url(redis_server_url)
+    client.flushdb()
+    yield redis_server_url
+    client.flushdb()
+    client.close()
 
 
 def _empty_tables(engine) -> None:
