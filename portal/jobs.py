@@ -228,10 +228,8 @@ def run_job(name: str, args: list, region: str | None):
     from rq import get_current_job
 
     app = _worker_app
-    if app is None:  # a worker started with RQ's own ``rq worker``: build the app from the environment
-        from portal import create_app
-
-        app = _set_worker_app(create_app())
+    if app is None:
+        raise RuntimeError("Portal jobs run in `flask --app wsgi worker` (it holds the app), not in `rq worker`.")
     if os.getpid() != _worker_pid:
         # A forked work-horse: the parent's pooled connections are not ours to use.
         app.extensions["portal.engine"].dispose(close=False)
