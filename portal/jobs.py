@@ -311,6 +311,8 @@ def why_not_running(job_id: str) -> str | None:
         return None
     if status in FAILED_STATES:
         return f"De achtergrondtaak is afgebroken ({_last_line(queued)})."
+    if status == "finished":  # ended without finishing what the database waits for (run twice?)
+        return "De achtergrondtaak is beëindigd zonder de verwerking af te ronden."
     if status != "started":
         return None
     found = record(job_id) or {}

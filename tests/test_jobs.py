@@ -337,6 +337,34 @@ def test_a_worker_killed_mid_import_stores_nothing_and_the_retry_stores_it(
     assert "Ingelezen" in page and f"{line_count:,}".replace(",", "") in page.replace(".", "")
 
 
+def test_a_work_horse_killed_mid_import_is_marked_failed_by_rq_and_the_page_says_so(
+        queue_app, database_url, redis_url, upload_folder, tmp_path):
+    """The out-of-memory killer takes the work-horse, not the worker: RQ marks the job failed, and
+    the upload shows "mislukt" with that reason at once (no waiting for JOB_STALE_AFTER)."""
+    content, _line_count = _big_file(queue_app)
+    client = client_of(queue_app, ADMIN)
+    before = stored_counts(queue_app)
+    upload_id = upload_id_of(post_upload(client, content, "groot.csv"))
+    worker = _worker(database_url, redis_url, upload_folder, tmp_path)
+    try:
+        def checking():
+            with queue_app.app_context():
+                found = jobs.record(realisation_progress.job_id(upload_id)) or {}
+            return found.get("phase") in ("checking", "storing") and int(found.get("done") or 0) > 0 and found
+
+        horse = int(_wait_for(checking, 240, "the worker to check the first rows", worker)["pid"])
+        os.kill(horse, signal.SIGKILL)
+        output = worker.communicate(timeout=60)[0].decode()  # --burst: it ends once the queue is empty
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+    page = client.get(f"/realisatie/uploads/{upload_id}").get_data(as_text=True)
+    assert "Mislukt" in page and "De achtergrondtaak is afgebroken" in page, output[-2000:]
+    assert "Opnieuw proberen" in page
+    assert stored_counts(queue_app) == before
+
+
 # --- A settlement run as a job --------------------------------------------------------------------
 
 
