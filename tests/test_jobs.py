@@ -354,7 +354,12 @@ def test_a_work_horse_killed_mid_import_is_marked_failed_by_rq_and_the_page_says
 
         horse = int(_wait_for(checking, 240, "the worker to check the first rows", worker)["pid"])
         os.kill(horse, signal.SIGKILL)
-        output = worker.communicate(timeout=60)[0].decode()  # --burst: it ends once the queue is empty
+        try:
+            output = worker.communicate(timeout=120)[0].decode()  # --burst: it ends once the queue is empty
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            pytest.fail(f"the worker did not end after its work-horse {horse} was killed: "
+                        f"{worker.communicate()[0].decode()[-3000:]}")
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
