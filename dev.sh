@@ -2,14 +2,14 @@
 # The portal's two set-up commands for a fresh Debian machine with Python 3.11:
 #   ./dev.sh start   install, migrate, load the demo region on SQLite and serve on :5000
 #   ./dev.sh test    install what the tests need, then run the whole suite on SQLite,
-#                    PostgreSQL and Chromium
+#                    PostgreSQL and Chromium (the job-queue tests on Redis)
 #   ./dev.sh bench   install like test, then benchmark the realisation import on SQLite and
 #                    PostgreSQL against COPY (bench/realisation_import.py; options pass through)
 #   ./dev.sh bench settlement   the same set-up, then benchmark settling a national-scale year on
 #                    PostgreSQL against a plain GROUP BY, three rounds (bench/settlement.py; options pass through)
 #   ./dev.sh bench pages   the same set-up (and wrk from Debian), then the region-size demo under
 #                    gunicorn with 50 users per page against the bare route (bench/pages.py)
-# Under CI=true a missing PostgreSQL or Chromium is a failure, never a skip.
+# Under CI=true a missing PostgreSQL, Chromium or Redis is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -80,6 +80,20 @@ PY
   echo "postgresql+psycopg://postgres@127.0.0.1:54329/postgres"
 }
 
+# Prints the Redis URL of the job-queue tests (database 5): the running server on 127.0.0.1:6379, else
+# Debian's redis-server started in the background (installed when missing).
+redis_url() {
+  local url=${PORTAL_TEST_QUEUE_REDIS_URL:-redis://127.0.0.1:6379/5}
+  redis_answers() { "$VENV/bin/python" -c "import sys, redis; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=2).ping()" "$url" 2>/dev/null; }
+  if redis_answers; then echo "$url"; return 0; fi
+  [ -n "${PORTAL_TEST_QUEUE_REDIS_URL:-}" ] && return 1
+  command -v redis-server >/dev/null || apt_install redis-server || return 1
+  redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes >/dev/null || return 1
+  local tries
+  for tries in 1 2 3 4 5 6 7 8 9 10; do redis_answers && { echo "$url"; return 0; }; sleep 0.5; done
+  return 1
+}
+
 cmd_start() {
   python_env test
   "$VENV/bin/flask" --app wsgi demo --password "$DEMO_PASSWORD"
@@ -90,7 +104,15 @@ cmd_start() {
 cmd_test() {
   python_env test
   chromium
-  local pg_url status=0
+  local pg_url redis status=0
+  if redis=$(redis_url); then
+    # Database 5 for the job queue's tests (flushed by them), 6 for the throttle's (own keys only).
+    export PORTAL_TEST_QUEUE_REDIS_URL="$redis" PORTAL_TEST_REDIS_URL="${PORTAL_TEST_REDIS_URL:-${redis%/*}/6}"
+  elif in_ci; then
+    fail "Redis is niet bereikbaar en kon niet worden gestart (de tests van de takenwachtrij hebben het nodig)"
+  else
+    say "LET OP: geen Redis gevonden; de tests van de takenwachtrij worden overgeslagen"
+  fi
   if ! pg_url=$(postgres_url); then
     if in_ci; then fail "PostgreSQL is niet bereikbaar en kon niet worden gestart"; fi
     say "LET OP: geen PostgreSQL gevonden; alleen de SQLite-ronde draait"

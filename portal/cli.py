@@ -37,6 +37,7 @@ def init_app(app) -> None:
     app.cli.add_command(settle_preview)
     app.cli.add_command(allocate_costs)
     app.cli.add_command(plugins_command)
+    app.cli.add_command(worker_command)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -271,3 +272,20 @@ def plugins_command(region_code):
               "draai eerst 'flask --app wsgi db-upgrade'.")
     for line in plugin_report.render(report):
         click.echo(line)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop zodra de wachtrij leeg is (tests, cron).")
+@click.option("--simple", is_flag=True,
+              help="Voer elke taak in het workerproces zelf uit in plaats van in een afgesplitst proces.")
+@with_appcontext
+def worker_command(burst, simple):
+    """Run the portal's jobs from Redis (PORTAL_REDIS_URL): realisation uploads and settlement runs.
+    Each job runs in a forked work-horse unless ``--simple``; start as many workers as you like."""
+    from portal import jobs
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        _fail("PORTAL_REDIS_URL is niet gezet: zonder Redis draaien taken in het webproces en is er geen worker nodig.")
+    click.echo(f"Worker op wachtrij '{jobs.QUEUE}' ({app.config['REDIS_URL'].rsplit('@', 1)[-1]}).")
+    jobs.work(app, burst=burst, simple=simple)

@@ -55,14 +55,22 @@ DEFAULTS: dict = {
     # Custom trajectory proposals: above this expected yearly value (euros, a Decimal string) an
     # approval needs two different contract managers.
     "FOUR_EYES_THRESHOLD": "250000.00",
-    # Proposal attachments: stored here (outside the web root) under generated names;
-    # None means the folder "uploads" in the instance folder (instance/uploads).
+    # Uploaded files (proposal attachments, realisation files waiting for their job): stored here
+    # (outside the web root) under generated names. With a job queue every web process and worker
+    # must reach it (a shared volume). None means the folder "uploads" in the instance folder
+    # (instance/uploads). Checked writable at start-up.
     "UPLOAD_FOLDER": None,
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
-    # Realisation files: largest upload, and whether a file is checked and stored in a background
-    # thread (the page shows progress) or within the request (tests, small installations).
+    # Realisation files: largest upload, and (without REDIS_URL) whether a file is checked and stored
+    # in a thread of the web process (the page shows progress) or within the request (tests).
     "MAX_REALISATION_BYTES": 16 * 1024 * 1024,
     "REALISATION_IN_BACKGROUND": True,
+    # The job queue (portal/jobs.py): with REDIS_URL (above) long work (realisation uploads,
+    # settlement runs) runs as RQ jobs in `flask worker`; without it, in the web process.
+    # Seconds a job may run before RQ stops it; seconds without a sign of life (progress) after
+    # which a started job counts as dead (its worker was killed) and its upload as failed.
+    "JOB_TIMEOUT": 60 * 60,
+    "JOB_STALE_AFTER": 5 * 60,
     # Move the portal's calendar to this date (YYYY-MM-DD; the time of day still runs), for a demo
     # or an acceptance run "on" another day; empty means the real date (portal/clock.py).
     "TODAY": None,
@@ -76,6 +84,23 @@ PRODUCTION_OVERRIDES: dict = {
 
 class ConfigurationError(RuntimeError):
     """The portal refuses to start with this configuration."""
+
+
+def check_writable_folder(folder: str) -> None:
+    """Create ``folder`` when missing and prove it writable (a file written and removed), else stop
+    the start-up with a message naming the path: uploads would otherwise fail one by one later."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".schrijftest-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigurationError(
+            f"De uploadmap {path} is niet schrijfbaar ({error.strerror or error}); zet PORTAL_UPLOAD_FOLDER op een "
+            f"map die het portaal (elk webproces en elke worker) mag beschrijven. / The upload folder {path} is "
+            f"not writable: set PORTAL_UPLOAD_FOLDER to a directory every process can write to."
+        ) from None
 
 
 def load_settings(app, overrides: dict | None) -> None:
@@ -119,6 +144,18 @@ def load_settings(app, overrides: dict | None) -> None:
     if app.config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigurationError(
             f"PORTAL_LOG_FORMAT={app.config['LOG_FORMAT']!r} is onbekend; kies text of json.")
+    check_writable_folder(app.config["UPLOAD_FOLDER"])
+    app.config["REDIS_URL"] = (app.config["REDIS_URL"] or "").strip() or None
+    if app.config["REDIS_URL"] and not app.config["REDIS_URL"].startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(
+            f"PORTAL_REDIS_URL={app.config['REDIS_URL']!r} is geen Redis-URL; gebruik redis://host:6379/0 "
+            "(or leave it empty to run jobs in the web process)."
+        )
+    for key in ("JOB_TIMEOUT", "JOB_STALE_AFTER"):
+        try:
+            app.config[key] = int(app.config[key])
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"PORTAL_{key} moet een aantal seconden zijn, niet {app.config[key]!r}.") from None
     enabled = app.config["ENABLED_PLUGINS"]
     if isinstance(enabled, str):
         app.config["ENABLED_PLUGINS"] = (

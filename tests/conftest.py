@@ -25,6 +25,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Database 6 of the machine's Redis: the tests never touch another one, and remove only their keys.
 DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
+# The job-queue tests use another (flushed before and after each of them).
+QUEUE_REDIS = "redis://127.0.0.1:6379/5"
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +74,40 @@ def redis_url():
     keys = list(client.scan_iter(match=f"{prefix}*"))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url():
+    """The Redis of the job-queue tests (``PORTAL_TEST_QUEUE_REDIS_URL``, default database 5 on this
+    machine). Unreachable: the tests are skipped, but under CI=true they fail: CI runs the queue
+    for real, never a skip."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("PORTAL_TEST_QUEUE_REDIS_URL", QUEUE_REDIS)
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except RedisError as error:
+        message = (f"Redis is not reachable at {url} ({error.__class__.__name__}: {error}): start it "
+                   "(apt-get install -y redis-server; redis-server --daemonize yes) or set PORTAL_TEST_QUEUE_REDIS_URL.")
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def queue_redis_url(redis_server_url):
+    """An empty Redis database for one test (flushed before and after)."""
+    from redis import Redis
+
+    client = Redis.from_url(redis_server_url)
+    client.flushdb()
+    yield redis_server_url
+    client.flushdb()
     client.close()
 
 

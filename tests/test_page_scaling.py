@@ -17,7 +17,7 @@ from portal.models.settlement import SettlementLine, SettlementRun
 from portal.realisation import dashboard as dashboard_figures
 from portal.realisation.rules import Period
 from portal.settlement import runs as runs_service
-from tests.test_realisation_dashboard import YEAR as YEAR_OF_DASHBOARD
+from tests.dates import YEAR
 from tests.test_realisation_dashboard import (  # noqa: F401  (fixtures)
     CONTRACT_MANAGER,
     _amount,
@@ -25,7 +25,7 @@ from tests.test_realisation_dashboard import (  # noqa: F401  (fixtures)
     _without_demo_realisation,
     region,
 )
-from tests.dates import YEAR
+from tests.test_realisation_dashboard import YEAR as YEAR_OF_DASHBOARD
 from tests.test_settlement_screens import MANAGER as SETTLEMENT_MANAGER
 from tests.test_settlement_screens import MUNICIPALITY, PROVIDER, make_run
 

@@ -49,6 +49,7 @@ EXPECTED = {
     "realisation.template_xlsx": expect(302, 200, 200, 403, 403, 403),
     "realisation.form": expect(302, 200, 200, 403, 403, 403),
     "realisation.validate_row": POST_ONLY,
+    "realisation.upload_retry": POST_ONLY,
     "realisation_review.queue": REGION_READERS,
     "realisation_review.detail": REGION_READERS,  # the sample report is Zorggroep Maasland's, for Venlo
     "realisation_review.approve": POST_ONLY,
@@ -168,6 +169,8 @@ EXPECTED = {
     "settlement.index": SIGNED_IN,
     "settlement.run": POST_ONLY,
     "settlement.run_detail": SIGNED_IN,
+    # a queued settlement run's page: only for the contract manager who queued it (the sample is no job)
+    "settlement.run_job": expect(302, 403, 403, 404, 403, 403),
     "settlement.publish": POST_ONLY,
     "settlement.finalise": POST_ONLY,
     "settlement.respond": POST_ONLY,
@@ -201,7 +204,7 @@ def _sample_arguments(app):
                 "tariff_id": catalogue.tariff.id, "version_id": catalogue.version_2024.id,
                 "surcharge_id": catalogue.surcharge.id,
                 "organisation_id": organisation.id, "membership_id": colleague.id,
-                "token": "geen-geldige-link", "filename": "portal.css",
+                "token": "geen-geldige-link", "filename": "portal.css", "job_id": "settlement-run-onbekend",
                 "token_id": api_token.id, **sample_agreements(),
                 "municipality_id": session.exec(select(Organisation.id).where(Organisation.name == "Venlo")).one(),
                 "segment_key": next(iter(app.extensions["portal.registry"].segments)),

@@ -21,6 +21,7 @@ from sqlmodel import select
 from portal import db
 from portal.models import LoginFailure, utcnow
 
+
 def email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 

@@ -24,6 +24,10 @@ class UploadForm(StrictForm):
                                     "(323, .xml).")
 
 
+class RetryForm(StrictForm):
+    """"Opnieuw proberen" on a failed upload: only the CSRF token."""
+
+
 class RowsForm(StrictForm):
     """The web form: the chosen municipality, segment and period, plus the row inputs (which
     are checked by name against ``row_columns``)."""

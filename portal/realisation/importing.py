@@ -18,13 +18,16 @@
 
 The same file twice (same SHA-256 for the same provider, already stored) is recognised and not
 counted twice. Progress lives in :mod:`portal.realisation.progress` for the page to poll.
+
+An uploaded file is processed as a job (:mod:`portal.jobs`): on the queue when there is one, else in
+the web process. Its file waits in the upload folder and is removed once the upload is stored or
+refused; a failed upload keeps it, so "Opnieuw proberen" (:func:`retry`) starts again from it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,9 +38,9 @@ from sqlalchemy import and_, func, insert, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from portal import audit, db
+from portal import audit, db, jobs
 from portal.formatting import nl_datetime
-from portal.models import AuditEvent, Organisation, User, utcnow
+from portal.models import Organisation, User, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.realisation import progress
 from portal.realisation.declaration_323 import parse_323
@@ -50,12 +53,10 @@ from portal.realisation.rules import (
     ValuedLine,
     allowed_columns,
     check_header,
-    check_row,
     column_key,
     figure_columns,
     left_empty,
 )
-from portal.registry import current_registry, region_scope
 
 MAX_ERRORS = 1000
 BATCH = 2000
@@ -490,15 +491,30 @@ def process_upload(upload_id: int) -> RealisationUpload:
         upload = session.get(RealisationUpload, upload_id)
         _refuse(upload, refused.message)
         session.commit()
-    except Exception:
+    except Exception:  # the details go to the log, not to the provider's page
         session.rollback()
         upload = session.get(RealisationUpload, upload_id)
-        upload.state, upload.message, upload.finished_at = "failed", "Er ging iets mis bij het inlezen; niets is opgeslagen.", utcnow()
+        _fail(upload, "Er ging iets mis bij het inlezen; niets is opgeslagen.")
         session.commit()
         current_app.logger.exception("realisation upload %s failed", upload_id)
     finally:
         progress.finish(upload_id)
+    if upload.state in ("stored", "refused"):
+        _remove_file(upload)
     return upload
+
+
+def _fail(upload: RealisationUpload, reason: str) -> None:
+    """A failed upload: nothing stored, the reason on the row; its file stays for a retry."""
+    upload.state, upload.message, upload.finished_at = "failed", reason, utcnow()
+
+
+def _remove_file(upload: RealisationUpload) -> None:
+    """The file is no longer needed once the upload is stored or refused. Commits."""
+    if upload.stored_name:
+        (upload_folder() / upload.stored_name).unlink(missing_ok=True)
+        upload.stored_name = None
+        db.session().commit()
 
 
 def _refusal_summary(result: CheckResult) -> str:
@@ -509,23 +525,94 @@ def _refusal_summary(result: CheckResult) -> str:
             f"Verbeter het bestand en lever het opnieuw aan.")
 
 
+@jobs.job("realisation.import")
+def import_job(upload_id: int) -> str:
+    """The job: check and store one queued upload; returns its final state."""
+    return process_upload(upload_id).state
+
+
 def start(upload: RealisationUpload) -> None:
-    """Process a queued upload: in a background thread (the page polls its progress) or, with
-    ``REALISATION_IN_BACKGROUND`` off, right now."""
+    """Process a queued upload as a job: on the queue (a worker runs it; the page polls its
+    progress), else in a thread of this process, or with ``REALISATION_IN_BACKGROUND`` off right
+    now. Raises :class:`portal.jobs.JobNotQueued` when the queue does not take it."""
     if upload.state != "queued":
         return
-    if not current_app.config.get("REALISATION_IN_BACKGROUND", True):
-        process_upload(upload.id)
-        return
-    app = current_app._get_current_object()
-    region = current_registry().region  # the thread has no signed-in user: it works for this region
+    job_id = progress.job_id(upload.id)
     progress.update(upload.id, "queued", 0, None)
+    jobs.enqueue("realisation.import", upload.id, job_id=job_id, owner=upload.created_by,
+                 in_thread=bool(current_app.config.get("REALISATION_IN_BACKGROUND", True)))
 
-    def work():
-        with app.app_context(), region_scope(region):
-            process_upload(upload.id)
 
-    threading.Thread(target=work, name=f"realisation-upload-{upload.id}", daemon=True).start()
+RUNNING = ("queued", "checking", "storing")
+
+
+def fail_if_abandoned(upload: RealisationUpload) -> RealisationUpload:
+    """An upload the database thinks is running whose job is dead (its worker was killed, the
+    queue lost it) is marked ``failed`` with the reason; nothing of it was stored, as the import
+    commits in one transaction. Commits when it changes the upload."""
+    if upload.state not in RUNNING:
+        return upload
+    reason = jobs.why_not_running(progress.job_id(upload.id))
+    if reason is None:
+        return upload
+    session = db.session()
+    changed = session.execute(update(RealisationUpload).where(
+        RealisationUpload.id == upload.id, RealisationUpload.state.in_(RUNNING)).values(
+        state="failed", message=f"{reason} Niets is opgeslagen; probeer het opnieuw.", finished_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed:
+        audit.record("realisation.upload_failed", f"Realisatiebestand {upload.original_name}: mislukt ({reason})",
+                     object_type="realisation_upload", object_id=upload.id, organisation_id=upload.organisation_id,
+                     region_id=upload.region_id, details={"after": {"state": "failed", "reason": reason}})
+    session.commit()
+    session.refresh(upload)
+    progress.finish(upload.id)
+    return upload
+
+
+def not_queued(upload: RealisationUpload, reason: str) -> None:
+    """The queue refused a just-received upload: it is ``failed`` (never left ``queued``) with the
+    reason, and keeps its file so it can be retried. Commits."""
+    session = db.session()
+    upload = session.get(RealisationUpload, upload.id)
+    if upload.state == "queued":
+        _fail(upload, reason)
+        session.commit()
+    progress.finish(upload.id)
+
+
+def can_retry(upload: RealisationUpload) -> bool:
+    """A failed upload whose file is still there can be processed again."""
+    return upload.state == "failed" and bool(upload.stored_name) and (upload_folder() / upload.stored_name).exists()
+
+
+def retry(upload: RealisationUpload, user: User | None) -> RealisationUpload:
+    """Queue a failed upload again from its stored file (:class:`FileRefused` when it cannot be).
+    When the queue does not take it, the upload stays ``failed`` with that reason and
+    :class:`portal.jobs.JobNotQueued` is raised. Commits."""
+    if not can_retry(upload):
+        raise FileRefused("Deze aanlevering kan niet opnieuw worden verwerkt; lever het bestand opnieuw aan.")
+    session = db.session()
+    changed = session.execute(update(RealisationUpload).where(
+        RealisationUpload.id == upload.id, RealisationUpload.state == "failed").values(
+        state="queued", message=None, errors=None, error_count=0, rows_done=0, report_count=0, finished_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise FileRefused("Deze aanlevering wordt al opnieuw verwerkt.")
+    audit.record("realisation.upload_retried", f"Realisatiebestand {upload.original_name}: opnieuw in de wachtrij",
+                 object_type="realisation_upload", object_id=upload.id, organisation_id=upload.organisation_id,
+                 region_id=upload.region_id, actor=user, details={"after": {"state": "queued"}})
+    session.commit()
+    session.refresh(upload)
+    jobs.forget(progress.job_id(upload.id))
+    try:
+        start(upload)
+    except jobs.JobNotQueued as refused:
+        upload = session.get(RealisationUpload, upload.id)
+        _fail(upload, refused.message)
+        session.commit()
+        raise
+    return upload
 
 
 # --- Rows from the form and the API --------------------------------------------------------------
@@ -587,4 +674,4 @@ def latest_reports_query(provider_id: int | None = None):
 
 
 __all__ = ["FileRefused", "LineWriter", "check_source", "store_source", "receive_file", "process_upload", "start",
-           "submit_rows", "latest_reports_query"]
+           "retry", "can_retry", "fail_if_abandoned", "submit_rows", "latest_reports_query"]

@@ -27,14 +27,20 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlmodel import select
 
-from portal import audit, clock, db
-from portal.accounts import roles
+from portal import audit, clock
 from portal.demo_loader import DemoLoader
 from portal.models import Organisation, OrganisationKind, StandardTrajectory
 from portal.models.agreements import BudgetAgreement, MunicipalChoice
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.money import split_by_weights
-from portal.realisation.demo import _Agreement, _contract_manager, _decided_at, _rows, decision, realisation_months
+from portal.realisation.demo import (
+    _Agreement,
+    _contract_manager,
+    _decided_at,
+    _rows,
+    decision,
+    realisation_months,
+)
 from portal.realisation.importing import GroupSummary
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import Municipality, Period, check_row

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 
-from portal import audit, clock, db, validators
+from portal import audit, clock, db, jobs, validators
 from portal.accounts import roles
 from portal.accounts.people import account_of as _account
 from portal.accounts.people import (
@@ -44,7 +44,7 @@ from portal.accounts.people import (
 )
 from portal.formatting import money
 from portal.mail import send_mail
-from portal.models import BudgetAgreement, Organisation, Region, utcnow
+from portal.models import BudgetAgreement, Organisation, Region, User, utcnow
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun
 from portal.models.types import cents, from_cents
 from portal.money import parse_amount
@@ -391,6 +391,22 @@ def run_settlement(region: Region, year: int, user, shared_costs="0", program_co
                f"Afrekening {year} versie {older.version} vervangen door versie {run.version}",
                before=was, after=_snapshot(older), superseded_by=run.id)
     return run
+
+
+@jobs.job("settlement.run")
+def run_settlement_job(region_id: int, year: int, user_id: int, shared_costs: str = "0", program_costs: str = "0",
+                       note: str = "") -> int:
+    """The job behind "Berekenen": :func:`run_settlement` for the region's year, committed; returns
+    the new run's id. A refusal (:class:`RuleViolation`) rolls back and is raised with its message."""
+    session = db.session()
+    region, user = session.get(Region, region_id), session.get(User, user_id)
+    try:
+        run = run_settlement(region, year, user, shared_costs, program_costs, note)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return run.id
 
 
 def _cost_shares(region: Region, realisation: dict[int, Decimal], shared: Decimal,

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import db
+from portal import db, jobs
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404, scoped
@@ -22,7 +22,7 @@ from portal.pagination import paginate
 from portal.realisation import importing
 from portal.realisation import progress as realisation_progress
 from portal.realisation import upload_templates as realisation_templates
-from portal.realisation.forms import FormRow, RowsForm, UploadForm, form_columns, typed_values
+from portal.realisation.forms import FormRow, RetryForm, RowsForm, UploadForm, form_columns, typed_values
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import Period, check_row, parse_period
 from portal.registry import current_registry
@@ -159,12 +159,21 @@ def upload():
                                f"'{name[-60:]}'."]
         return render_template("realisation/upload.html", **context), 422
     try:
+        jobs.ensure_reachable()  # Redis down: say so before anything is stored
         received = importing.receive_file(current_user.organisation, current_user.user, chosen.stream, name)
+    except jobs.JobNotQueued as refused:
+        form.bestand.errors = [refused.message]
+        return render_template("realisation/upload.html", **context), 503
     except importing.FileRefused as refused:
         db.session().rollback()
         form.bestand.errors = [refused.message]
         return render_template("realisation/upload.html", **context), 422
-    importing.start(received)
+    try:
+        importing.start(received)
+    except jobs.JobNotQueued as refused:  # Redis went away just now: the upload fails, its file stays
+        importing.not_queued(received, refused.message)
+        form.bestand.errors = [refused.message]
+        return render_template("realisation/upload.html", **context), 503
     return redirect(url_for("realisation.upload_status", upload_id=received.id), 303)
 
 
@@ -181,7 +190,9 @@ def _status_context(found: RealisationUpload) -> dict:
         reports = db.session().exec(_own_reports().where(RealisationReport.upload_id == found.id)
                                     .order_by(RealisationReport.municipality_id,
                                               RealisationReport.segment_key)).all()
+    found = importing.fail_if_abandoned(found)
     return {"upload": found, "running": found.state in RUNNING, "progress": realisation_progress.get(found.id),
+            "can_retry": importing.can_retry(found), "retry_form": RetryForm(),
             "reports": reports, "states": importing.STATES, "report_states": REPORT_STATES,
             "municipalities": municipality_names(), "segment_label": current_registry().segment_label, "period_of": period_of,
             "sources": importing.SOURCES}
@@ -202,6 +213,23 @@ def upload_progress(upload_id: int):
                                               **_status_context(_own_upload(upload_id))))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/uploads/<int:upload_id>/opnieuw", methods=["POST"])
+@roles_required(*PROVIDERS)
+def upload_retry(upload_id: int):
+    """Queue a failed upload again from its stored file (the provider's own upload only)."""
+    found = _own_upload(upload_id)
+    form = RetryForm()
+    if rejected_status(form):
+        abort(400)
+    try:
+        importing.retry(found, current_user.user)
+    except (importing.FileRefused, jobs.JobNotQueued) as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("realisation.upload_status", upload_id=found.id), 303)
+    flash("De aanlevering staat opnieuw in de wachtrij.", "success")
+    return redirect(url_for("realisation.upload_status", upload_id=found.id), 303)
 
 
 @bp.route("/uploads/<int:upload_id>/fouten.csv")

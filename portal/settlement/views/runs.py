@@ -7,11 +7,21 @@ The views only parse, scope and render: every rule lives in :mod:`portal.settlem
 a statement or overview shows (rows, groups, totals) in :mod:`portal.settlement.statements`."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal import db
+from portal import db, jobs
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404
@@ -123,9 +133,13 @@ def run():
     if status:
         return _manager_index(form, status)
     try:
-        new_run = runs_service.run_settlement(region, form.year.data, current_user, form.shared_costs.data or "",
-                                              form.program_costs.data or "", form.note.data or "")
-    except RuleViolation as error:
+        ticket = jobs.enqueue("settlement.run", region.id, form.year.data, current_user.user.id,
+                              str(form.shared_costs.data or ""), str(form.program_costs.data or ""),
+                              form.note.data or "", owner=current_user.user.id)
+    except jobs.JobNotQueued as refused:
+        form.form_errors.append(refused.message)
+        return _manager_index(form, 503)
+    except RuleViolation as error:  # run here and now (no queue): refused before anything was kept
         db.session().rollback()
         field = getattr(form, error.field, None) if error.field else None
         if field is not None and error.field != "csrf_token":
@@ -133,9 +147,41 @@ def run():
         else:
             form.form_errors.append(error.message)
         return _manager_index(form, 422)
-    db.session().commit()
+    if ticket.queued:
+        return redirect(url_for("settlement.run_job", job_id=ticket.id), 303)
+    new_run = db.session().get(SettlementRun, ticket.result)
     flash(f"Afrekening {new_run.year} versie {new_run.version} is berekend als concept.", "success")
     return redirect(url_for("settlement.run_detail", run_id=new_run.id), 303)
+
+
+@bp.route("/taken/<job_id>")
+@roles_required(roles.CONTRACT_MANAGER)
+def run_job(job_id: str):
+    """A settlement run on the job queue: "bezig" (htmx polls each second) until the worker is done,
+    then on to the new version; a refusal or a dead worker shows "mislukt" with the reason. Only the
+    contract manager who started it sees it."""
+    found = jobs.record(job_id)
+    if not found or found.get("name") != "settlement.run" or found.get("owner") != str(current_user.user.id):
+        abort(404)
+    state, message = found.get("state", "queued"), found.get("message", "")
+    if state in ("queued", "started"):
+        reason = jobs.why_not_running(job_id)
+        if reason:
+            state, message = "failed", reason
+    if state == "finished":
+        new_run = get_scoped_or_404(SettlementRun, int(found["result"]))
+        target = url_for("settlement.run_detail", run_id=new_run.id)
+        flash(f"Afrekening {new_run.year} versie {new_run.version} is berekend als concept.", "success")
+        if request.headers.get("HX-Request"):
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, 303)
+    response = make_response(render_template(
+        "settlement/job.html" if not request.headers.get("HX-Request") else "settlement/_job_status.html",
+        job_id=job_id, state=state, message=message))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- One run -------------------------------------------------------------------------------------
