@@ -19,7 +19,7 @@ from portal.accounts import roles
 from portal.accounts.passwords import hash_password
 from portal.models import Membership, Organisation, OrganisationKind, Region, User
 from portal.realisation.demo import load_demo_realisation
-from portal.realisation.region_demo import load_region_size
+from portal.region_demo import load_region_size
 from portal.registry import region_scope
 
 REGION_CODE = "noord-limburg"
@@ -133,7 +133,7 @@ def load_regions(password: str | None, codes: list[str] | None = None,
                  today: date | None = None, size: str = "demo") -> tuple[list[DemoAccount], str | None]:
     """Create or update the demo regions named in ``codes`` (default: all of
     :func:`region_codes`): the first region with :func:`load_demo` (``size="region"``: at the size
-    of the real region, :mod:`portal.realisation.region_demo`), a pack's with
+    of the real region, :mod:`portal.region_demo`), a pack's with
     :func:`load_pack_demo`. Returns the accounts and the password newly set (if any)."""
     codes = codes or region_codes()
     today = today or clock.today()
@@ -164,7 +164,7 @@ def load_demo(password: str | None, realisation: bool = True,
     they cost about a second on PostgreSQL). ``today`` (default: the portal's clock) is the day the
     demo is built around: five years of agreements up to its year, realisation up to the month
     before it (:mod:`portal.realisation.demo`). ``size="region"`` then adds the rest of the
-    region at its real size (:func:`portal.realisation.region_demo.load_region_size`): minutes,
+    region at its real size (:func:`portal.region_demo.load_region_size`): minutes,
     not seconds, so never the default.
     """
     today = today or clock.today()

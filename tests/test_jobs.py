@@ -245,20 +245,21 @@ def test_retry_is_a_post_of_the_own_organisation_with_a_csrf_token(base_app, mon
 
 
 def _big_file(app) -> tuple[bytes, int]:
-    """20,160 lines: 6 municipalities × 12 months of last year × 280 trajectories (copies of
-    S4-BEG-6 added to last year's catalogue): long enough to kill a worker while it stores."""
+    """50,400 lines: 6 municipalities × 12 months of last year × 700 trajectories (copies of
+    S4-BEG-6 added to last year's catalogue): long enough to kill a worker while it writes (the
+    import writes each checked batch of lines at once, inside its one transaction)."""
     with app.app_context():
         session = db.session()
         template = session.exec(select(StandardTrajectory).where(
             StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
             StandardTrajectory.year == LAST_YEAR)).one()
         fields = template.model_dump(exclude={"id", "created_at"})
-        for index in range(280):
+        for index in range(700):
             session.add(StandardTrajectory(**{**fields, "code": f"S4-K{index:03d}", "name": f"Proef {index}"}))
         session.commit()
     rows = [f"{code};jeugd.S4;{LAST_YEAR}-{month:02d};S4-K{index:03d};1;2;0;2"
             for code in ("0889", "0893", "0907", "1894", "0983", "0984") for month in range(1, 13)
-            for index in range(280)]
+            for index in range(700)]
     return ("\n".join([HEADER, *rows]) + "\n").encode(), len(rows)
 
 
@@ -294,11 +295,12 @@ def test_a_worker_killed_mid_import_stores_nothing_and_the_retry_stores_it(
     def storing():
         with queue_app.app_context():
             found = realisation_progress.get(upload_id)
-        return found is not None and found.phase == "storing" and found.done >= importing.BATCH
+        # Two batches checked: the first one's lines are written, uncommitted.
+        return found is not None and found.phase in ("checking", "storing") and found.done >= 2 * importing.BATCH
 
     worker = _worker(database_url, queue_redis_url, upload_folder, tmp_path)
     try:
-        _wait_for(storing, 240, "the worker to store the first lines", worker)
+        _wait_for(storing, 240, "the worker to write the first lines", worker)
         with queue_app.app_context():  # RQ's work-horse runs the job in a session of its own
             horse = int(jobs.record(realisation_progress.job_id(upload_id))["pid"])
         # The whole worker, mid-transaction: first itself (so it cannot report the horse's end),

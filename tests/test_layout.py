@@ -34,6 +34,7 @@ FACES = (
     "portal.web",  # home, audit log screens, blueprints
     "portal.cli",  # the flask commands
     "portal.demo", "portal.demo_loader",  # the demo region and the building blocks plugins load it with
+    "portal.region_demo",  # the first region at its 2019 size (flask demo --size region, the page bench)
     "portal.toolkit",  # what plugins import
     "portal.core_plugin", "portal.plugin_manager",  # the core's own plugin and the manager that loads it
     "portal.plugin_report",  # what the loaded plugins add up to (flask --app wsgi plugins)

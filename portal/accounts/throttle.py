@@ -108,13 +108,28 @@ def _counts() -> DatabaseCounts | RedisCounts:
     return current_app.extensions["portal.throttle"]
 
 
+def _with_fallback(action: str, email: str, client: str):
+    """Call ``action`` on the app's counts; when Redis does not answer, on the database's instead
+    (logged as a warning), so a Redis outage neither breaks sign-in nor switches the throttle off.
+    ``/gereed`` reports the outage to the load balancer meanwhile."""
+    counts = _counts()
+    try:
+        return getattr(counts, action)(email, client)
+    except Exception as error:  # redis-py's and limits' connection errors share no base class
+        if isinstance(counts, DatabaseCounts):
+            raise
+        current_app.logger.warning("Redis onbereikbaar voor de aanmeldteller (%s: %s); de database telt",
+                                   type(error).__name__, error)
+        return getattr(DatabaseCounts(), action)(email, client)
+
+
 def is_throttled(email: str, client: str) -> bool:
-    return _counts().is_throttled(email, client)
+    return _with_fallback("is_throttled", email, client)
 
 
 def record_failure(email: str, client: str) -> None:
-    _counts().record_failure(email, client)
+    _with_fallback("record_failure", email, client)
 
 
 def clear_failures(email: str, client: str) -> None:
-    _counts().clear_failures(email, client)
+    _with_fallback("clear_failures", email, client)

@@ -3,4 +3,4 @@ checked and valued; the contract managers' review; the budget dashboard. Imports
 catalogue and accounts."""
 
 # The modules other packages may import; the rest is this domain's own (tests/test_layout.py).
-__all__ = ["demo", "importing", "rules", "views"]
+__all__ = ["demo", "importing", "lookups", "rules", "views"]

@@ -58,7 +58,7 @@ def rejection_reason(period: Period) -> str:
 
 
 @dataclass
-class _Agreement:
+class DemoAgreement:
     provider: Organisation
     municipality: Municipality
     segment_key: str
@@ -96,7 +96,7 @@ def _whole(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _rows(agreement: _Agreement, lookups: ProviderLookups, prices: list[TrajectoryPrice],
+def demo_rows(agreement: DemoAgreement, lookups: ProviderLookups, prices: list[TrajectoryPrice],
           rng: random.Random, until: int) -> list[dict]:
     """The rows of one agreement for every period of its year up to month ``until``."""
     municipality, segment_key = agreement.municipality, agreement.segment_key
@@ -140,7 +140,7 @@ def _rows(agreement: _Agreement, lookups: ProviderLookups, prices: list[Trajecto
     return rows
 
 
-def _agreements(region_id: int, session, year: int) -> list[_Agreement]:
+def _agreements(region_id: int, session, year: int) -> list[DemoAgreement]:
     organisations = {o.id: o for o in session.exec(select(Organisation).where(Organisation.region_id == region_id))}
     found = []
     chosen = [o.id for o in organisations.values() if o.name in MUNICIPALITIES]
@@ -150,7 +150,7 @@ def _agreements(region_id: int, session, year: int) -> list[_Agreement]:
                                   .order_by(BudgetAgreement.organisation_id, BudgetAgreement.municipality_id,
                                             BudgetAgreement.segment_key)):
         org = organisations[agreement.municipality_id]
-        found.append(_Agreement(organisations[agreement.organisation_id],
+        found.append(DemoAgreement(organisations[agreement.organisation_id],
                                 Municipality(org.id, org.municipality_code or "", org.name),
                                 agreement.segment_key, year, Decimal(agreement.amount) / 12))
     return found
@@ -161,14 +161,14 @@ def _account(session, organisation_id: int, role: str) -> User | None:
         Membership.organisation_id == organisation_id, Membership.role == role).order_by(User.id)).first()
 
 
-def _contract_manager(session, region_id: int) -> User | None:
+def contract_manager(session, region_id: int) -> User | None:
     return session.exec(select(User).join(Membership, Membership.user_id == User.id)
                         .join(Organisation, Organisation.id == Membership.organisation_id)
                         .where(Organisation.region_id == region_id, Membership.role == roles.CONTRACT_MANAGER)
                         .order_by(User.id)).first()
 
 
-def _decided_at(period: Period) -> datetime:
+def decided_at(period: Period) -> datetime:
     """Ten days after the period's end, at ten in the morning (UTC)."""
     day = period.end + timedelta(days=10)
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
@@ -184,7 +184,7 @@ def load_demo_realisation(demo) -> int:
         select(RealisationReport.organisation_id, RealisationReport.municipality_id, RealisationReport.segment_key,
                RealisationReport.year)
         .where(RealisationReport.region_id == demo.region.id, RealisationReport.year.in_(list(months))))}
-    by_provider: dict[int, list[_Agreement]] = {}
+    by_provider: dict[int, list[DemoAgreement]] = {}
     for year in months:
         for agreement in _agreements(demo.region.id, session, year):
             key = (agreement.provider.id, agreement.municipality.id, agreement.segment_key, year)
@@ -205,7 +205,7 @@ def load_demo_realisation(demo) -> int:
             # One generator per agreement and year: the same volumes whatever else is loaded.
             rng = random.Random(f"{SEED}/{agreement.year}/{provider.name}/{agreement.municipality.code}/"
                                 f"{agreement.segment_key}")
-            candidates = _rows(agreement, lookups, prices, rng, months[agreement.year]) if prices else []
+            candidates = demo_rows(agreement, lookups, prices, rng, months[agreement.year]) if prices else []
             rows.extend(row for number, row in enumerate(candidates, start=1)
                         if check_row(number, row, lookups)[0] is not None)
         if not rows:
@@ -223,7 +223,7 @@ def _review(session, region_id: int, reports: list[RealisationReport], today: da
     """Submission dates five days after each period (never after now), approvals (and the one
     rejection) ten days after it by the region's contract manager; one UPDATE per period and
     decision, one audit record per decision."""
-    manager = _contract_manager(session, region_id)
+    manager = contract_manager(session, region_id)
     municipalities = {o.id: o.name for o in session.exec(select(Organisation).where(
         Organisation.region_id == region_id))}
     ordered = sorted(reports, key=lambda r: (r.organisation_id, r.municipality_id, r.segment_key, r.year, r.period))
@@ -248,7 +248,7 @@ def _review(session, region_id: int, reports: list[RealisationReport], today: da
             if outcome == "submitted":
                 continue
             session.execute(update(RealisationReport).where(RealisationReport.id.in_(ids)).values(
-                state=outcome, reviewed_by=manager.id if manager else None, reviewed_at=_decided_at(period),
+                state=outcome, reviewed_by=manager.id if manager else None, reviewed_at=decided_at(period),
                 lock_version=RealisationReport.lock_version + 1,
                 rejection_reason=rejection_reason(period) if outcome == "rejected" else None))
     for report_id, period, organisation_id, municipality_id, segment_key, total, version in facts:

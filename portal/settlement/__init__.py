@@ -3,4 +3,4 @@ runs and their statements (PDF, XLSX), what-if, scenarios and the shared-cost al
 contracts and what lies below it."""
 
 # The modules other packages may import; the rest is this domain's own (tests/test_layout.py).
-__all__ = ["cost_allocation", "engine", "population", "scenario", "views"]
+__all__ = ["cost_allocation", "engine", "population", "runs", "scenario", "views"]

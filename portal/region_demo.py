@@ -10,7 +10,7 @@ segment of every year up to last month, reviewed as the ordinary demo reviews it
 two months back, the last month still submitted); then a draft settlement of every ended year.
 
 The rows are made as the import makes them: the ordinary demo's row generator
-(:func:`portal.realisation.demo._rows`), checked and valued by the import's own
+(:func:`portal.realisation.demo.demo_rows`), checked and valued by the import's own
 :func:`~portal.realisation.rules.check_row` and summed per report by its
 :class:`~portal.realisation.importing.GroupSummary`; only the writing differs: reports and lines
 go in with bulk inserts (one statement per table and batch), not one upload per provider. The
@@ -34,17 +34,18 @@ from portal.models.agreements import BudgetAgreement, MunicipalChoice
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.money import split_by_weights
 from portal.realisation.demo import (
-    _Agreement,
-    _contract_manager,
-    _decided_at,
-    _rows,
+    DemoAgreement,
+    contract_manager,
+    decided_at,
     decision,
+    demo_rows,
     realisation_months,
 )
 from portal.realisation.importing import GroupSummary
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import Municipality, Period, check_row
 from portal.registry import current_registry
+from portal.settlement import runs as settlement_runs
 
 SEED = 2019
 PROVIDERS = 60
@@ -207,7 +208,7 @@ def _realisation(demo, amounts: dict[tuple, Decimal], size: RegionSize) -> None:
                                         .where(StandardTrajectory.region_id == region_id)
                                         .order_by(StandardTrajectory.code)):
         codes.setdefault((key, year), []).append(code)
-    manager = _contract_manager(session, region_id)
+    manager = contract_manager(session, region_id)
     registry = current_registry()
     latest = clock.now() - timedelta(hours=1)
     by_provider: dict[int, list[tuple]] = {}
@@ -224,14 +225,14 @@ def _realisation(demo, amounts: dict[tuple, Decimal], size: RegionSize) -> None:
         for key in keys:
             _p, municipality_id, segment_key, year = key
             org = organisations[municipality_id]
-            agreement = _Agreement(provider, Municipality(org.id, org.municipality_code or "", org.name),
+            agreement = DemoAgreement(provider, Municipality(org.id, org.municipality_code or "", org.name),
                                    segment_key, year, amounts[key] / 12)
             prices = [p for p in (lookups.price(segment_key, Period(year, "month", 1), code)
                                   for code in codes.get((segment_key, year), [])) if p is not None and p.price > 0]
             if not prices:
                 continue
             rng = random.Random(f"{SEED}/{year}/{provider.name}/{org.municipality_code}/{segment_key}")
-            for number, raw in enumerate(_rows(agreement, lookups, prices, rng, months[year]), start=1):
+            for number, raw in enumerate(demo_rows(agreement, lookups, prices, rng, months[year]), start=1):
                 valued, _errors = check_row(number, raw, lookups)
                 if valued is None:
                     continue  # a plugin's or the region's check refuses it: left out, as in the demo
@@ -266,7 +267,7 @@ def _realisation(demo, amounts: dict[tuple, Decimal], size: RegionSize) -> None:
                 "figures": summary.figures_json, "lock_version": 2 if state == "approved" else 1,
                 "submitted_at": min(end + timedelta(days=5), latest),
                 "reviewed_by": manager.id if manager and state == "approved" else None,
-                "reviewed_at": _decided_at(period) if state == "approved" else None})
+                "reviewed_at": decided_at(period) if state == "approved" else None})
         ids = session.execute(insert(RealisationReport).returning(RealisationReport.id, sort_by_parameter_order=True),
                               report_rows).scalars().all()
         batch: list[dict] = []
@@ -287,7 +288,6 @@ def _realisation(demo, amounts: dict[tuple, Decimal], size: RegionSize) -> None:
 def load_region_size(demo) -> RegionSize:
     """Add the region-size data to the loaded demo region (``demo`` as :func:`portal.demo.load_demo`
     builds it); commits. Returns what was added."""
-    from portal.settlement import runs as settlement_runs  # settlement sits above realisation
 
     session = demo.session
     rng = random.Random(SEED)
@@ -307,7 +307,7 @@ def load_region_size(demo) -> RegionSize:
     amounts = _yearly_amounts(session, demo.region.id, plan, shares, municipalities, demo.years)
     _realisation(demo, amounts, size)
 
-    manager = _contract_manager(session, demo.region.id)
+    manager = contract_manager(session, demo.region.id)
     if manager is not None:
         for year in demo.years:
             if year >= demo.today.year or settlement_runs.latest(demo.region.id, year) is not None:
