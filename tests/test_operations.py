@@ -215,3 +215,14 @@ def test_behind_trusted_proxies_the_client_address_is_the_forwarded_one(database
         app.test_client().get("/_adres", headers={"X-Forwarded-For": "203.0.113.7"},
                               environ_base={"REMOTE_ADDR": "10.9.9.9"})
         assert seen[-1] == expected
+
+
+def test_with_redis_down_sign_in_still_works_and_the_database_counts(database_url, demo):
+    down = make_app(database_url, REDIS_URL="redis://127.0.0.1:1/0")
+    limit = down.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert _sign_in(down, ADMIN, WRONG).status_code == 401
+    assert _rows(down) == limit  # the fallback: the database's table holds the count
+    assert _sign_in(down, ADMIN).status_code == 429
+    assert _sign_in(down, ADMIN, address="10.0.0.2").status_code == 302
+    down.extensions["portal.engine"].dispose()
