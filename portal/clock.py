@@ -11,6 +11,7 @@ along with everything else in the process (see the root ``conftest.py``).
 """
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -58,3 +59,9 @@ def local_now() -> datetime:
 def today() -> date:
     """Today's date in the Netherlands."""
     return local_now().date()
+
+
+def wall_seconds() -> float:
+    """Seconds since the epoch on the machine's own clock, unshifted: for heartbeats that processes
+    compare with each other (a job's sign of life), never for a date a rule reads."""
+    return time.time()

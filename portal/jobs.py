@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
 
+from portal import clock
 from portal.registry import current_registry, region_scope
 
 QUEUE = "portal"
@@ -84,7 +84,7 @@ def _key(job_id: str) -> str:
 def set_record(job_id: str, **fields) -> None:
     """Merge ``fields`` into the job's record and stamp it (``beat``: the job is alive)."""
     values = {name: "" if value is None else str(value) for name, value in fields.items()}
-    values["beat"] = f"{time.time():.3f}"
+    values["beat"] = f"{clock.wall_seconds():.3f}"
     client = redis_client()
     if client is None:
         with _memory_lock:
@@ -317,7 +317,7 @@ def why_not_running(job_id: str) -> str | None:
         return None
     found = record(job_id) or {}
     beat = float(found.get("beat") or 0) or (queued.started_at.timestamp() if queued.started_at else 0)
-    silent = time.time() - beat
+    silent = clock.wall_seconds() - beat
     if beat and silent > float(current_app.config["JOB_STALE_AFTER"]):
         return (f"De verwerking is onderbroken: de achtergrondtaak gaf {int(silent)} seconden geen teken van "
                 f"leven (de worker is gestopt).")

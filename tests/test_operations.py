@@ -8,14 +8,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal import logs
+from portal import clock, logs
 from portal.config import ConfigurationError
 from portal.models import LoginFailure
 from tests.conftest import DEMO_PASSWORD, make_app, sign_in
@@ -175,7 +175,7 @@ def test_with_redis_the_counts_live_there_and_the_window_passes(redis_app, redis
     assert _sign_in(redis_app, ADMIN, address="10.0.0.2").status_code == 302
     assert _sign_in(redis_app, COLLEAGUE).status_code == 302
     # the moving window: a quarter of an hour later the failures have fallen out
-    later = datetime.now(timezone.utc) + timedelta(seconds=redis_app.config["LOGIN_FAILURE_WINDOW"] + 60)
+    later = clock.now() + timedelta(seconds=redis_app.config["LOGIN_FAILURE_WINDOW"] + 60)
     with time_machine.travel(later, tick=True):
         assert _sign_in(redis_app, ADMIN).status_code == 302
 
