@@ -68,6 +68,9 @@ class DemoContext:
     # when the command was given a password), and the accounts made so far.
     password_hash: str | None = None
     accounts: list = field(default_factory=list)
+    # Each segment's yearly volume in euros at the region's real size (segment key → Decimal), set by
+    # the domain plugins' demo data; ``flask demo --size region`` spreads it over added providers.
+    volumes: dict = field(default_factory=dict)
 
     @property
     def first_year(self) -> int:

@@ -29,6 +29,16 @@ def number(value) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+def percent(fraction) -> str:
+    """A fraction as a Dutch percentage to at most two decimals: 0.05 → "5%", 0.125 → "12,5%"."""
+    value = Decimal(fraction) * 100
+    if not value.is_finite():
+        return format_decimal(value, format="#,##0.##", locale=LOCALE) + "%"
+    whole, _point, hundredths = format(value.quantize(Decimal("0.01")), ",f").partition(".")
+    hundredths = hundredths.rstrip("0")
+    return whole.replace(",", ".") + ("," + hundredths if hundredths else "") + "%"
+
+
 def nl_date(value) -> str:
     if value is None:
         return ""

@@ -45,7 +45,7 @@ def portal_domains():
     """Register the domains a plugin serves, with their segments.
 
     Called once, while ``create_app`` builds the registry; a region pack's domains hold in its
-    region only (``portal_regions``), so two regions may both have a domain ``wmo`` with a
+    region only (``portal_regions``), so two regions may both have a domain ``zorg`` with a
     segment ``B1``.
 
     :return: a list of :class:`portal.registry.Domain`, each carrying its

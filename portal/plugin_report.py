@@ -16,6 +16,7 @@ from babel.numbers import format_decimal
 from sqlmodel import select
 
 from portal import db
+from portal.formatting import percent
 from portal.models import Organisation, OrganisationKind, Region
 from portal.plugin_manager import ENTRY_POINT_GROUP
 from portal.registry import Registry
@@ -187,7 +188,7 @@ def rule_entries(registry: Registry, regions: list[RegionInfo]) -> list[RuleEntr
 def _parameter_text(value: Decimal, fraction: bool) -> str:
     """A fraction as a percentage (0.40 → "40%"), any other parameter as a Dutch decimal."""
     if fraction:
-        return format_decimal(value * 100, format="#,##0.##", locale="nl_NL") + "%"
+        return percent(value)
     return format_decimal(value, format="#,##0.##", locale="nl_NL")
 
 

@@ -1,5 +1,6 @@
-"""The demo region at the size of the real one (``flask demo --size region``): Noord-Limburg with
-the 2019 volumes of DOMAIN.md §11 — some €96 million and ~22,000 trajectories a year — over the
+"""The demo region at the size of the real one (``flask demo --size region``): the first region with
+the yearly volumes its domain plugins give (``DemoContext.volumes``; for Noord-Limburg the 2019
+volumes of DOMAIN.md §11) — some €96 million and ~22,000 trajectories a year — over the
 demo's five years, for page benchmarks (``bench/pages.py``) and for trying the screens at scale.
 
 On top of the ordinary demo (:func:`portal.demo.load_demo`) it adds :data:`PROVIDERS` providers
@@ -50,13 +51,6 @@ from portal.settlement import runs as settlement_runs
 SEED = 2019
 PROVIDERS = 60
 BATCH = 5000
-# Segment volumes of 2019 in euros (DOMAIN.md §11); participatie.S1 has no client count.
-SEGMENT_TOTALS = {
-    "jeugd.S1": Decimal("10674408"), "jeugd.S2": Decimal("4920317"), "jeugd.S3": Decimal("5585316"),
-    "jeugd.S4": Decimal("32883213"), "wmo.S1a": Decimal("5300000"), "wmo.S1b": Decimal("8200000"),
-    "wmo.S2a": Decimal("5400000"), "wmo.S2b": Decimal("5300000"), "wmo.S3a": Decimal("17500000"),
-    "wmo.S3b": Decimal("100000"), "participatie.S1": Decimal("550000"),
-}
 # The funding forms under which a provider holds a budget agreement (or a ceiling) per municipality.
 AGREEMENT_KINDS = {"budget_agreement": "budget", "budget_ceiling": "ceiling"}
 
@@ -77,10 +71,11 @@ def _provider_name(number: int) -> str:
     return f"Zorgaanbieder Noord-Limburg {number:02d}"
 
 
-def _segments_by_domain() -> dict[str, list[str]]:
+def _segments_by_domain(volumes: dict[str, Decimal]) -> dict[str, list[str]]:
+    """The segments with a volume (``DemoContext.volumes``, set by the domain plugins) per domain."""
     registry = current_registry()
     found: dict[str, list[str]] = {}
-    for key in SEGMENT_TOTALS:
+    for key in sorted(volumes):
         if key in registry.segments:
             found.setdefault(registry.segments[key].domain, []).append(key)
     return found
@@ -88,8 +83,9 @@ def _segments_by_domain() -> dict[str, list[str]]:
 
 def _providers(demo, rng: random.Random) -> dict[str, tuple[str, list[str]]]:
     """The added providers: name → (domain, segments), made or updated in the demo region."""
-    by_domain = _segments_by_domain()
-    domains = [d for d in ("jeugd", "wmo", "participatie") if d in by_domain]
+    by_domain = _segments_by_domain(demo.volumes)
+    # the domains by their volume, largest first
+    domains = sorted(by_domain, key=lambda domain: -sum(demo.volumes[key] for key in by_domain[domain]))
     plan = {}
     for number in range(1, PROVIDERS + 1):
         # every tenth provider works in the last domain, the others alternate over the first two
@@ -159,12 +155,13 @@ def _agreements(loader: DemoLoader, plan, shares, municipalities: list[Organisat
             continue  # realisation only (population, pxq, result or a mixed region)
         kind = kinds.pop()
         for name, share in providers.items():
-            loader.budget_agreements(name, key, kind, SEGMENT_TOTALS[key] * share, joining,
+            loader.budget_agreements(name, key, kind, loader.demo.volumes[key] * share, joining,
                                      bandwidth={year: "5" for year in loader.years},
                                      installments=12 if kind == "budget" else None)
 
 
-def _yearly_amounts(session, region_id: int, plan, shares, municipalities, years) -> dict[tuple, Decimal]:
+def _yearly_amounts(session, region_id: int, plan, shares, municipalities, years,
+                    volumes: dict[str, Decimal]) -> dict[tuple, Decimal]:
     """What each provider delivers per (provider id, municipality id, segment, year): its budget
     agreement or ceiling where it has one, else its share of the segment split by residents over the
     municipalities that buy the segment regionally (3% more each year)."""
@@ -184,7 +181,7 @@ def _yearly_amounts(session, region_id: int, plan, shares, municipalities, years
                 provider = providers[name]
                 if any((provider.id, m.id, key, year) in amounts for m in joining):
                     continue
-                total = SEGMENT_TOTALS[key] * share * Decimal("1.03") ** year_index
+                total = volumes[key] * share * Decimal("1.03") ** year_index
                 parts = split_by_weights(total.quantize(Decimal("0.01")), [Decimal(m.residents or 1) for m in joining])
                 for municipality, part in zip(joining, parts):
                     amounts[(provider.id, municipality.id, key, year)] = part
@@ -304,7 +301,7 @@ def load_region_size(demo) -> RegionSize:
     loader.finish()
     size.budget_agreements = loader.added["BudgetAgreement"]
     session.commit()
-    amounts = _yearly_amounts(session, demo.region.id, plan, shares, municipalities, demo.years)
+    amounts = _yearly_amounts(session, demo.region.id, plan, shares, municipalities, demo.years, demo.volumes)
     _realisation(demo, amounts, size)
 
     manager = contract_manager(session, demo.region.id)

@@ -18,6 +18,7 @@ from portal.accounts.scoping import get_scoped_or_404, scoped
 from portal.catalogue.pricing import WEEKS_PER_MONTH, ExtraField, PriceLine, SegmentPricing, TrajectoryTerms
 from portal.contracts import terms as contract_terms
 from portal.demo_loader import DemoLoader, Evaluation, TrajectorySpec
+from portal.formatting import percent
 from portal.hookspecs import hookimpl
 from portal.models import (
     BowWaveEvaluation,
@@ -54,7 +55,7 @@ from portal.registry import (
     current_registry,
     region_scope,
 )
-from portal.settlement.engine import euro, percent
+from portal.settlement.engine import euro
 
 __all__ = [
     "ALL_ROLES", "Blueprint", "Domain", "domain_plugin_hooks", "RegionPack", "region_pack_hooks", "region_scope", "ExtraField", "LocalRule", "PriceLine", "SegmentPricing",

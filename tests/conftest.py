@@ -23,6 +23,9 @@ DEMO_PASSWORD = "demo-wachtwoord-2026"
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The first region's plugins (ENABLED_PLUGINS): the region packs installed beside them
+# (plugins/regions/) stay out, for tests that count regions or plugins; the packs have tests of their own.
+FIRST_REGION_PLUGINS = ["wmo", "jeugd", "participatie"]
 # Database 6 of the machine's Redis: the tests never touch another one, and remove only their keys.
 DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
 # The job-queue tests use another (flushed before and after each of them).

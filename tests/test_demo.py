@@ -10,16 +10,14 @@ from sqlmodel import select
 from portal import db
 from portal.accounts import roles
 from portal.models import Membership, Organisation, Region, User
-from tests.conftest import make_app, sign_in
+from tests.conftest import FIRST_REGION_PLUGINS, make_app, sign_in
 
 PASSWORD = "een-ander-demo-wachtwoord"
 
 
 @pytest.fixture
 def app_config(tmp_path):
-    # The first region's plugins only: the region packs installed beside them (plugins/regions/)
-    # load regions of their own, which their own tests cover.
-    return {"INSTANCE_PATH": str(tmp_path / "instance"), "ENABLED_PLUGINS": ["wmo", "jeugd", "participatie"]}
+    return {"INSTANCE_PATH": str(tmp_path / "instance"), "ENABLED_PLUGINS": FIRST_REGION_PLUGINS}
 
 
 def _counts(app):

@@ -24,6 +24,7 @@ import pytest
 
 from portal import hookimpl, hookspecs
 from portal.registry import LocalRule, SettlementParameter
+from tests.conftest import FIRST_REGION_PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "plugins.md"
@@ -76,9 +77,7 @@ def _kit_check(line, context):
 
 @pytest.fixture
 def app_config():
-    # The first region's plugins and the kit's: the region packs (plugins/regions/) stay out, so the
-    # report holds only what these tests put in.
-    return {"EXTRA_PLUGINS": [_kit_plugin()], "ENABLED_PLUGINS": ["wmo", "jeugd", "participatie"]}
+    return {"EXTRA_PLUGINS": [_kit_plugin()], "ENABLED_PLUGINS": FIRST_REGION_PLUGINS}
 
 
 @pytest.fixture

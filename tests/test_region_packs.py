@@ -15,12 +15,9 @@ from portal.config import ConfigurationError
 from portal.demo import load_pack_demo
 from portal.models import OrganisationKind
 from portal.registry import Domain, LocalRule, PluginConflict, RegionPack, Segment, SettlementParameter
-from tests.conftest import make_app, sign_in
+from tests.conftest import FIRST_REGION_PLUGINS, _empty_tables, make_app, sign_in
 
 PASSWORD = "proef-wachtwoord-2026"
-# The first region's plugins only: region packs installed beside the core (plugins/regions/) stay
-# out, so these tests see just their own throwaway packs.
-FIRST_REGION = ["wmo", "jeugd", "participatie"]
 
 
 class Pack:
@@ -79,7 +76,7 @@ def packs():
 
 @pytest.fixture
 def app_config(packs):
-    return {"EXTRA_PLUGINS": packs, "ENABLED_PLUGINS": FIRST_REGION}
+    return {"EXTRA_PLUGINS": packs, "ENABLED_PLUGINS": FIRST_REGION_PLUGINS}
 
 
 def test_each_region_has_its_own_segments_beside_the_first_regions(app):
@@ -134,7 +131,7 @@ def test_a_pack_demo_makes_its_region_municipalities_and_accounts(app):
 def test_local_values_hold_in_their_own_regions_registry():
     rule = LocalRule("reporting_period", "quarter", region="proefland", segment="zorg.B")
     value = SettlementParameter("jeugd.shared_savings", "share", "0.40", region="noord-limburg", segment="jeugd.S4")
-    app = make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION,
+    app = make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS,
                    EXTRA_PLUGINS=[make_proefland(local_rules=[rule], parameters=[value]), make_testdal()])
     registry = app.extensions["portal.registry"]
     assert registry.for_region("proefland").rule("reporting_period", "proefland", segment="zorg.B").value == "quarter"
@@ -144,7 +141,7 @@ def test_local_values_hold_in_their_own_regions_registry():
     # A region's value for a segment the region does not have stops start-up.
     wrong = LocalRule("reporting_period", "quarter", region="testdal", segment="zorg.B")
     with pytest.raises(PluginConflict, match="unknown segment 'zorg.B'"):
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION,
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS,
                  EXTRA_PLUGINS=[make_proefland(), make_testdal(local_rules=[wrong])])
 
 
@@ -154,20 +151,20 @@ def test_two_packs_for_one_region_stop_start_up_naming_both():
     other.__name__ = "pack_tweede"
     with pytest.raises(PluginConflict, match="Region 'proefland' has two packs: plugin '(pack_proefland|pack_tweede)' "
                                              "and plugin '(pack_tweede|pack_proefland)'") as error:
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION, EXTRA_PLUGINS=[make_proefland(), other])
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS, EXTRA_PLUGINS=[make_proefland(), other])
     assert "pack_proefland" in str(error.value) and "pack_tweede" in str(error.value)
 
 
 def test_the_same_segment_code_twice_in_one_region_stops_start_up():
     twice = Pack("proefland", "Proefland", (Segment("A", "Een", ("pxq",), "3+3"), Segment("A", "Twee", ("pxq",), "3+3")))
     with pytest.raises(PluginConflict, match="Segment code 'A' appears twice in domain 'zorg'.*pack_proefland"):
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION, EXTRA_PLUGINS=[twice])
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS, EXTRA_PLUGINS=[twice])
 
 
 def test_an_unknown_funding_form_in_a_pack_names_the_known_ones():
     bad = Pack("proefland", "Proefland", (Segment("A", "Een", ("subsidie",), "3+3"),))
     with pytest.raises(PluginConflict, match="unknown funding forms \\['subsidie'\\]"):
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION, EXTRA_PLUGINS=[bad])
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS, EXTRA_PLUGINS=[bad])
 
 
 def test_demo_command_answers_an_unknown_region_with_the_known_ones(app):
@@ -241,7 +238,5 @@ def test_flask_demo_loads_every_installed_region(database_url, tmp_path):
         for code in packs:
             assert f"contractmanager@{code}.example" in result.output
     finally:
-        from tests.conftest import _empty_tables
-
         _empty_tables(installed.extensions["portal.engine"])
         installed.extensions["portal.engine"].dispose()

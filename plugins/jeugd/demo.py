@@ -111,7 +111,14 @@ LATER_CHOICES = [
 PLACES = {("Venlo", "jeugd.S3"): 50, ("Horst aan de Maas", "jeugd.S4"): 380}
 
 
+# Yearly volume of each segment at the region's real size, in euros: 2019 (DOMAIN.md §11). Read by
+# `flask demo --size region` (portal/region_demo.py).
+VOLUMES_2019 = {"jeugd.S1": Decimal("10674408"), "jeugd.S2": Decimal("4920317"), "jeugd.S3": Decimal("5585316"),
+                "jeugd.S4": Decimal("32883213")}
+
+
 def load(demo) -> None:
+    demo.volumes.update(VOLUMES_2019)
     loader = DemoLoader(demo, "jeugd")
     years = loader.years
     loader.tariffs(TARIFFS)

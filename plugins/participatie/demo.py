@@ -70,7 +70,13 @@ EXCEPTIONS = {
 }
 
 
+# Yearly volume of each segment at the region's real size, in euros: 2019 (DOMAIN.md §11; S1 has no
+# client count). Read by `flask demo --size region` (portal/region_demo.py).
+VOLUMES_2019 = {"participatie.S1": Decimal("550000")}
+
+
 def load(demo) -> None:
+    demo.volumes.update(VOLUMES_2019)
     loader = DemoLoader(demo, "participatie")
     first = loader.years[0]
     loader.tariffs(TARIFFS)

@@ -87,7 +87,14 @@ EXCEPTIONS = {
 }
 
 
+# Yearly volume of each segment at the region's real size, in euros: 2019 (DOMAIN.md §11). Read by
+# `flask demo --size region` (portal/region_demo.py).
+VOLUMES_2019 = {"wmo.S1a": Decimal("5300000"), "wmo.S1b": Decimal("8200000"), "wmo.S2a": Decimal("5400000"),
+                "wmo.S2b": Decimal("5300000"), "wmo.S3a": Decimal("17500000"), "wmo.S3b": Decimal("100000")}
+
+
 def load(demo) -> None:
+    demo.volumes.update(VOLUMES_2019)
     loader = DemoLoader(demo, "wmo")
     years = loader.years
     loader.tariffs(TARIFFS)

@@ -21,7 +21,7 @@ from sqlmodel import select
 from portal import audit, clock, db
 from portal.accounts.scoping import scoped
 from portal.contracts import service
-from portal.formatting import LOCALE, money, number
+from portal.formatting import LOCALE, money, percent
 from portal.models import FrameworkAgreement, ObligationReport, Organisation, utcnow
 from portal.money import split_evenly
 from portal.registry import AgreementObligation, current_registry
@@ -42,7 +42,7 @@ def whole_euros(value: Decimal) -> str:
 
 def rate_text(obligation: AgreementObligation) -> str:
     """5% for a rate of 0.05."""
-    return f"{number((obligation.rate_value * 100).normalize())}%"
+    return percent(obligation.rate_value)
 
 
 @dataclass(frozen=True)

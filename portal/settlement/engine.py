@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Sequence
 
 from babel.numbers import format_currency, format_decimal
 
+from portal.formatting import percent
 from portal.money import split_by_weights, to_cents
 
 KINDS = ("budget", "ceiling", "population", "places")
@@ -59,7 +60,7 @@ ADVANCES = "al betaalde voorschotten"
 PAYMENTS = "al gedane betalingen"
 
 
-# euro() and percent() write what babel's nl_NL patterns write (currency "¤ #,##0.00" with
+# euro() and formatting.percent() write what babel's nl_NL patterns write (currency "¤ #,##0.00" with
 # "¤ -#,##0.00" for negatives; decimal "#,##0.##"), rounded the way babel rounds (``quantize`` in the
 # current decimal context), without babel's pattern machinery: the plugins' settlement rules format
 # amounts for every agreement of a year, and babel took most of a national year's settlement time.
@@ -78,15 +79,6 @@ def euro(amount: Decimal) -> str:
     if not value.is_finite():
         return format_currency(value, "EUR", locale="nl_NL")
     return "€\xa0" + format(value.quantize(_HUNDREDTH), ",f").translate(_DUTCH_SEPARATORS)
-
-
-def percent(fraction: Decimal) -> str:
-    value = Decimal(fraction) * 100
-    if not value.is_finite():
-        return format_decimal(value, format="#,##0.##", locale="nl_NL") + "%"
-    whole, _point, hundredths = format(value.quantize(_HUNDREDTH), ",f").partition(".")
-    hundredths = hundredths.rstrip("0")
-    return whole.replace(",", ".") + ("," + hundredths if hundredths else "") + "%"
 
 
 # Agreement, Settlement and Source (portal.settlement.inputs) are plain (not frozen) dataclasses:
