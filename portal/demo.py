@@ -149,11 +149,12 @@ def load_regions(password: str | None, codes: list[str] | None = None,
             new_password = secrets.token_urlsafe(12)
     if REGION_CODE in codes:
         accounts, new_password = load_demo(new_password, today=today, size=size)
-    new_hash = hash_password(new_password) if new_password else None
-    for code in codes:
-        if code in packs:
-            pack, plugin = packs[code]
-            accounts += load_pack_demo(pack, plugin, new_hash, today)
+    pack_codes = [code for code in codes if code in packs]
+    # One hash for the packs' accounts (hashing is deliberately slow), only when there are any.
+    new_hash = hash_password(new_password) if new_password and pack_codes else None
+    for code in pack_codes:
+        pack, plugin = packs[code]
+        accounts += load_pack_demo(pack, plugin, new_hash, today)
     return accounts, new_password
 
 

@@ -14,8 +14,8 @@ from portal.catalogue import admin
 from portal.formatting import money
 from portal.models import CareForm, Region, StandardTrajectory, Tariff, TariffVersion
 from portal.registry import LocalRule, PluginConflict, TariffFloor, region_scope
-from tests.conftest import make_app, sign_in
-from tests.test_region_packs import FIRST_REGION, PASSWORD, Pack, _hash, _today, make_proefland
+from tests.conftest import FIRST_REGION_PLUGINS, make_app, sign_in
+from tests.test_region_packs import PASSWORD, Pack, _hash, _today, make_proefland
 
 D = Decimal
 FLOORS = [TariffFloor("zorg.B", "62.50", unit="hour", reason="Kwaliteit borgen."),
@@ -39,7 +39,7 @@ class FloorPack(Pack):
 
 @pytest.fixture
 def app_config():
-    return {"EXTRA_PLUGINS": [FloorPack(local_rules=[NO_SURCHARGES])], "ENABLED_PLUGINS": FIRST_REGION}
+    return {"EXTRA_PLUGINS": [FloorPack(local_rules=[NO_SURCHARGES])], "ENABLED_PLUGINS": FIRST_REGION_PLUGINS}
 
 
 @pytest.fixture
@@ -144,11 +144,11 @@ def test_a_region_without_surcharges_refuses_them_and_says_so(app, proefland):
 ])
 def test_a_bad_floor_stops_start_up(floor, message):
     with pytest.raises(PluginConflict, match=message):
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION, EXTRA_PLUGINS=[FloorPack(floors=[floor])])
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS, EXTRA_PLUGINS=[FloorPack(floors=[floor])])
 
 
 def test_two_floors_for_one_scope_stop_start_up():
     twice = [TariffFloor("zorg.B", "62.50", unit="hour"), TariffFloor("zorg.B", "65.00", unit="hour")]
     with pytest.raises(PluginConflict, match="minimum tariff of 'zorg.B' \\(unit 'hour', care form None\\) is set "
                                              "twice.*pack_proefland"):
-        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION, EXTRA_PLUGINS=[FloorPack(floors=twice)])
+        make_app("sqlite://", ENABLED_PLUGINS=FIRST_REGION_PLUGINS, EXTRA_PLUGINS=[FloorPack(floors=twice)])
