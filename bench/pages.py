@@ -82,10 +82,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def environment(database_url: str, instance: str) -> dict:
-    return {**os.environ, "PORTAL_DATABASE_URL": sqlalchemy_url(database_url), "PORTAL_INSTANCE_PATH": instance,
-            "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "bench-" + "k" * 40,
-            "PORTAL_REALISATION_IN_BACKGROUND": "0"}
+def environment(database_url: str, instance: str, redis_url: str | None, prefix: str) -> dict:
+    env = {**os.environ, "PORTAL_DATABASE_URL": sqlalchemy_url(database_url), "PORTAL_INSTANCE_PATH": instance,
+           "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "bench-" + "k" * 40,
+           "PORTAL_REALISATION_IN_BACKGROUND": "0", "PORTAL_REDIS_KEY_PREFIX": prefix}
+    env.pop("PORTAL_REDIS_URL", None)
+    if redis_url:  # as in production: the throttle, the jobs and the page cache in Redis
+        env["PORTAL_REDIS_URL"] = redis_url
+    return env
+
+
+def forget_keys(redis_url: str, prefix: str) -> None:
+    from redis import Redis
+
+    client = Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 def load_demo(env: dict) -> float:
@@ -141,6 +154,10 @@ def sign_in(base: str, email: str, password: str = PASSWORD) -> str:
         if answer.code != 302:
             raise SystemExit(f"inloggen als {email} mislukt ({answer.code})") from None
         remember(answer)
+    # As a browser does: the first page after sign-in gives the renewed session its CSRF token in a
+    # new cookie, which every later request carries.
+    with opener.open(urllib.request.Request(base + "/", headers=cookie_header())) as response:
+        remember(response)
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
@@ -179,6 +196,9 @@ def main() -> int:
                         help="gunicorn workers (default 2 × cores)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--goal", type=float, default=0.3, help="the least ratio to the bare route (0.3)")
+    parser.add_argument("--redis", default=os.environ.get("PORTAL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
+                        help="Redis for the portal (page cache, throttle), as in production; "
+                             "'none' measures the pages built on every request")
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its URL is printed)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "pages.json"))
     args = parser.parse_args()
@@ -197,7 +217,9 @@ def main() -> int:
         print(f"PostgreSQL niet bereikbaar: {error}", file=sys.stderr)
         return 3
     instance = tempfile.mkdtemp(prefix="bench-pages-")
-    env = environment(database_url, instance)
+    redis_url = None if args.redis.lower() == "none" else args.redis
+    prefix = f"bench-pages-{secrets.token_hex(4)}"
+    env = environment(database_url, instance, redis_url, prefix)
     server = None
     try:
         if created:
@@ -224,7 +246,8 @@ def main() -> int:
         bare = (results[0]["rps"] + results[-1]["rps"]) / 2
         print()
         print(f"Pagina's op regiogrootte, {args.connections} gelijktijdige gebruikers, {args.duration} s per pagina; "
-              f"gunicorn {args.workers} workers × {args.threads} threads; wrk")
+              f"gunicorn {args.workers} workers × {args.threads} threads; wrk; "
+              + ("paginacache in Redis" if redis_url else "zonder Redis: elke pagina opnieuw opgebouwd"))
         print(f"{'pagina':32} {'req/s':>8} {'p50':>8} {'p99':>8} {'× kaal':>7}  doel {args.goal}")
         failed = []
         for row in results:
@@ -241,6 +264,7 @@ def main() -> int:
         output.write_text(json.dumps({
             "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                         "load_average": os.getloadavg()},
+            "redis": redis_url, "page_cache": bool(redis_url),
             "connections": args.connections, "duration": args.duration, "workers": args.workers,
             "threads": args.threads, "load_seconds": load_seconds, "bare_rps": bare, "results": results},
             indent=2) + "\n")
@@ -251,6 +275,8 @@ def main() -> int:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         shutil.rmtree(instance, ignore_errors=True)
+        if redis_url:
+            forget_keys(redis_url, prefix)
         if created:
             if args.keep:
                 print(f"Database bewaard: {database_url}", file=sys.stderr)

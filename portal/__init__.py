@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_wtf import CSRFProtect
     from htmx_flask import Htmx
 
-    from portal import db, jobs, logs
+    from portal import db, jobs, logs, page_cache
     from portal.accounts import login
     from portal.config import load_settings
     from portal.plugin_manager import build_plugin_manager
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     logs.init_app(app)  # first, so the request id is there for every other before_request
     db.init_app(app)
     jobs.init_app(app)
+    page_cache.init_app(app)  # after the engine and Redis: commits that write move its version
     CSRFProtect(app)
     Htmx(app)
     login.init_app(app)

@@ -33,6 +33,9 @@ DEFAULTS: dict = {
     "REDIS_URL": None,
     # Starts every Redis key the portal writes, so several portals can share one Redis server.
     "REDIS_KEY_PREFIX": "portal",
+    # With REDIS_URL: seconds an overview page (portal/page_cache.py) may be served from Redis to the
+    # same session while no commit changed the data; 0 switches the page cache off.
+    "PAGE_CACHE_SECONDS": 300,
     # Logs: "text" (readable, development) or "json" (one JSON object per line, for a log collector).
     "LOG_FORMAT": "text",
     "LOG_LEVEL": "INFO",
@@ -47,6 +50,9 @@ DEFAULTS: dict = {
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "SESSION_COOKIE_NAME": "portal_session",
+    # The cookie lives as long as the absolute timeout from sign-in (the server-side session keeps the
+    # idle timer), so it needs no new signature on every request: one less HMAC and zlib per page.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
@@ -151,7 +157,7 @@ def load_settings(app, overrides: dict | None) -> None:
             f"PORTAL_REDIS_URL={app.config['REDIS_URL']!r} is geen Redis-URL; gebruik redis://host:6379/0 "
             "(or leave it empty to run jobs in the web process)."
         )
-    for key in ("JOB_TIMEOUT", "JOB_STALE_AFTER"):
+    for key in ("JOB_TIMEOUT", "JOB_STALE_AFTER", "PAGE_CACHE_SECONDS"):
         try:
             app.config[key] = int(app.config[key])
         except (TypeError, ValueError):

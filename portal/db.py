@@ -6,6 +6,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from portal import page_cache
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -26,11 +28,20 @@ def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> N
     """Write many rows into ``table`` with PostgreSQL's ``COPY ... FROM STDIN`` on the session's
     own connection (same transaction): the fastest way in, for bulk writes such as an import.
     Values as psycopg adapts them; JSON columns as their JSON text."""
-    cursor = session.connection().connection.dbapi_connection.cursor()
+    connection = session.connection()
+    page_cache.mark_written(connection)  # COPY passes SQLAlchemy's cursor events
+    copy_raw(connection.connection.dbapi_connection, table, columns, rows)
+
+
+def copy_raw(dbapi_connection, table: str, columns: tuple[str, ...], rows) -> None:
+    """:func:`copy_rows` on the driver's connection itself (for a thread that must not touch the
+    session); the caller marks the write for the page cache."""
+    cursor = dbapi_connection.cursor()
     try:
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
     finally:
         cursor.close()
 

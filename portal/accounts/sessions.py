@@ -55,6 +55,16 @@ class SignedIn(UserMixin):
     def role(self) -> str | None:
         return self.membership.role if self.membership else None
 
+    def recheck_at(self):
+        """Until when a page kept for this session (portal/page_cache.py) may be served without
+        loading the session again: its absolute or idle timeout, or the moment its idle timer is
+        due to be written (:data:`_TOUCH_INTERVAL`), whichever comes first."""
+        config = current_app.config
+        record = self.record
+        return min(record.created_at + timedelta(seconds=config["SESSION_ABSOLUTE_TIMEOUT"]),
+                   record.last_seen_at + timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]),
+                   record.last_seen_at + _TOUCH_INTERVAL)
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -70,11 +80,20 @@ def _expired(record: UserSession) -> bool:
 
 def load_signed_in(token: str) -> SignedIn | None:
     session = db.session()
-    record = session.get(UserSession, _hash(token))
-    if record is None or record.ended_at is not None:
+    # One round trip for the session, its user, membership, organisation and region: this runs
+    # on every request, also for a page served from the page cache.
+    found = session.exec(
+        select(UserSession, User, Membership, Organisation, Region)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(Membership, Membership.id == UserSession.membership_id)
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+        .outerjoin(Region, Region.id == Organisation.region_id)
+        .where(UserSession.id == _hash(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, record.user_id)
-    if user is None or not user.is_active:
+    record, user, membership, organisation, region = found
+    if record.ended_at is not None or not user.is_active:
         return None
     if _expired(record):
         record.ended_at = utcnow()
@@ -83,15 +102,13 @@ def load_signed_in(token: str) -> SignedIn | None:
                      object_type="user", object_id=user.id)
         session.commit()
         return None
-    membership = organisation = region = None
     if record.membership_id is not None:
-        membership = session.get(Membership, record.membership_id)
         if membership is None or membership.user_id != user.id:
             return None
-        organisation = session.get(Organisation, membership.organisation_id)
         if organisation is None or not organisation.is_active:
             return None
-        region = session.get(Region, organisation.region_id)
+    else:
+        membership = organisation = region = None
     if utcnow() - record.last_seen_at > _TOUCH_INTERVAL:
         record.last_seen_at = utcnow()
         session.add(record)

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from htmx_flask import request as htmx_request
 
-from portal import clock, db
+from portal import clock, db, page_cache
 from portal.accounts import roles
 from portal.accounts.roles import REGION_READERS, roles_required
 from portal.accounts.scoping import get_scoped_or_404
@@ -105,6 +105,7 @@ def _field_error(form, error: RuleViolation) -> None:
 
 @bp.route("/")
 @roles_required(*REGION_READERS)
+@page_cache.cached
 def list_frameworks():
     provider_id = _int_arg("aanbieder")
     domain = request.args.get("domein", "")

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import clock, db
+from portal import clock, db, page_cache
 from portal.accounts import roles, scoping
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import scoped
@@ -153,6 +153,7 @@ def build_charts(dashboard, tables) -> dict:
 
 @bp.route("/")
 @roles_required(*roles.ALL_ROLES)
+@page_cache.cached
 def index():
     filters, providers, municipalities = read_filters()
     dashboard, tables = build(filters)

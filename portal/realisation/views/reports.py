@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import db, jobs
+from portal import db, jobs, page_cache
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404, scoped
@@ -70,6 +70,7 @@ def _own_reports():
 
 @bp.route("/")
 @roles_required(*PROVIDERS)
+@page_cache.cached
 def index():
     args = request.args
     filters = {"jaar": args.get("jaar", ""), "gemeente": args.get("gemeente", ""),

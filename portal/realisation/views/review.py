@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import db
+from portal import db, page_cache
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404, organisation_names, scoped
@@ -79,6 +79,7 @@ def _organisations(kind: str) -> list[Organisation]:
 
 @bp.route("/")
 @roles_required(*READERS)
+@page_cache.cached
 def queue(bulk_form=None, status: int = 200):
     filters = queue_filters()
     service_filters = _service_filters(filters)

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal import db, jobs
+from portal import db, jobs, page_cache
 from portal.accounts import roles
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import get_scoped_or_404
@@ -76,6 +76,7 @@ def _has_whatif() -> bool:
 
 @bp.route("/")
 @roles_required(*EVERY_ROLE)
+@page_cache.cached
 def index():
     """The overview of the settlement: a year's versions for the region, else the own statements."""
     if is_region_reader():
