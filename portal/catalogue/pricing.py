@@ -6,6 +6,7 @@ adds lines and fields for its segments through ``portal_segment_pricing``.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -170,7 +171,15 @@ def price_trajectory(terms: TrajectoryTerms, pricing: SegmentPricing | None = No
 
 def format_number(value: Decimal) -> str:
     """Dutch notation for a plain number in a label (1.234,5)."""
-    return formatting.number(Decimal(value).normalize() if Decimal(value) == Decimal(value).to_integral() else value)
+    return _format_number(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_number(text: str) -> str:
+    # By the number's exact text (1.5 and 1.50 are equal Decimals but not the same label): a
+    # catalogue prices thousands of trajectories with a handful of rates and intensities.
+    value = Decimal(text)
+    return formatting.number(value.normalize() if value == value.to_integral() else value)
 
 
 # --- Tariff versions ---------------------------------------------------------------------------

@@ -234,7 +234,10 @@ class Table:
                         raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
                     # Text cells: a cell of at most a quarter of the byte limit in characters
                     # cannot pass it (four bytes at most a character), so only longer ones are measured.
-                    yield number, [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
+                    if len(cells) <= MAX_COLUMNS and max(map(len, cells), default=0) <= _SHORT_CELL:
+                        yield number, list(map(str.strip, cells))  # the usual row, in C
+                    else:
+                        yield number, [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
             finally:
                 csv.field_size_limit(previous)
 
@@ -245,7 +248,7 @@ class Table:
         for number, cells in self._raw_rows():
             if number == 1:
                 continue
-            if all(c is None or c == "" for c in cells):
+            if not any(cells) and all(c is None or c == "" for c in cells):  # any(): quick for most rows
                 continue
             count += 1
             if count > MAX_ROWS:

@@ -1,7 +1,7 @@
 """Taking realisation in: a file, the web form or the API, all through one pipeline.
 
-1. **Check** every row (:class:`portal.realisation.rules.RowChecker`, which answers as
-   :func:`portal.realisation.rules.check_row`) while streaming; collect the errors (the first
+1. **Check** every row (a batch at a time, :class:`portal.realisation.batch_check.BatchChecker`,
+   which answers as :func:`portal.realisation.rules.check_row`) while streaming; collect the errors (the first
    ``MAX_ERRORS`` in full, all of them counted) and, per report (municipality × segment × period),
    the total value. A line twice in the input is an error too. While no error has been found, each
    checked line is **written at once** (:class:`LineWriter`): a report the batch needs first is
@@ -26,33 +26,37 @@ refused; a failed upload keeps it, so "Opnieuw proberen" (:func:`retry`) starts 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, text, update
+from sqlalchemy import and_, event, func, insert, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from portal import audit, db, jobs
+from portal import audit, db, jobs, page_cache
+from portal.collector import collector_paused
 from portal.formatting import nl_datetime
 from portal.models import Organisation, User, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.realisation import progress
+from portal.realisation.batch_check import BatchChecker, checked_line
 from portal.realisation.declaration_323 import parse_323
 from portal.realisation.files import FileRefused, open_table, sniff
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import (
     Period,
-    RowChecker,
     RowError,
-    ValuedLine,
     allowed_columns,
     check_header,
+    check_row,
     column_key,
     figure_columns,
     left_empty,
@@ -83,6 +87,18 @@ class GroupSummary:
         for name, number in line.extra.items():
             self.figures[name] = self.figures.get(name, Decimal(0)) + Decimal(number)
 
+    def add_checked(self, line: tuple) -> None:
+        """:meth:`add` for a checked line (:data:`portal.realisation.batch_check.LINE`)."""
+        self.total += line[10]
+        self.lines += 1
+        if line[8]:
+            self.place_days += line[8]
+        self.ended += line[5]
+        if line[11]:
+            figures = self.figures
+            for name, number in line[11].items():
+                figures[name] = figures.get(name, Decimal(0)) + number
+
     @property
     def figures_json(self) -> dict[str, str] | None:
         return {name: str(total) for name, total in sorted(self.figures.items())} or None
@@ -108,16 +124,18 @@ class CheckResult:
 RowSource = Callable[[], Iterator[tuple[int, dict[str, Any]]]]
 
 
-def _line_key(valued: ValuedLine) -> bytes:
-    line = valued.line
-    text = f"{line.municipality.id}|{line.segment_key}|{line.period.code}|{line.trajectory_code.upper()}"
-    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def check_source(rows: RowSource, lookups, header: list[str] | None = None,
                  on_progress: Callable[[int], None] | None = None,
                  first_errors: list[RowError] = (), writer: LineWriter | None = None) -> CheckResult:
-    """Check every row; keep only errors, line keys (8 bytes each) and group totals. With a
+    """Check every row, a batch at a time (:class:`~portal.realisation.batch_check.BatchChecker`,
+    and :func:`~portal.realisation.rules.check_row` for every row it leaves to it); keep only errors,
+    the lines' keys (per report, the trajectory codes seen) and the reports' totals. With a
     ``writer``, each checked line is handed to it as long as no error has been found (the caller
     rolls back what it wrote when the result is not ok). ``first_errors`` are faults found while
     reading the source (a 323 message's Prestaties)."""
@@ -129,38 +147,57 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
             result.add(error)
         if result.error_count:
             return result
-    seen: dict[bytes, int] = {}
-    check = RowChecker(lookups).check
-    groups = result.groups
-    for number, raw in rows():
-        result.rows += 1
-        valued, errors = check(number, raw)
-        for error in errors:
-            result.add(error)
-        if valued is not None:
-            key = _line_key(valued)
-            if key in seen:
-                result.add(RowError(number, "traject", f"Deze regel staat er al (regel {seen[key]}): dezelfde "
-                                                      f"gemeente, hetzelfde segment, dezelfde periode en hetzelfde "
-                                                      f"traject. Tel ze samen in één regel."))
-            else:
-                seen[key] = number
-                group = groups.get(valued.group)
-                if group is None:
-                    group = groups[valued.group] = GroupSummary()
-                group.add(valued.line, valued.value)
-                for warning in valued.warnings:
-                    if len(group.warnings) < 20:
-                        group.warnings.append(f"Regel {number}: {warning}")
-                if writer is not None and not result.error_count:
-                    writer.add(number, valued)
-        if on_progress and result.rows % 500 == 0:
-            on_progress(result.rows)
+    try:
+        with collector_paused():  # many small objects kept (line keys, sums), no cycles
+            _check_rows(rows, lookups, result, on_progress, writer)
+    except BaseException:
+        if writer is not None:
+            writer.finish(raising=False)  # the caller rolls back what was written
+        raise
     if result.rows == 0 and not result.error_count:
         result.add(RowError(2, "", "Het bestand heeft geen regels met realisatie onder de kopregel."))
-    if writer is not None and not result.error_count:
-        writer.flush()
+    if writer is not None:
+        writer.finish(raising=not result.error_count)
     return result
+
+
+def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writer: LineWriter | None) -> None:
+    seen: dict[tuple, dict[str, int]] = {}  # report → trajectory code (capitals) → first row
+    checker = BatchChecker(lookups)
+    groups = result.groups
+    for batch in _batches(rows(), BATCH):
+        result.rows += len(batch)
+        for (number, raw), line in zip(batch, checker.check(batch)):
+            if line is None:
+                valued, errors = check_row(number, raw, lookups)
+                for error in errors:
+                    result.add(error)
+                if valued is None:
+                    continue
+                line = checked_line(valued)
+            group, capitals = line[0], line[2]
+            codes = seen.get(group)
+            if codes is None:
+                codes = seen[group] = {}
+                summary = groups[group] = GroupSummary()
+            else:
+                summary = groups[group]
+            first = codes.get(capitals)
+            if first is not None:
+                result.add(RowError(number, "traject", f"Deze regel staat er al (regel {first}): dezelfde "
+                                                      f"gemeente, hetzelfde segment, dezelfde periode en hetzelfde "
+                                                      f"traject. Tel ze samen in één regel."))
+                continue
+            codes[capitals] = number
+            summary.add_checked(line)
+            if line[12]:
+                for warning in line[12]:
+                    if len(summary.warnings) < 20:
+                        summary.warnings.append(f"Regel {number}: {warning}")
+            if writer is not None and not result.error_count:
+                writer.add(number, line)
+        if on_progress:
+            on_progress(result.rows)
 
 
 _LINE_COLUMNS = ("report_id", "trajectory_code", "started", "running", "ended", "clients", "units", "place_days",
@@ -173,41 +210,124 @@ _REPORT_KEY = ("organisation_id", "municipality_id", "segment_key", "year", "per
 
 class LineWriter:
     """Writes an upload's checked lines while they are checked, in batches of ``BATCH``: first the
-    reports the batch needs that are not there yet (one insert; version = the highest version of
-    the same report + 1, the sums zero until :func:`store_source`), then the lines (``COPY`` on
-    PostgreSQL, one multi-row insert on SQLite). Holds one batch of lines and one entry per report."""
+    reports the batch needs that are not there yet (version = the highest version of the same report
+    + 1, the sums zero until :func:`store_source`), then the lines. Holds one batch of lines (two on
+    PostgreSQL: one being written) and one entry per report.
+
+    On PostgreSQL each report gets its id from the sequence as soon as its first line is met (ids
+    taken a thousand at a time), so each line becomes its ``COPY`` text at once, and a thread of the
+    writer sends a batch with ``COPY`` on the session's own connection while the next batch is being
+    checked: the database stores one batch (on its own core) while Python checks the next, and the
+    thread does no work per line. At most one batch is in flight; any statement the checking itself
+    sends on that connection (a price list read for the first time) first waits for it
+    (:func:`_wait_for_the_writer`), and so does everything after :meth:`finish`. SQLite writes each
+    batch at once with one multi-row insert."""
+
+    IDS_AT_A_TIME = 1000
 
     def __init__(self, lookups, upload: RealisationUpload, user: User | None):
         self.session = db.session()
         self.provider = lookups.provider_org
         self.upload = upload
         self.user = user
+        self.submitted_by = user.id if user else None
         self.submitted_at = utcnow()
         self.postgresql = self.session.get_bind().dialect.name == "postgresql"
         self.reports: dict[tuple, tuple[int, int]] = {}  # group → (report id, version)
-        self._new_groups: dict[tuple, None] = {}  # reports the batch needs, in the order first met
-        self._lines: list[tuple] = []
+        self._new_groups: list[tuple] = []  # reports the batch needs, in the order first met
+        self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
         self._versions: dict[tuple, int] | None = None
+        self._ids: list[int] = []
+        self._codes: dict[str, str] = {}  # trajectory code → as COPY text
+        self._pending: Future | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._connection = None
 
-    def add(self, number: int, valued: ValuedLine) -> None:
-        group = valued.group
-        if group not in self.reports and group not in self._new_groups:
-            self._new_groups[group] = None
-        line = valued.line
-        self._lines.append((group, line.trajectory_code, line.started, line.running, line.ended, line.clients,
-                            line.units, line.place_days, valued.unit_price, valued.value,
-                            {k: str(v) for k, v in line.extra.items()} or None, number))
+    def add(self, number: int, line: tuple) -> None:
+        """One checked line (:data:`portal.realisation.batch_check.LINE`) from row ``number``."""
+        group = line[0]
+        report = self.reports.get(group)
+        if report is None:
+            report = self._new_report(group)
+        extra = line[11]
+        if self.postgresql:
+            code = self._codes.get(line[1])
+            if code is None:
+                code = self._codes[line[1]] = _copy_text(line[1])
+            units, place_days = line[7], line[8]
+            self._lines.append(
+                f"{report[0]}\t{code}\t{line[3]}\t{line[4]}\t{line[5]}\t{line[6]}\t"
+                f"{_NULL if units is None else units}\t{_NULL if place_days is None else place_days}\t"
+                f"{line[9]}\t{line[10]}\t"
+                f"{_copy_text(json.dumps({k: str(v) for k, v in extra.items()})) if extra else 'null'}\t{number}\n")
+        else:
+            self._lines.append((report[0], line[1], line[3], line[4], line[5], line[6], line[7], line[8], line[9],
+                                line[10], {k: str(v) for k, v in extra.items()} if extra else None, number))
         if len(self._lines) >= BATCH:
             self.flush()
 
+    def _new_report(self, group: tuple) -> tuple[int, int]:
+        version = self._latest_versions().get(group, 0) + 1
+        if self.postgresql:
+            if not self._ids:
+                self._ids = list(self.session.execute(text(
+                    "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) "
+                    "FROM generate_series(1, :count)"), {"count": self.IDS_AT_A_TIME}).scalars())[::-1]
+            report = (self._ids.pop(), version)
+            self.reports[group] = report
+            self._new_groups.append(group)
+            return report
+        self._new_groups.append(group)
+        self._insert_reports_sqlite()
+        return self.reports[group]
+
+    def _report_row(self, group: tuple, version: int) -> tuple:
+        municipality_id, segment_key, period = group
+        provider = self.provider
+        return (provider.region_id, provider.id, municipality_id, segment_key, period.year, period.kind,
+                period.number, version, "submitted", self.upload.id, Decimal("0.00"), 0, 0, 0, 1, self.submitted_by,
+                self.submitted_at)
+
     def flush(self) -> None:
-        if self._new_groups:
-            self._insert_reports(list(self._new_groups))
-            self._new_groups = {}
-        if self._lines:
-            reports = self.reports
-            self._write_lines([(reports[line[0]][0],) + line[1:] for line in self._lines])
-            self._lines = []
+        """Hand the batch to the writing (on PostgreSQL: once the batch before it is written)."""
+        groups, lines = self._new_groups, self._lines
+        if not lines and not groups:
+            return
+        self._new_groups, self._lines = [], []
+        if not self.postgresql:
+            self._write_lines(lines)
+            return
+        reports = [(self.reports[group][0],) + self._report_row(group, self.reports[group][1]) for group in groups]
+        self.wait()
+        if self._thread is None:
+            connection = self.session.connection()
+            page_cache.mark_written(connection)  # COPY passes SQLAlchemy's events
+            connection.info[_WRITER] = self
+            self._connection = connection
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realisation-writer")
+        self._pending = self._thread.submit(self._copy, reports, "".join(lines))
+
+    def wait(self) -> None:
+        """Until the batch in flight is written; raises what writing it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self, raising: bool = True) -> None:
+        """Flush, wait for the last batch and stop the thread. ``raising=False`` when the caller is
+        already failing (the transaction is rolled back anyway)."""
+        try:
+            if raising:
+                self.flush()
+            self.wait()
+        except Exception:
+            if raising:
+                raise
+        finally:
+            if self._thread is not None:
+                self._thread.shutdown(wait=True)
+                self._thread = None
+                self._connection.info.pop(_WRITER, None)
 
     def _latest_versions(self) -> dict[tuple, int]:
         """The provider's highest version per report, read once (one row per report it ever had)."""
@@ -221,37 +341,53 @@ class LineWriter:
                     .group_by(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period))}
         return self._versions
 
-    def _insert_reports(self, groups: list[tuple]) -> None:
-        versions = self._latest_versions()
-        provider, upload_id = self.provider, self.upload.id
-        submitted_by = self.user.id if self.user else None
-        rows = []
-        for municipality_id, segment_key, period in groups:
-            version = versions.get((municipality_id, segment_key, period), 0) + 1
-            rows.append((provider.region_id, provider.id, municipality_id, segment_key, period.year, period.kind,
-                         period.number, version, "submitted", upload_id, Decimal("0.00"), 0, 0, 0, 1, submitted_by,
-                         self.submitted_at))
+    def _copy(self, reports: list[tuple], lines: str) -> None:
+        """The writer's thread: the batch's new reports, then its lines, each with one ``COPY``,
+        straight on the driver's connection (never through the session)."""
+        if reports:
+            db.copy_raw(self._connection.connection.dbapi_connection, "realisation_report",
+                        ("id",) + _REPORT_COLUMNS, reports)
+        if lines:
+            self._write_lines(lines)
+
+    def _write_lines(self, lines) -> None:
+        """A batch of lines: COPY text on PostgreSQL (in the writer's thread), tuples on SQLite."""
         if self.postgresql:
-            # Ids taken from the sequence first, so the reports go in with COPY like their lines.
-            ids = list(self.session.execute(text(
-                "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) "
-                "FROM generate_series(1, :count)"), {"count": len(rows)}).scalars())
-            db.copy_rows(self.session, "realisation_report", ("id",) + _REPORT_COLUMNS,
-                         [(report_id,) + row for report_id, row in zip(ids, rows)])
+            with self._connection.connection.dbapi_connection.cursor() as cursor:
+                with cursor.copy(f"COPY realisation_line ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
+                    copy.write(lines)
         else:
-            ids = self.session.execute(insert(RealisationReport).returning(
-                RealisationReport.id, sort_by_parameter_order=True),
-                [dict(zip(_REPORT_COLUMNS, row)) for row in rows]).scalars().all()
+            self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in lines])
+
+    def _insert_reports_sqlite(self) -> None:
+        groups, self._new_groups = self._new_groups, []
+        rows = [self._report_row(group, self._latest_versions().get(group, 0) + 1) for group in groups]
+        ids = self.session.execute(insert(RealisationReport).returning(
+            RealisationReport.id, sort_by_parameter_order=True),
+            [dict(zip(_REPORT_COLUMNS, row)) for row in rows]).scalars().all()
         for group, report_id, row in zip(groups, ids, rows):
             self.reports[group] = (report_id, row[7])
 
-    def _write_lines(self, rows: list[tuple]) -> None:
-        if self.postgresql:
-            # The JSON column as SQLAlchemy writes it: ``null`` for a line without figures.
-            db.copy_rows(self.session, "realisation_line", _LINE_COLUMNS,
-                         (row[:10] + ("null" if row[10] is None else json.dumps(row[10]), row[11]) for row in rows))
-        else:
-            self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in rows])
+
+_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A text value as COPY's text format writes it (backslash, tab, newline, return escaped)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+_WRITER = "portal.realisation_writer"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _wait_for_the_writer(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    """A statement on a connection whose :class:`LineWriter` has a batch in flight waits for it:
+    one connection carries one command at a time."""
+    writer = conn.info.get(_WRITER)
+    if writer is not None:
+        writer.wait()
 
 
 def store_source(writer: LineWriter, result: CheckResult) -> int:

@@ -67,6 +67,7 @@ class ProviderLookups:
             self._terms.setdefault(segment_key, []).append((agreement.start_date, end))
         self._prices: dict[tuple[str, int], dict[str, TrajectoryPrice]] = {}
         self._kinds: dict[tuple[str, str], str] = {}
+        self._specs: dict = {}  # segment key → realisation spec (the registry builds a default each time)
         self._terms_memo: dict = {}  # tariff rates and surcharges, read once for all trajectories
         # The region's tariffs, held so that pricing finds them in the session's identity map.
         self._tariffs = list(session.exec(select(Tariff).where(Tariff.region_id == region.id)))
@@ -149,7 +150,10 @@ class ProviderLookups:
         return self.registry.product_codes.get(code.strip().upper())
 
     def spec(self, segment_key: str):
-        return self.registry.realisation_spec(segment_key)
+        spec = self._specs.get(segment_key)
+        if spec is None:
+            spec = self._specs[segment_key] = self.registry.realisation_spec(segment_key)
+        return spec
 
     def checks(self):
         return self.registry.realisation_checks
