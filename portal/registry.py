@@ -473,7 +473,7 @@ class Registry:
         plugins registered them, with their parameters bound for the region and municipality.
         ``results`` maps an agreement id to its result figures (see :class:`SettlementRule`)."""
         return [BoundSettlementRule(rule, self.settlement_parameters(rule.id, region, municipality, segment_key),
-                                    results or {})
+                                    results if results is not None else {})
                 for rule in self.settlement_rules.values() if segment_key in rule.segments]
 
     def tariff_floor(self, segment_key: str, unit: str | None,

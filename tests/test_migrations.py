@@ -69,6 +69,48 @@ def test_report_totals_are_filled_from_the_lines_of_existing_reports(database_ur
             assert totals == [(10, 3, {"resultaat_behaald": "3.5"}), (0, 0, None)]
     finally:
         with engine.begin() as connection:  # leave the shared test database as the fixture made it
-            for table in ("realisation_line", "realisation_report", "realisation_year_total", "organisation", "region"):
+            for table in ("realisation_line", "realisation_report", "realisation_year_figure", "realisation_year_total",
+                          "organisation", "region"):
+                connection.execute(text(f"DELETE FROM {table}"))
+        engine.dispose()
+
+
+def test_result_figures_are_filled_from_the_approved_reports(database_url, tmp_path, request):
+    """Revision d8b3f6a2c915 keeps the result figures of approved realisation as running totals
+    (realisation_year_figure) and fills them from the reports approved before it."""
+    from sqlalchemy import text
+
+    if request.config.getoption("--db") == "sqlite":
+        url = f"sqlite:///{tmp_path / 'before.db'}"
+        migrate.upgrade(url, "c3f1a9e07d52")
+    else:
+        url = database_url
+        migrate.downgrade(url, "c3f1a9e07d52")
+    engine = create_engine(url)
+    now = "2026-01-01 00:00:00"
+    with engine.begin() as connection:
+        region = connection.execute(text("INSERT INTO region (code, name) VALUES ('m', 'M') RETURNING id")).scalar()
+        org = connection.execute(text(
+            "INSERT INTO organisation (region_id, kind, name, is_active, created_at) "
+            "VALUES (:r, 'provider', 'A', true, :now) RETURNING id"), {"r": region, "now": now}).scalar()
+        for period, state, figures in ((1, "approved", '{"resultaat_behaald": "1", "uren": "2.5", "x": true}'),
+                                       (2, "approved", '{"resultaat_behaald": "2", "uren": "0.25"}'),
+                                       (3, "submitted", '{"resultaat_behaald": "40"}'),
+                                       (4, "approved", None)):
+            connection.execute(text(
+                "INSERT INTO realisation_report (region_id, organisation_id, municipality_id, segment_key, year, "
+                "period_kind, period, version, state, total_value, line_count, lock_version, submitted_at, figures) "
+                "VALUES (:r, :o, :o, 'x.S1', 2026, 'month', :p, 1, :s, '10.00', 2, 1, :now, :f)"),
+                {"r": region, "o": org, "p": period, "s": state, "now": now, "f": figures})
+    migrate.upgrade(url)
+    try:
+        with engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT name, hundredths, scale, reports FROM realisation_year_figure ORDER BY name")).all()
+            assert [tuple(row) for row in rows] == [("resultaat_behaald", 300, 0, 2), ("uren", 275, 2, 2)]
+    finally:
+        with engine.begin() as connection:  # leave the shared test database as the fixture made it
+            for table in ("realisation_year_figure", "realisation_report", "realisation_year_total",
+                          "organisation", "region"):
                 connection.execute(text(f"DELETE FROM {table}"))
         engine.dispose()

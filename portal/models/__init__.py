@@ -42,6 +42,7 @@ from portal.models.realisation import (  # noqa: F401
                                 RealisationLine,
                                 RealisationReport,
                                 RealisationUpload,
+                                RealisationYearFigure,
                                 RealisationYearTotal,
 )
 from portal.models.settlement import SettlementCostShare, SettlementLine, SettlementResponse, SettlementRun  # noqa: F401
@@ -52,6 +53,7 @@ __all__ = [
     "FrameworkAgreement", "FrameworkSegment", "LoginFailure", "MailMessage", "Membership",
     "MunicipalChoice", "ObligationReport", "Organisation", "OrganisationKind", "Region", "StandardTrajectory",
     "Surcharge", "SurchargeQualification", "Tariff", "TariffVersion", "UsedToken", "User",
-    "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload", "RealisationYearTotal",
+    "UserSession", "utcnow", "RealisationLine", "RealisationReport", "RealisationUpload", "RealisationYearFigure",
+    "RealisationYearTotal",
     "SettlementCostShare", "SettlementLine", "SettlementResponse", "SettlementRun",
 ]

@@ -135,3 +135,37 @@ class RealisationYearTotal(SQLModel, table=True):
     place_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     ended: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     reports: int = Field(default=0)
+
+
+class RealisationYearFigure(SQLModel, table=True):
+    """One result figure (a declared extra column such as ``resultaat_behaald``) of the approved
+    realisation of one provider × municipality × segment × year, kept up to date by the database
+    like :class:`RealisationYearTotal`: triggers on ``realisation_report`` add the figures of a
+    report's ``figures`` that are written as a decimal number when it becomes approved, and take
+    them off again if an approved report changes or goes (migration ``d8b3f6a2c915``).
+
+    The sum is kept exactly on both databases as a whole number of hundredths (a figure has two
+    decimals at most: :class:`portal.registry.RealisationField`) with ``scale``, the most decimals
+    any report wrote it with, so that it reads back as the same ``Decimal`` a sum of the reports'
+    figures gives (``3`` stays ``3``, ``2.50`` stays ``2.50``). ``reports`` counts the approved
+    reports that reported the figure: at 0 the figure is absent, not 0. Never written by the
+    application."""
+
+    __tablename__ = "realisation_year_figure"
+    __scope__ = ("organisation_id", "municipality_id")
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "municipality_id", "segment_key", "year", "name",
+                         name="uq_realisation_year_figure"),
+        Index("ix_realisation_year_figure_region_year", "region_id", "year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    municipality_id: int = Field(foreign_key="organisation.id")
+    segment_key: str = Field(max_length=64)
+    year: int
+    name: str = Field(max_length=64)
+    hundredths: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    scale: int = Field(default=0)
+    reports: int = Field(default=0)

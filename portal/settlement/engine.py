@@ -281,8 +281,8 @@ def settle(year: int, agreements: Iterable[Agreement],
 
     Every agreement is checked first (:func:`check`: a :class:`ScenarioError` names the first wrong
     field), unless the caller passes ``validated=True`` because it has checked them itself: every
-    kind known, rules among the choices, every amount a finite, non-negative ``Decimal`` and both
-    fractions between 0 and 1. :func:`portal.settlement.inputs.gather` does, with a few comparisons
+    id unique, every kind known, rules among the choices, every amount a finite, non-negative
+    ``Decimal`` and both fractions between 0 and 1. :func:`portal.settlement.inputs.gather` does, with a few comparisons
     per agreement on the values that can be wrong, and :func:`check` for any that fails them."""
     agreements = list(agreements)
     if isinstance(rules, Rules):
@@ -298,25 +298,31 @@ def settle(year: int, agreements: Iterable[Agreement],
         own_adjustments = list(adjustments)
     if len(own_rules) != len(agreements) or len(own_adjustments) != len(agreements):
         raise ValueError("rules and adjustments given per agreement must have one entry for each agreement")
-    _check_unique(agreements)
-    settled: dict[str, Settlement] = {}
-    regional: dict[tuple, list[Agreement]] = {}
-    for agreement, agreement_rules in zip(agreements, own_rules):
+    if not validated:
+        _check_unique(agreements)
+    # Settled in the order of the agreements; an agreement under the regional band waits (None)
+    # until its group is settled as a whole.
+    settled: list[Settlement | None] = []
+    append_settled = settled.append
+    regional: dict[tuple, list[tuple[int, Agreement]]] = {}
+    for index, (agreement, agreement_rules) in enumerate(zip(agreements, own_rules)):
         if not validated:
             _check(agreement, agreement_rules)
         if agreement_rules.band_scope == "region" and agreement.kind in ("budget", "population"):
             band = agreement.bandwidth if agreement.kind == "budget" else agreement.threshold
             key = (agreement.provider, agreement.segment, agreement.kind, band, agreement_rules.outside_band)
-            regional.setdefault(key, []).append(agreement)
+            regional.setdefault(key, []).append((index, agreement))
+            append_settled(None)
         else:
-            settled[agreement.id] = _settle_checked(agreement, agreement_rules, year)
+            append_settled(_settle_checked(agreement, agreement_rules, year))
     for (_provider, _segment, _kind, band, outside_band), group in regional.items():
-        for settlement in _settle_region_checked(group, band, outside_band):  # checked above
-            settled[settlement.agreement.id] = settlement
+        settlements = _settle_region_checked([agreement for _index, agreement in group], band, outside_band)
+        for (index, _agreement), settlement in zip(group, settlements):  # checked above
+            settled[index] = settlement
     results = []
     append = results.append
-    for agreement, agreement_rules, agreement_adjustments in zip(agreements, own_rules, own_adjustments):
-        settlement = settled[agreement.id]
+    for agreement, agreement_rules, agreement_adjustments, settlement in zip(agreements, own_rules, own_adjustments,
+                                                                            settled):
         for adjustment in agreement_adjustments:
             outcome = adjustment(agreement, settlement, agreement_rules)
             if outcome:

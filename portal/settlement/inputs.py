@@ -25,35 +25,39 @@ How an agreement in the database becomes an engine agreement (docs/rounding.md, 
 - Result figures for the plugins' rules: ``beeindigd`` (trajectories ended) and **the declared
   numeric extra columns** of the approved lines, summed over the year: the columns the plugin's
   realisation spec declares for the segment (:class:`portal.registry.RealisationSpec` ``fields``,
-  always integer or decimal; :func:`result_figures`). A value counts when it is written as a
-  decimal number (``NUMBER``); a figure no line of the agreement reported is absent, not 0. Other
-  keys (none that the import writes) are not result figures.
+  always integer or decimal, two decimals at most; :func:`result_figures`). A value counts when
+  it is written as a decimal number (``NUMBER``; on SQLite without an exponent, which the import
+  never writes); a figure no line of the agreement reported is absent, not 0. Other keys (none
+  that the import writes) are not result figures.
 
 The sums come from what the database keeps as reports are approved, not from a year's lines: the
 realisation import writes each report's total value, place-days, trajectories ended and result
 figures with its lines (``RealisationReport.total_value``, ``place_days_total``, ``ended_total``,
-``figures``), and triggers on ``realisation_report`` keep a running total per provider ×
-municipality × segment × year of the reports that are approved (``RealisationYearTotal``, in cents;
-approved reports are locked, and the triggers take a report off again should it change or go). So a
-national year of a million lines is settled from 50,000 ready totals plus the few reports that carry
-result figures. tests/test_settlement_inputs.py checks that they equal the sums of the approved
-lines, tests/test_realisation_year_total.py the triggers. On PostgreSQL one statement brings the
-whole year (:func:`_year_rows`): the totals, with the figures summed from the reports that have
-them, in a ``FULL OUTER JOIN`` with the year's budget agreements, so that agreements and their
-realisation arrive together and realisation without an agreement still counts for
-:attr:`Year.realisation_by_municipality`. On SQLite the same rows are put together in Python.
+``figures``), and triggers on ``realisation_report`` keep running totals per provider ×
+municipality × segment × year of the reports that are approved: the value (in cents), place-days
+and trajectories ended (``RealisationYearTotal``) and each result figure (``RealisationYearFigure``,
+in hundredths with the figure's decimals; approved reports are locked, and the triggers take a
+report off again should it change or go). So a national year of a million lines is settled from
+50,000 ready totals and the figures of the few that have them. tests/test_settlement_inputs.py
+checks that they equal the sums of the approved lines, tests/test_realisation_year_total.py the
+triggers. Three plain statements bring the year (:func:`_year_rows`): the budget agreements in the
+order of :attr:`Year.sources`, the totals and the figures; agreements and realisation meet in a
+dictionary, and realisation without an agreement still counts for
+:attr:`Year.realisation_by_municipality`. The same on both databases (plain tuples from psycopg's
+cursor on PostgreSQL, ORM columns on SQLite).
 
 Every value the engine's check would refuse (a year whose credits exceed its declarations, a
 bandwidth outside 0–100%, a rule outside its choices) is tested here, per agreement, and named with
 the engine's own :class:`~portal.settlement.engine.ScenarioError`; the engine then settles with
-``validated=True`` and does not check 50,000 agreements a second time.
+``validated=True`` and does not check 50,000 agreements a second time (nor their ids: the budget
+agreements' own keys).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from sqlalchemy import Row
 from sqlmodel import select
@@ -61,7 +65,7 @@ from sqlmodel import select
 from portal import db
 from portal.collector import collector_paused  # noqa: F401  (also imported from here)
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region
-from portal.models.realisation import RealisationReport, RealisationYearTotal
+from portal.models.realisation import RealisationYearFigure, RealisationYearTotal
 from portal.registry import current_registry
 from portal.settlement import engine
 
@@ -121,21 +125,28 @@ class Year:
     def settle(self) -> engine.Result:
         """Settle the year: each agreement with its rules and its segment's settlement rules, bound
         once per segment × municipality (results in the order of :attr:`sources`)."""
-        registry = current_registry(self.region.code)
+        region_code = self.region.code
+        registry = current_registry(region_code)
         codes = dict(self.municipality_codes)
-        results = {source.agreement.id: source.results for source in self.sources}
+        # Agreement id -> result figures, for the plugins' rules: only the agreements that have a
+        # rule (filled while binding; the bound rules read it when called, after this loop).
+        results: dict[str, dict[str, Decimal]] = {}
         bound: dict[tuple, list] = {}
         own_adjustments = []
+        append = own_adjustments.append
         for source in self.sources:
-            key = (source.agreement.segment, source.municipality_id)
+            agreement = source.agreement
+            key = (agreement.segment, source.municipality_id)
             found = bound.get(key)
             if found is None:
                 if source.municipality_id not in codes:
                     codes[source.municipality_id] = db.session().get(Organisation,
                                                                      source.municipality_id).municipality_code
-                found = bound[key] = registry.settlement_adjustments(key[0], self.region.code,
+                found = bound[key] = registry.settlement_adjustments(key[0], region_code,
                                                                      codes[source.municipality_id], results)
-            own_adjustments.append(found)
+            if found:
+                results[agreement.id] = source.results
+            append(found)
         with collector_paused():
             return engine.settle(self.year, [s.agreement for s in self.sources], [s.rules for s in self.sources],
                                  own_adjustments, validated=True)
@@ -145,9 +156,9 @@ class Year:
 
 # A result figure's value counts when it is a number written as a decimal number (a JSON number, or
 # text as the realisation import writes it: "3", "2.50"); anything else (true, "", a list) adds
-# nothing. The same test on both databases: this pattern in SQL on PostgreSQL, in Python on SQLite.
+# nothing. The triggers of realisation_year_figure apply it as reports are approved (migration
+# d8b3f6a2c915; on SQLite without the exponent, which the import never writes).
 NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
-_NUMBER = re.compile(NUMBER)
 
 
 def result_figures(registry) -> dict[str, tuple[str, ...]]:
@@ -156,127 +167,111 @@ def result_figures(registry) -> dict[str, tuple[str, ...]]:
     return {key: tuple(f.name for f in spec.fields) for key, spec in registry.realisation_specs.items() if spec.fields}
 
 
-# The approved realisation of a region's year per provider × municipality × segment: the running
-# totals the database keeps (``realisation_year_total``, in cents), with one sum per declared result
-# figure (``%(figure_N)s``) over the few approved reports that hold figures.
-_REALISED_SQL = """
-SELECT t.organisation_id, t.municipality_id, t.segment_key,
-       CAST(CAST(t.value_cents AS NUMERIC) / 100 AS NUMERIC(16, 2)) AS value, t.place_days, t.ended{figures}
-FROM realisation_year_total t{figure_join}
-WHERE t.region_id = %(region)s AND t.year = %(year)s AND t.reports > 0
+# The year's budget agreements in the order of Year.sources (segment keys byte by byte, COLLATE "C",
+# as SQLite sorts them), and the running totals the database keeps of its approved realisation: per
+# provider × municipality × segment (realisation_year_total, in cents) and per result figure
+# (realisation_year_figure, in hundredths with the figure's decimals). Three plain statements, no
+# join: the agreements and their realisation meet in a dictionary (:func:`_gather`), which costs
+# less than the database's join and sort of the two (bench/settlement.py).
+_AGREEMENTS_SQL = """
+SELECT id, organisation_id, municipality_id, segment_key, kind, amount, bandwidth_percentage
+FROM budget_agreement WHERE region_id = %(region)s AND year = %(year)s
+ORDER BY organisation_id, segment_key COLLATE "C", municipality_id
+"""
+_TOTALS_SQL = """
+SELECT organisation_id, municipality_id, segment_key, CAST(CAST(value_cents AS NUMERIC) / 100 AS NUMERIC(16, 2)),
+       place_days, ended
+FROM realisation_year_total WHERE region_id = %(region)s AND year = %(year)s AND reports > 0
 """
 _FIGURES_SQL = """
-LEFT JOIN (
-    SELECT r.organisation_id, r.municipality_id, r.segment_key{sums}
-    FROM realisation_report r
-    WHERE r.region_id = %(region)s AND r.year = %(year)s AND r.state = 'approved' AND r.figures IS NOT NULL
-      AND r.figures::text <> 'null'
-    GROUP BY r.organisation_id, r.municipality_id, r.segment_key) f
-  ON f.organisation_id = t.organisation_id AND f.municipality_id = t.municipality_id
- AND f.segment_key = t.segment_key"""
-_FIGURE_SQL = (",\n           SUM(CASE WHEN (r.figures ->> %(figure_{n})s::text) ~ %(number)s "
-               "THEN CAST(r.figures ->> %(figure_{n})s::text AS NUMERIC) END) AS figure_{n}")
-# Every budget agreement of the year next to its realisation, and the realisation without an
-# agreement (agreement columns NULL, last), in one round trip; agreements in the order of
-# Year.sources.
-_YEAR_SQL = """
-SELECT b.id, COALESCE(b.organisation_id, t.organisation_id), COALESCE(b.municipality_id, t.municipality_id),
-       COALESCE(b.segment_key, t.segment_key), b.kind, b.amount, b.bandwidth_percentage,
-       t.value, t.place_days, t.ended{figures}
-FROM (SELECT id, organisation_id, municipality_id, segment_key, kind, amount, bandwidth_percentage
-      FROM budget_agreement WHERE region_id = %(region)s AND year = %(year)s) b
-FULL OUTER JOIN ({realised}) t
-  ON t.organisation_id = b.organisation_id AND t.municipality_id = b.municipality_id
- AND t.segment_key = b.segment_key
-ORDER BY b.organisation_id, b.segment_key COLLATE "C", b.municipality_id
+SELECT organisation_id, municipality_id, segment_key, name, ROUND(CAST(hundredths AS NUMERIC) / 100, scale)
+FROM realisation_year_figure WHERE region_id = %(region)s AND year = %(year)s AND reports > 0
 """
-# work_mem for these statements: with PostgreSQL's default (4MB) a national year's groups spill to
-# disk (bench/settlement.py: Batches 5). Set for the statement only (see _postgresql_rows).
+# work_mem for the agreements' sort: with PostgreSQL's default (4MB) a national year's 50,000
+# agreements are sorted on disk. Set for the statement only (see _postgresql_rows).
 WORK_MEM = "64MB"
 
 
-def _postgresql_rows(region_id: int, year: int, names: tuple[str, ...], with_agreements: bool) -> list[tuple]:
-    """Run the year's query on the session's own connection (psycopg's cursor: plain tuples, no
-    ORM rows; numeric arrives as ``Decimal``)."""
-    parameters = {"region": region_id, "year": year, "number": NUMBER,
-                  **{f"figure_{n}": name for n, name in enumerate(names)}}
-    realised = _REALISED_SQL.format(
-        figures="".join(f", f.figure_{n}" for n in range(len(names))),
-        figure_join=_FIGURES_SQL.format(sums="".join(_FIGURE_SQL.format(n=n) for n in range(len(names))))
-        if names else "")
-    sql = _YEAR_SQL.format(figures="".join(f", t.figure_{n}" for n in range(len(names))), realised=realised) \
-        if with_agreements else realised
+def _postgresql_rows(region_id: int, year: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The agreements, totals and figures of the year on the session's own connection (psycopg's
+    cursor: plain tuples, no ORM rows; numeric arrives as ``Decimal``)."""
+    parameters = {"region": region_id, "year": year}
     cursor = db.session().connection().connection.cursor()
     try:
-        # For this statement only (then back as they were, in the same transaction): no JIT, which
-        # would compile for ~0.1 s because the estimated cost is high; room to aggregate a national
-        # year's groups in memory instead of spilling them to disk; and no parallel workers: a year
-        # has a few reports per group, and handing partial numeric sums from the workers to the
-        # leader cost more than the workers saved (bench/settlement.py: 0.38 s parallel, 0.29 s
-        # serial). Segment keys sort byte by byte (COLLATE "C"), as SQLite sorts them.
-        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem'), "
-                       "current_setting('max_parallel_workers_per_gather'), "
-                       "set_config('jit', 'off', true), set_config('work_mem', %s, true), "
-                       "set_config('max_parallel_workers_per_gather', '0', true)", (WORK_MEM,))
-        jit, work_mem, parallel = cursor.fetchone()[:3]
-        cursor.execute(sql, parameters)
-        rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true), "
-                       "set_config('max_parallel_workers_per_gather', %s, true)", (jit, work_mem, parallel))
-        return rows
+        # For these statements only (then back as it was, in the same transaction): room to sort a
+        # national year's agreements in memory.
+        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", (WORK_MEM,))
+        work_mem = cursor.fetchone()[0]
+        agreements = cursor.execute(_AGREEMENTS_SQL, parameters).fetchall()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
+        totals = cursor.execute(_TOTALS_SQL, parameters).fetchall()
+        figures = cursor.execute(_FIGURES_SQL, parameters).fetchall()
+        return agreements, totals, figures
     finally:
         cursor.close()
 
 
-def _number(value) -> Decimal | None:
-    """A result figure's value as a ``Decimal`` (see ``NUMBER``), or None when it is not a number."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    text = str(value)
-    return Decimal(text) if _NUMBER.match(text) else None
+def _sqlite_rows(region_id: int, year: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """As :func:`_postgresql_rows`, through the ORM's columns (amounts in cents and hundredths made
+    ``Decimal`` here)."""
+    session = db.session()
+    agreements = [tuple(row) for row in session.exec(
+        select(BudgetAgreement.id, BudgetAgreement.organisation_id, BudgetAgreement.municipality_id,
+               BudgetAgreement.segment_key, BudgetAgreement.kind, BudgetAgreement.amount,
+               BudgetAgreement.bandwidth_percentage)
+        .where(BudgetAgreement.region_id == region_id, BudgetAgreement.year == year)
+        .order_by(BudgetAgreement.organisation_id, BudgetAgreement.segment_key, BudgetAgreement.municipality_id))]
+    totals = [(provider, municipality, segment, Decimal(cents).scaleb(-2), int(place_days), int(ended))
+              for provider, municipality, segment, cents, place_days, ended in session.exec(
+                  select(RealisationYearTotal.organisation_id, RealisationYearTotal.municipality_id,
+                         RealisationYearTotal.segment_key, RealisationYearTotal.value_cents,
+                         RealisationYearTotal.place_days, RealisationYearTotal.ended)
+                  .where(RealisationYearTotal.region_id == region_id, RealisationYearTotal.year == year,
+                         RealisationYearTotal.reports > 0))]
+    figures = [(provider, municipality, segment, name, Decimal(hundredths).scaleb(-2).quantize(Decimal(1).scaleb(-scale)))
+               for provider, municipality, segment, name, hundredths, scale in session.exec(
+                   select(RealisationYearFigure.organisation_id, RealisationYearFigure.municipality_id,
+                          RealisationYearFigure.segment_key, RealisationYearFigure.name,
+                          RealisationYearFigure.hundredths, RealisationYearFigure.scale)
+                   .where(RealisationYearFigure.region_id == region_id, RealisationYearFigure.year == year,
+                          RealisationYearFigure.reports > 0))]
+    return agreements, totals, figures
+
+
+def _year_rows(region_id: int, year: int, declared: dict[str, tuple[str, ...]]
+               ) -> tuple[list[tuple], dict[tuple[int, int, str], list], dict[int, Decimal]]:
+    """The year as :func:`_gather` reads it: the budget agreements in the order of
+    ``Year.sources`` as tuples ``(agreement id, provider id, municipality id, segment key, kind,
+    amount, bandwidth percentage)``; the approved realisation per (provider id, municipality id,
+    segment key) as ``[value, place-days, ended, result figures or None]`` (only the figures the
+    segment declares, by name); and all approved realisation per municipality, with or without an
+    agreement."""
+    if db.session().get_bind().dialect.name == "postgresql":
+        agreements, totals, figures = _postgresql_rows(region_id, year)
+    else:
+        agreements, totals, figures = _sqlite_rows(region_id, year)
+    realised: dict[tuple[int, int, str], list] = {}
+    by_municipality: dict[int, Decimal] = {}
+    for provider, municipality, segment, value, place_days, ended in totals:
+        realised[(provider, municipality, segment)] = [value, place_days, ended, None]
+        by_municipality[municipality] = by_municipality.get(municipality, ZERO) + value
+    for provider, municipality, segment, name, total in sorted(figures, key=itemgetter(3)) if figures else ():
+        found = realised.get((provider, municipality, segment))
+        if found is not None and name in declared.get(segment, ()):
+            if found[3] is None:
+                found[3] = {name: total}
+            else:
+                found[3][name] = total
+    return agreements, realised, by_municipality
 
 
 def realisation_totals(region_id: int, year: int) -> dict[tuple[int, int, str], Totals]:
     """Approved realisation of the year per (provider id, municipality id, segment key), with the
     segment's result figures (:func:`result_figures`) that any of its lines reported."""
-    session = db.session()
-    declared = result_figures(current_registry(session.get(Region, region_id).code))
-    totals: dict[tuple[int, int, str], Totals] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        names = tuple(sorted({name for figures in declared.values() for name in figures}))
-        for provider, municipality, segment, value, place_days, ended, *sums in \
-                _postgresql_rows(region_id, year, names, with_agreements=False):
-            totals[(provider, municipality, segment)] = Totals(
-                value, place_days, ended, _figures(names, sums, declared.get(segment, ())))
-        return totals
-    for provider, municipality, segment, cents, place_days, ended in session.exec(
-            select(RealisationYearTotal.organisation_id, RealisationYearTotal.municipality_id,
-                   RealisationYearTotal.segment_key, RealisationYearTotal.value_cents, RealisationYearTotal.place_days,
-                   RealisationYearTotal.ended)
-            .where(RealisationYearTotal.region_id == region_id, RealisationYearTotal.year == year,
-                   RealisationYearTotal.reports > 0)):
-        totals[(provider, municipality, segment)] = Totals(Decimal(cents).scaleb(-2), int(place_days), int(ended))
-    for provider, municipality, segment, figures in session.exec(
-            select(RealisationReport.organisation_id, RealisationReport.municipality_id,
-                   RealisationReport.segment_key, RealisationReport.figures)
-            .where(RealisationReport.region_id == region_id, RealisationReport.year == year,
-                   RealisationReport.state == "approved", RealisationReport.figures.is_not(None))):
-        found = totals.get((provider, municipality, segment))
-        if found is None or not figures:
-            continue
-        for name in declared.get(segment, ()):
-            number = _number(figures.get(name))
-            if number is not None:
-                found.extra[name] = found.extra.get(name, Decimal(0)) + number
-    return totals
-
-
-def _figures(names: tuple[str, ...], sums: list, wanted: tuple[str, ...]) -> dict[str, Decimal]:
-    """The sums of a PostgreSQL row (one per name, NULL where no line reported it) that the segment
-    declares."""
-    return {name: total for name, total in zip(names, sums) if total is not None and name in wanted}
+    declared = result_figures(current_registry(db.session().get(Region, region_id).code))
+    _agreements, realised, _by_municipality = _year_rows(region_id, year, declared)
+    return {key: Totals(value, place_days, ended, figures or {})
+            for key, (value, place_days, ended, figures) in realised.items()}
 
 
 def choices_on(region_id: int, on: date) -> dict[tuple[int, str], Row]:
@@ -294,10 +289,10 @@ def choices_on(region_id: int, on: date) -> dict[tuple[int, str], Row]:
 def gather(region: Region, year: int, overrides: Overrides | None = None) -> Year:
     """Every budget agreement and ceiling of the region's year as engine agreements.
 
-    Reads the year in one statement on PostgreSQL (:func:`_year_rows`: plain tuples from the
-    driver, no ORM rows), looks rules, places and funding form up once per municipality × segment
-    and pauses the cyclic garbage collector: a national year has tens of thousands of agreements
-    (bench/settlement.py)."""
+    Reads the year's agreements and running totals in three statements (:func:`_year_rows`:
+    plain tuples from the driver on PostgreSQL, no ORM rows), looks rules, places and funding form
+    up once per municipality × segment and pauses the cyclic garbage collector: a national year has
+    tens of thousands of agreements (bench/settlement.py)."""
     with collector_paused():
         return _gather(region, year, overrides)
 
@@ -313,13 +308,13 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
             .where(Organisation.region_id == region.id)):
         names[organisation_id] = name
         municipality_codes[organisation_id] = code
-    rows = _year_rows(region.id, year, result_figures(registry))
+    rows, realised, by_municipality = _year_rows(region.id, year, result_figures(registry))
     choices = choices_on(region.id, date(year, 1, 1))
     places_of = {key: places for key, choice in choices.items() if (places := _places_of(choice)) is not None}
     population = {key for key, choice in choices.items() if choice.funding_form == "population"}
     budgets_for_places: dict[tuple[int, str], Decimal] = {}
     if places_of:
-        for agreement_id, _provider, municipality_id, segment_key, kind, amount, *_rest in rows:
+        for _agreement_id, _provider, municipality_id, segment_key, kind, amount, _bandwidth in rows:
             key = (municipality_id, segment_key)
             if kind == "budget" and key in places_of:
                 budgets_for_places[key] = budgets_for_places.get(key, ZERO) + amount
@@ -331,15 +326,11 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
     scopes: dict[tuple[int, str], tuple] = {}
     sources = []
     append = sources.append
-    by_municipality: dict[int, Decimal] = {}
-    for (agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage,
-         value, place_days, ended, figures) in rows:
-        if value is not None:
-            by_municipality[municipality_id] = by_municipality.get(municipality_id, ZERO) + value
-        if agreement_id is None:  # realisation without an agreement: only in the municipality's total
-            continue
-        if value is None:
-            value, place_days, ended = ZERO, 0, 0
+    find_realised = realised.get
+    nothing_realised = (ZERO, 0, 0, None)
+    for agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage in rows:
+        value, place_days, ended, figures = find_realised((provider_id, municipality_id, segment_key),
+                                                          nothing_realised)
         key = (municipality_id, segment_key)
         scope = scopes.get(key)
         if scope is None:
@@ -388,45 +379,6 @@ def _gather(region: Region, year: int, overrides: Overrides | None) -> Year:
         results = {ENDED: Decimal(ended), **figures} if figures else {ENDED: Decimal(ended)}
         append(Source(agreement_id, provider_id, municipality_id, agreement, rules, results))
     return Year(region, year, sources, by_municipality, names, municipality_codes)
-
-
-def _year_rows(region_id: int, year: int, declared: dict[str, tuple[str, ...]]) -> list[tuple]:
-    """The year's budget agreements in the order of ``Year.sources``, each with its approved
-    realisation, then the realisation without an agreement, as tuples ``(agreement id, provider id,
-    municipality id, segment key, kind, amount, bandwidth percentage, value, place-days, ended,
-    result figures)``: agreement columns None without an agreement, realisation columns None
-    without realisation, result figures a dict or None. One statement on PostgreSQL; on SQLite the
-    agreements and :func:`realisation_totals` put together."""
-    session = db.session()
-    if session.get_bind().dialect.name == "postgresql":
-        names = tuple(sorted({name for figures in declared.values() for name in figures}))
-        width = len(names)
-        rows = []
-        for row in _postgresql_rows(region_id, year, names, with_agreements=True):
-            sums = row[10:]
-            figures = None
-            if sums.count(None) != width:
-                figures = _figures(names, sums, declared.get(row[3], ())) or None
-            rows.append((*row[:10], figures))
-        return rows
-    agreements = session.exec(
-        select(BudgetAgreement.id, BudgetAgreement.organisation_id, BudgetAgreement.municipality_id,
-               BudgetAgreement.segment_key, BudgetAgreement.kind, BudgetAgreement.amount,
-               BudgetAgreement.bandwidth_percentage)
-        .where(BudgetAgreement.region_id == region_id, BudgetAgreement.year == year)
-        .order_by(BudgetAgreement.organisation_id, BudgetAgreement.segment_key, BudgetAgreement.municipality_id))
-    totals = realisation_totals(region_id, year)
-    rows = []
-    for agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage in agreements:
-        found = totals.pop((provider_id, municipality_id, segment_key), None)
-        realised = (None, None, None, None) if found is None else \
-            (found.value, found.place_days, found.ended, found.extra or None)
-        rows.append((agreement_id, provider_id, municipality_id, segment_key, kind, amount, bandwidth_percentage,
-                     *realised))
-    for (provider_id, municipality_id, segment_key), found in totals.items():
-        rows.append((None, provider_id, municipality_id, segment_key, None, None, None, found.value,
-                     found.place_days, found.ended, found.extra or None))
-    return rows
 
 
 def _places_of(choice: Row | None) -> Decimal | None:
