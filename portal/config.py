@@ -67,6 +67,12 @@ DEFAULTS: dict = {
     # (instance/uploads). Checked writable at start-up.
     "UPLOAD_FOLDER": None,
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
+    # Exports made by a job (portal/exports.py, with REDIS_URL): written here under the job's
+    # unguessable id, for every web process and worker to reach. None means the folder "exports" in
+    # UPLOAD_FOLDER (a volume that is shared already). Checked writable at start-up. A ready export
+    # can be downloaded for EXPORT_TTL seconds, then it is removed.
+    "EXPORT_FOLDER": None,
+    "EXPORT_TTL": 60 * 60,
     # Realisation files: largest upload, and (without REDIS_URL) whether a file is checked and stored
     # in a thread of the web process (the page shows progress) or within the request (tests).
     "MAX_REALISATION_BYTES": 16 * 1024 * 1024,
@@ -92,9 +98,11 @@ class ConfigurationError(RuntimeError):
     """The portal refuses to start with this configuration."""
 
 
-def check_writable_folder(folder: str) -> None:
+def check_writable_folder(folder: str, setting: str = "UPLOAD_FOLDER", dutch: str = "uploadmap",
+                          english: str = "upload folder") -> None:
     """Create ``folder`` when missing and prove it writable (a file written and removed), else stop
-    the start-up with a message naming the path: uploads would otherwise fail one by one later."""
+    the start-up with a message naming the path and the ``setting``: uploads (or exports) would
+    otherwise fail one by one later."""
     path = Path(folder)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -103,9 +111,9 @@ def check_writable_folder(folder: str) -> None:
         probe.unlink()
     except OSError as error:
         raise ConfigurationError(
-            f"De uploadmap {path} is niet schrijfbaar ({error.strerror or error}); zet PORTAL_UPLOAD_FOLDER op een "
-            f"map die het portaal (elk webproces en elke worker) mag beschrijven. / The upload folder {path} is "
-            f"not writable: set PORTAL_UPLOAD_FOLDER to a directory every process can write to."
+            f"De {dutch} {path} is niet schrijfbaar ({error.strerror or error}); zet PORTAL_{setting} op een "
+            f"map die het portaal (elk webproces en elke worker) mag beschrijven. / The {english} {path} is "
+            f"not writable: set PORTAL_{setting} to a directory every process can write to."
         ) from None
 
 
@@ -151,13 +159,16 @@ def load_settings(app, overrides: dict | None) -> None:
         raise ConfigurationError(
             f"PORTAL_LOG_FORMAT={app.config['LOG_FORMAT']!r} is onbekend; kies text of json.")
     check_writable_folder(app.config["UPLOAD_FOLDER"])
+    if not app.config["EXPORT_FOLDER"]:
+        app.config["EXPORT_FOLDER"] = os.path.join(app.config["UPLOAD_FOLDER"], "exports")
+    check_writable_folder(app.config["EXPORT_FOLDER"], "EXPORT_FOLDER", "exportmap", "export folder")
     app.config["REDIS_URL"] = (app.config["REDIS_URL"] or "").strip() or None
     if app.config["REDIS_URL"] and not app.config["REDIS_URL"].startswith(("redis://", "rediss://", "unix://")):
         raise ConfigurationError(
             f"PORTAL_REDIS_URL={app.config['REDIS_URL']!r} is geen Redis-URL; gebruik redis://host:6379/0 "
             "(or leave it empty to run jobs in the web process)."
         )
-    for key in ("JOB_TIMEOUT", "JOB_STALE_AFTER", "PAGE_CACHE_SECONDS"):
+    for key in ("JOB_TIMEOUT", "JOB_STALE_AFTER", "EXPORT_TTL", "PAGE_CACHE_SECONDS"):
         try:
             app.config[key] = int(app.config[key])
         except (TypeError, ValueError):

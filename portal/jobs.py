@@ -181,11 +181,11 @@ class Ticket:
 
 
 def enqueue(name: str, *args, job_id: str | None = None, owner: int | None = None,
-            in_thread: bool = False) -> Ticket:
+            in_thread: bool = False, record: dict[str, Any] | None = None) -> Ticket:
     """Run the job ``name`` with ``args``: on the queue when Redis is configured (raises
     :class:`JobNotQueued` when Redis does not take it), else here and now, or in a thread of this
-    process with ``in_thread``. ``owner`` (a user id) is kept in the record for the page that shows
-    the job."""
+    process with ``in_thread``. ``owner`` (a user id) and the fields of ``record`` are kept in the
+    job's record for the page that shows the job."""
     if name not in JOBS:
         raise KeyError(f"Unknown job {name!r}; registered: {', '.join(sorted(JOBS))}.")
     job_id = job_id or f"{name.replace('.', '-')}-{secrets.token_hex(8)}"  # RQ: letters, digits, - and _
@@ -196,7 +196,7 @@ def enqueue(name: str, *args, job_id: str | None = None, owner: int | None = Non
         from rq import Queue
 
         try:
-            set_record(job_id, name=name, state="queued", owner=owner, phase="queued")
+            set_record(job_id, **(record or {}), name=name, state="queued", owner=owner, phase="queued")
             Queue(QUEUE, connection=client).enqueue(
                 run_job, name, list(args), region, job_id=job_id, description=name,
                 job_timeout=int(current_app.config["JOB_TIMEOUT"]), result_ttl=RECORD_TTL,

@@ -84,6 +84,9 @@ EXPECTED = {
     "audit_log.export_csv": REGION_READERS,
     "audit_log.export_xlsx": REGION_READERS,
     "audit_log.detail": REGION_READERS,
+    # an export made by a job: only its own user and organisation see it (the sample id is nobody's)
+    "exports.status": expect(302, 404, 404, 404, 404, 404),
+    "exports.download": expect(302, 404, 404, 404, 404, 404),
     "api.openapi": EVERYONE,  # the API's description holds no data
     "api.catalogue": API_TOKEN_ONLY,
     "api.framework_agreements": API_TOKEN_ONLY,

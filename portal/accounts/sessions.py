@@ -116,6 +116,21 @@ def load_signed_in(token: str) -> SignedIn | None:
     return SignedIn(token, record, user, membership, organisation, region)
 
 
+def acting_for(user_id: int, membership_id: int) -> SignedIn | None:
+    """The user of a membership as a job sees them (a worker has no session cookie): the same
+    account, role, organisation and region, so scoped queries answer as in the request that queued
+    the job. None when the account, the membership or the organisation is no longer active."""
+    session = db.session()
+    user = session.get(User, user_id)
+    membership = session.get(Membership, membership_id)
+    if user is None or not user.is_active or membership is None or membership.user_id != user.id:
+        return None
+    organisation = session.get(Organisation, membership.organisation_id)
+    if organisation is None or not organisation.is_active:
+        return None
+    return SignedIn("", None, user, membership, organisation, session.get(Region, organisation.region_id))
+
+
 def memberships_of(user: User) -> list[tuple[Membership, Organisation]]:
     session = db.session()
     rows = session.exec(

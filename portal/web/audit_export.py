@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
+from sqlalchemy import func
 from sqlmodel import select
 
 from portal import db
@@ -94,8 +95,15 @@ def _xlsx_text(value: str) -> str:
     return value
 
 
-def xlsx_bytes(statement) -> bytes:
-    """The XLSX workbook: one sheet, a bold frozen header row with a filter, every cell text."""
+def count(statement) -> int:
+    """How many events ``statement`` holds (for the progress of an export)."""
+    return db.session().exec(select(func.count()).select_from(statement.subquery())).one()
+
+
+def xlsx_bytes(statement, progress=None) -> bytes:
+    """The XLSX workbook: one sheet, a bold frozen header row with a filter, every cell text.
+    ``progress(phase, done, total)``, when given, hears of every batch of rows written."""
+    total = count(statement) if progress is not None else None
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Logboek")
     sheet.freeze_panes = "A2"
@@ -122,6 +130,10 @@ def xlsx_bytes(statement) -> bytes:
             cells.append(cell)
         sheet.append(cells)
         rows += 1
+        if progress is not None and (rows - 1) % BATCH == 0:
+            progress("writing", rows - 1, total)
+    if progress is not None:
+        progress("writing", rows - 1, total)
     sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(HEADERS) - 1)}{rows}"
     output = io.BytesIO()
     workbook.save(output)

@@ -12,11 +12,11 @@ from portal.realisation.views import reports as realisation
 from portal.realisation.views import review as realisation_review
 from portal.settlement.views import runs as settlement
 from portal.settlement.views import whatif as settlement_whatif
-from portal.web import audit_log, health, home
+from portal.web import audit_log, exports, health, home
 
 BLUEPRINTS = (
-    # web: the home page of each role, the audit log, and the health probes
-    home.bp, audit_log.bp, health.bp,
+    # web: the home page of each role, the audit log, the health probes, and exports made by a job
+    home.bp, audit_log.bp, health.bp, exports.bp,
     # accounts: signing in, the organisations and their people, API keys and the JSON API
     auth.bp, organisations.bp, users.bp, api_keys.bp, api.bp,
     # catalogue: the domains and segments, the catalogue and its prices

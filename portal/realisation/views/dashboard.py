@@ -3,7 +3,8 @@ ceiling use, place occupancy and the monthly trend, as charts with their tables 
 
 A provider sees its own figures, a municipality its own, contract managers and auditors the
 region. The figures and their rules live in :mod:`portal.realisation.dashboard`; the charts in
-:mod:`portal.web.charts`."""
+:mod:`portal.web.charts`. The XLSX of every table grows with the region: with the job queue on, a
+worker makes it (:mod:`portal.exports`); the CSV of one table stays within the request."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from portal import clock, db, page_cache
+from portal import clock, db, exports, page_cache
 from portal.accounts import roles, scoping
 from portal.accounts.roles import roles_required
 from portal.accounts.scoping import scoped
@@ -26,7 +27,7 @@ from portal.web.common import page_number, render_page_or_partial
 
 bp = Blueprint("realisation_dashboard", __name__, url_prefix="/realisatie/dashboard")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_EXPORT = "realisation.dashboard.xlsx"
 BY_PARAMETER = {"segment": "segment", "gemeente": "municipality", "aanbieder": "provider"}
 BY_VALUE = {value: key for key, value in BY_PARAMETER.items()}
 MAX_CEILING_BARS = 20
@@ -169,7 +170,7 @@ def index():
         status_classes={label: key for key, label in figures.STATUS_LABELS.items()},
         show_provider_filter=current_user.role not in roles.PROVIDER_ROLES,
         show_municipality_filter=current_user.role != roles.MUNICIPALITY_USER,
-        xlsx_url=url_for("realisation_dashboard.export_xlsx", **query))
+        xlsx_url=url_for("realisation_dashboard.export_xlsx", **query), xlsx_queued=exports.queued())
 
 
 def _download(content, mimetype: str, filename: str) -> Response:
@@ -191,10 +192,38 @@ def export_csv():
                      f"budgetdashboard-{filters.year}-{key}.csv")
 
 
-@bp.route("/export.xlsx")
-@roles_required(*roles.ALL_ROLES)
-def export_xlsx():
+@exports.export(XLSX_EXPORT, "Budgetdashboard als Excel (XLSX)")
+def build_xlsx(progress) -> exports.ExportFile:
+    """Every table of the dashboard with the filters of ``request.args``, as the signed-in
+    organisation sees it."""
     filters, _, _ = read_filters()
     _, tables = build(filters)
-    return _download(figures.xlsx_bytes(list(tables.values())), XLSX_MIMETYPE,
-                     f"budgetdashboard-{filters.year}.xlsx")
+    content = figures.xlsx_bytes(list(tables.values()), progress)
+    return exports.ExportFile(f"budgetdashboard-{filters.year}.xlsx", content)
+
+
+def _summary(filters, providers, municipalities) -> list[str]:
+    """The filters in words, for the page that offers the export."""
+    registry = current_registry()
+    lines = [f"Jaar {filters.year}, ingedeeld per {figures.DIMENSIONS[filters.by].lower()}"]
+    for label, chosen, names in (("Zorgaanbieder", filters.provider_id, providers),
+                                 ("Gemeente", filters.municipality_id, municipalities)):
+        if chosen is not None:
+            lines.append(f"{label}: {dict(names).get(chosen, chosen)}")
+    if filters.domain:
+        lines.append(f"Domein: {registry.domains[filters.domain].name}")
+    if filters.segment:
+        lines.append(f"Segment: {registry.segment_short_label(filters.segment)}")
+    lines.append("Alle tabellen van het dashboard, elk op een eigen werkblad")
+    return lines
+
+
+@bp.route("/export.xlsx", methods=["GET", "POST"])
+@roles_required(*roles.ALL_ROLES)
+def export_xlsx():
+    """Every table as XLSX: the file itself without the job queue; with it, a page that makes the
+    export as a job (:func:`portal.exports.respond`)."""
+    filters, providers, municipalities = read_filters()  # a filter the viewer may not use is a 404 here
+    return exports.respond(XLSX_EXPORT, summary=_summary(filters, providers, municipalities),
+                           back_url=url_for("realisation_dashboard.index", **query_of(filters)),
+                           back_label="Budgetdashboard")

@@ -347,6 +347,8 @@ def _municipality_for_statement(run: SettlementRun,
 
 
 def _file(data: bytes, mimetype: str, name: str):
+    """A statement as a file, built within the request: one provider's or municipality's statement
+    stays small whatever the region's size, so it needs no job (unlike :mod:`portal.exports`)."""
     response = current_app.response_class(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
