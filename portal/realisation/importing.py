@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import json
 import secrets
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,6 +65,7 @@ from portal.realisation.rules import (
 
 MAX_ERRORS = 1000
 BATCH = 2000
+WRITER_SWITCH_INTERVAL = 0.0002  # seconds; see LineWriter.flush
 SOURCES = {"form": "Webformulier", "csv": "CSV-bestand", "xlsx": "Excel-bestand", "api": "API", "323": "323-bericht"}
 STATES = {"queued": "In de wachtrij", "checking": "Wordt gecontroleerd", "storing": "Wordt opgeslagen",
           "stored": "Ingelezen", "refused": "Afgewezen bij controle", "failed": "Mislukt"}
@@ -305,6 +307,11 @@ class LineWriter:
             connection.info[_WRITER] = self
             self._connection = connection
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realisation-writer")
+            # The checking holds the GIL; the writer needs it back after every chunk it sends, and
+            # by default waits up to 5 ms each time (sys.getswitchinterval): 0.2 ms lets it keep the
+            # database busy (bench: 100,000 lines 3.9 s → 2.7 s). Set back in finish().
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
         self._pending = self._thread.submit(self._copy, reports, "".join(lines))
 
     def wait(self) -> None:
@@ -328,6 +335,7 @@ class LineWriter:
                 self._thread.shutdown(wait=True)
                 self._thread = None
                 self._connection.info.pop(_WRITER, None)
+                sys.setswitchinterval(self._switch_interval)
 
     def _latest_versions(self) -> dict[tuple, int]:
         """The provider's highest version per report, read once (one row per report it ever had)."""
