@@ -210,9 +210,11 @@ class BatchChecker:
         return answers
 
     def _context(self, trio: _Trio, price) -> LineContext:
-        key = (id(trio), price.code)
+        """The context of a line: one per price, basis and places bought (prices are kept by the
+        lookups for the whole import, so their identity is stable)."""
+        key = (id(price), trio.basis, trio.places, id(trio.spec))
         context = self._contexts.get(key)
-        if context is None or context.price is not price:
+        if context is None:
             lookups = self.lookups
             context = self._contexts[key] = LineContext(
                 region=lookups.region, provider=lookups.provider, spec=trio.spec, price=price, basis=trio.basis,

@@ -190,7 +190,9 @@ class Table:
             return list(cells)
         return []
 
-    def _raw_rows(self) -> Iterator[tuple[int, list]]:
+    def _raw_rows(self, plain: bool = False) -> Iterator[tuple[int, list]]:
+        """Every row as its cells, numbered as a spreadsheet shows them; CSV cells stripped and cut
+        to the byte limit, or (``plain``) as the reader gives them, for :meth:`_csv_rows`."""
         if self.kind == "xlsx":
             book = self._xlsx_book()
             try:
@@ -232,6 +234,9 @@ class Table:
                     number += 1
                     if len(cells) > MAX_COLUMNS and any(c != "" for c in cells[MAX_COLUMNS:]):
                         raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
+                    if plain:
+                        yield number, cells
+                        continue
                     # Text cells: a cell of at most a quarter of the byte limit in characters
                     # cannot pass it (four bytes at most a character), so only longer ones are measured.
                     if len(cells) <= MAX_COLUMNS and max(map(len, cells), default=0) <= _SHORT_CELL:
@@ -244,6 +249,9 @@ class Table:
     def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         keys = [column_key(h) for h in self.header]
         every_key_named = all(keys)
+        if self.kind != "xlsx" and every_key_named:
+            yield from self._csv_rows(keys)
+            return
         count = 0
         for number, cells in self._raw_rows():
             if number == 1:
@@ -262,6 +270,35 @@ class Table:
                     row[keys[index]] = value
                 elif value not in (None, ""):
                     row[f"kolom {index + 1}"] = value
+            yield number, row
+
+
+    def _csv_rows(self, keys: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """:meth:`rows` of a CSV file whose header names every column, in one loop: the usual row
+        (no more cells than columns, none long) read in C; any other row as :meth:`rows` reads it."""
+        width = len(keys)
+        count = 0
+        for number, cells in self._raw_rows(plain=True):
+            if number == 1:
+                continue
+            if len(cells) <= width and (not cells or max(map(len, cells)) <= _SHORT_CELL):
+                cells = list(map(str.strip, cells))
+                if not any(cells):
+                    continue
+                row = dict(zip(keys, cells))
+            else:
+                cells = [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
+                if all(c == "" for c in cells):
+                    continue
+                row = {}
+                for index, value in enumerate(cells):
+                    if index < width:
+                        row[keys[index]] = value
+                    elif value != "":
+                        row[f"kolom {index + 1}"] = value
+            count += 1
+            if count > MAX_ROWS:
+                raise FileRefused(f"Het bestand heeft meer dan {MAX_ROWS:,} regels; splits het.".replace(",", "."))
             yield number, row
 
 

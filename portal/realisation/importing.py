@@ -167,6 +167,7 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
     seen: dict[tuple, dict[str, int]] = {}  # report → trajectory code (capitals) → first row
     checker = BatchChecker(lookups)
     groups = result.groups
+    last_group = codes = summary = None
     for batch in _batches(rows(), BATCH):
         result.rows += len(batch)
         for (number, raw), line in zip(batch, checker.check(batch)):
@@ -178,12 +179,14 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
                     continue
                 line = checked_line(valued)
             group, capitals = line[0], line[2]
-            codes = seen.get(group)
-            if codes is None:
-                codes = seen[group] = {}
-                summary = groups[group] = GroupSummary()
-            else:
-                summary = groups[group]
+            if group is not last_group:  # a file's lines mostly come report by report
+                codes = seen.get(group)
+                if codes is None:
+                    codes = seen[group] = {}
+                    summary = groups[group] = GroupSummary()
+                else:
+                    summary = groups[group]
+                last_group = group
             first = codes.get(capitals)
             if first is not None:
                 result.add(RowError(number, "traject", f"Deze regel staat er al (regel {first}): dezelfde "
@@ -241,6 +244,7 @@ class LineWriter:
         self._versions: dict[tuple, int] | None = None
         self._ids: list[int] = []
         self._codes: dict[str, str] = {}  # trajectory code → as COPY text
+        self._last_group = self._last_report = None  # the report of the line before
         self._pending: Future | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._connection = None
@@ -248,9 +252,13 @@ class LineWriter:
     def add(self, number: int, line: tuple) -> None:
         """One checked line (:data:`portal.realisation.batch_check.LINE`) from row ``number``."""
         group = line[0]
-        report = self.reports.get(group)
-        if report is None:
-            report = self._new_report(group)
+        if group is self._last_group:
+            report = self._last_report
+        else:
+            report = self.reports.get(group)
+            if report is None:
+                report = self._new_report(group)
+            self._last_group, self._last_report = group, report
         extra = line[11]
         if self.postgresql:
             code = self._codes.get(line[1])
