@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from portal import db
 from portal.models import Organisation, UserSession, utcnow
 from tests.conftest import make_app, sign_in
+from tests.test_page_scaling import Statements
 
 MANAGER = "contractmanager@mgr-noord-limburg.example"
 PROVIDER = "beheer@zorggroep-maasland.example"
@@ -21,24 +22,6 @@ PAGES = ["/afspraken/", "/realisatie/dashboard/", "/realisatie/beoordelen/", "/a
 def app_config(redis_url):
     url, prefix = redis_url
     return {"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}
-
-
-class Statements:
-    """The SQL statements an app sends while the block runs."""
-
-    def __init__(self, app):
-        self.engine = app.extensions["portal.engine"]
-        self.sent: list[str] = []
-
-    def _record(self, _conn, _cursor, statement, *_args):
-        self.sent.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self.sent
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
 
 
 def _client(app, email: str):
