@@ -42,7 +42,7 @@ from portal.realisation.demo import (
     demo_rows,
     realisation_months,
 )
-from portal.realisation.importing import GroupSummary
+from portal.realisation.importing import GroupSummary, checked_line
 from portal.realisation.lookups import ProviderLookups
 from portal.realisation.rules import Municipality, Period, check_row
 from portal.registry import current_registry
@@ -234,7 +234,7 @@ def _realisation(demo, amounts: dict[tuple, Decimal], size: RegionSize) -> None:
                 if valued is None:
                     continue  # a plugin's or the region's check refuses it: left out, as in the demo
                 line = valued.line
-                groups.setdefault(valued.group, GroupSummary()).add(line, valued.value)
+                groups.setdefault(valued.group, GroupSummary()).add(checked_line(valued))
                 lines.setdefault(valued.group, []).append({
                     "trajectory_code": line.trajectory_code, "started": line.started, "running": line.running,
                     "ended": line.ended, "clients": line.clients, "units": line.units,

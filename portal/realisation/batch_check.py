@@ -29,7 +29,7 @@ from portal.realisation.rules import (
     MAX_COUNT,
     Line,
     LineContext,
-    RowChecker,
+    trio_facts,
     value_line,
 )
 
@@ -64,14 +64,13 @@ class BatchChecker:
 
     def __init__(self, lookups):
         self.lookups = lookups
-        self.rows = RowChecker(lookups)
         self._trios: dict[tuple, _Trio | None] = {}
         self._prices: dict[tuple, dict] = {}
         self._plugin_checks = list(lookups.checks())
         self._contexts: dict[tuple, LineContext] = {}
 
     def _trio(self, key: tuple) -> _Trio | None:
-        facts = self.rows._facts(key)
+        facts = trio_facts(self.lookups, key)
         if facts is None:
             return None
         spec = facts.spec

@@ -80,17 +80,9 @@ class GroupSummary:
     ended: int = 0
     figures: dict[str, Decimal] = field(default_factory=dict)
 
-    def add(self, line, value: Decimal) -> None:
-        """Count one line's value and the sums the settlement reads from the report."""
-        self.total += value
-        self.lines += 1
-        self.place_days += int(line.place_days or 0)
-        self.ended += int(line.ended or 0)
-        for name, number in line.extra.items():
-            self.figures[name] = self.figures.get(name, Decimal(0)) + Decimal(number)
-
-    def add_checked(self, line: tuple) -> None:
-        """:meth:`add` for a checked line (:data:`portal.realisation.batch_check.LINE`)."""
+    def add(self, line: tuple) -> None:
+        """Count a checked line (:data:`portal.realisation.batch_check.LINE`): its value and the sums
+        the settlement reads from the report."""
         self.total += line[10]
         self.lines += 1
         if line[8]:
@@ -194,7 +186,7 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
                                                       f"traject. Tel ze samen in één regel."))
                 continue
             codes[capitals] = number
-            summary.add_checked(line)
+            summary.add(line)
             if line[12]:
                 for warning in line[12]:
                     if len(summary.warnings) < 20:
@@ -283,13 +275,14 @@ class LineWriter:
                 self._ids = list(self.session.execute(text(
                     "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) "
                     "FROM generate_series(1, :count)"), {"count": self.IDS_AT_A_TIME}).scalars())[::-1]
-            report = (self._ids.pop(), version)
-            self.reports[group] = report
-            self._new_groups.append(group)
-            return report
-        self._new_groups.append(group)
-        self._insert_reports_sqlite()
-        return self.reports[group]
+            report_id = self._ids.pop()
+            self._new_groups.append(group)  # written with the batch, by the writer's thread
+        else:  # SQLite: inserted at once, for its id
+            report_id = self.session.execute(insert(RealisationReport).returning(RealisationReport.id),
+                                             dict(zip(_REPORT_COLUMNS, self._report_row(group, version)))
+                                             ).scalar_one()
+        report = self.reports[group] = (report_id, version)
+        return report
 
     def _report_row(self, group: tuple, version: int) -> tuple:
         municipality_id, segment_key, period = group
@@ -374,15 +367,6 @@ class LineWriter:
                     copy.write(lines)
         else:
             self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in lines])
-
-    def _insert_reports_sqlite(self) -> None:
-        groups, self._new_groups = self._new_groups, []
-        rows = [self._report_row(group, self._latest_versions().get(group, 0) + 1) for group in groups]
-        ids = self.session.execute(insert(RealisationReport).returning(
-            RealisationReport.id, sort_by_parameter_order=True),
-            [dict(zip(_REPORT_COLUMNS, row)) for row in rows]).scalars().all()
-        for group, report_id, row in zip(groups, ids, rows):
-            self.reports[group] = (report_id, row[7])
 
 
 _NULL = "\\N"
@@ -825,5 +809,5 @@ def latest_reports_query(provider_id: int | None = None):
     return statement
 
 
-__all__ = ["FileRefused", "LineWriter", "check_source", "store_source", "receive_file", "process_upload", "start",
+__all__ = ["FileRefused", "GroupSummary", "LineWriter", "check_source", "checked_line", "store_source", "receive_file", "process_upload", "start",
            "retry", "can_retry", "fail_if_abandoned", "submit_rows", "latest_reports_query"]

@@ -30,7 +30,6 @@ docs/rounding.md.
 from __future__ import annotations
 
 import calendar
-import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -429,12 +428,8 @@ def check_row(row: int, raw: dict[str, Any], lookups: Lookups) -> tuple[ValuedLi
     return value_line(line, context), []
 
 
-_COUNTS = ("gestart", "lopend", "beeindigd", "clienten")
-_EQUALS = itertools.repeat("=")
-
-
 @dataclass
-class _GroupFacts:
+class TrioFacts:
     """What :func:`check_row` works out from a row's municipality, segment and period, all of it
     found to be in order (contracted, begun, the right kind of period, not locked)."""
 
@@ -446,135 +441,32 @@ class _GroupFacts:
     places: Decimal | None
 
 
-class RowChecker:
-    """:func:`check_row` for the many rows of one import, the same answers faster.
-
-    Most rows of a large file are in order and share their municipality, segment and period with
-    many others. For those the checks that depend on that trio alone (known municipality and
-    segment, a period that parses, lies within a contract term, has begun, is of the kind the
-    municipality asks for and is not locked, and whether places are bought) are made once per
-    distinct trio; whole numbers are read directly. Every other check still runs on every row
-    (the figures, their relations, the price, the plugins' checks). Whenever anything is not in
-    order (or a cell is not plain text) the row goes through :func:`check_row` itself, so the
-    errors, their order and their texts are exactly those of :func:`check_row`."""
-
-    def __init__(self, lookups: Lookups):
-        self.lookups = lookups
-        self._groups: dict[tuple, _GroupFacts | None] = {}
-        self._plugin_checks = list(lookups.checks())
-
-    def check(self, row: int, raw: dict[str, Any]) -> tuple[ValuedLine | None, list[RowError]]:
-        valued = self._in_order(row, raw)
-        if valued is not None:
-            return valued, []
-        return check_row(row, raw, self.lookups)
-
-    def _facts(self, key: tuple) -> _GroupFacts | None:
-        lookups = self.lookups
-        municipality_text, segment_text, period_text = (
-            text.strip() if isinstance(text, str) else "" for text in key)
-        if not (municipality_text and segment_text and period_text):
-            return None
-        municipality = lookups.municipality(municipality_text)
-        segment_key = lookups.segment(segment_text)
-        if municipality is None or segment_key is None:
-            return None
-        try:
-            period = parse_period(period_text)
-        except ValueError:
-            return None
-        spec = lookups.spec(segment_key)
-        terms = lookups.contract_terms(segment_key)
-        if not any(start <= period.start and (end is None or period.start <= end) for start, end in terms):
-            return None
-        if period.start > lookups.today or lookups.reporting_kind(municipality, segment_key) != period.kind:
-            return None
-        if lookups.locked(municipality, segment_key, period):
-            return None
-        buys_places, places = lookups.buys_places(municipality, segment_key, period.start)
-        return _GroupFacts(municipality, segment_key, period, spec, "places" if buys_places else spec.basis, places)
-
-    def _in_order(self, row: int, raw: dict[str, Any]) -> ValuedLine | None:
-        """The valued row when every check passes; None when :func:`check_row` must decide."""
-        values = raw.values()
-        try:  # in C: a cell that is not text (TypeError) goes to check_row
-            if max(map(len, values), default=0) > MAX_CELL or any(map(str.startswith, values, _EQUALS)):
-                return None
-        except TypeError:
-            return None
-        key = (raw.get("gemeente"), raw.get("segment"), raw.get("periode"))
-        facts = self._groups.get(key, False)
-        if facts is False:
-            facts = self._groups[key] = self._facts(key)
-        if facts is None:
-            return None
-        code = (raw.get("traject") or "").strip()
-        if not code:
-            return None
-        scratch: list[RowError] = []
-        counts = []
-        for column in _COUNTS:
-            text = raw.get(column)
-            if not text:
-                counts.append(0)
-            elif text.isdigit() and text.isascii():
-                number = int(text)
-                if number > MAX_COUNT:
-                    return None
-                counts.append(number)
-            else:
-                counts.append(_number(raw, column, column, scratch, row, integer=True, required=False) or 0)
-        started, running, ended, clients = counts
-        units = _whole_or_number(raw, "eenheden", scratch, row, integer=False)
-        place_days = _whole_or_number(raw, "plekdagen", scratch, row, integer=True)
-        spec = facts.spec
-        extra: dict[str, Decimal] = {}
-        for extra_field in spec.fields:
-            text = raw.get(extra_field.name)
-            if not text or not text.strip():
-                if extra_field.required:
-                    return None
-                continue
-            value = _number(raw, extra_field.name, extra_field.name, scratch, row,
-                            integer=extra_field.kind == "integer", required=False,
-                            minimum=extra_field.minimum, maximum=extra_field.maximum)
-            if value is not None:
-                extra[extra_field.name] = Decimal(value)
-        if scratch or started > running or ended > running or (clients > running and running > 0):
-            return None
-        basis = facts.basis
-        if (basis == "units" and units is None) or (basis == "places" and place_days is None):
-            return None
-        lookups = self.lookups
-        price = lookups.price(facts.segment_key, facts.period, code)
-        if price is None:
-            return None
-        line = Line(row=row, municipality=facts.municipality, segment_key=facts.segment_key, period=facts.period,
-                    trajectory_code=price.code, started=started, running=running, ended=ended, clients=clients,
-                    units=units, place_days=place_days, extra=extra)
-        context = LineContext(region=lookups.region, provider=lookups.provider, spec=spec, price=price, basis=basis,
-                              places=facts.places)
-        if spec.check and spec.check(line, context):
-            return None
-        for check in self._plugin_checks:
-            if check(line, context):
-                return None
-        return value_line(line, context)
-
-
-def _whole_or_number(raw, column, scratch, row, *, integer: bool):
-    """A count column as :func:`_number` reads it (no minimum but 0, the usual ceiling), plain
-    digits read directly."""
-    text = raw.get(column)
-    if not text:
+def trio_facts(lookups: Lookups, key: tuple) -> TrioFacts | None:
+    """The checks of :func:`check_row` that depend only on a row's municipality, segment and period
+    (its raw cells ``key``), for making them once per distinct trio of a large file
+    (:mod:`portal.realisation.batch_check`): the facts when all of them pass, None when any does
+    not (then check_row says what)."""
+    municipality_text, segment_text, period_text = (text.strip() if isinstance(text, str) else "" for text in key)
+    if not (municipality_text and segment_text and period_text):
         return None
-    if text.isdigit() and text.isascii():
-        number = int(text)
-        if number > MAX_COUNT:
-            scratch.append(RowError(row, column, ""))
-            return None
-        return number if integer else Decimal(text)
-    return _number(raw, column, column, scratch, row, integer=integer, required=False)
+    municipality = lookups.municipality(municipality_text)
+    segment_key = lookups.segment(segment_text)
+    if municipality is None or segment_key is None:
+        return None
+    try:
+        period = parse_period(period_text)
+    except ValueError:
+        return None
+    spec = lookups.spec(segment_key)
+    terms = lookups.contract_terms(segment_key)
+    if not any(start <= period.start and (end is None or period.start <= end) for start, end in terms):
+        return None
+    if period.start > lookups.today or lookups.reporting_kind(municipality, segment_key) != period.kind:
+        return None
+    if lookups.locked(municipality, segment_key, period):
+        return None
+    buys_places, places = lookups.buys_places(municipality, segment_key, period.start)
+    return TrioFacts(municipality, segment_key, period, spec, "places" if buys_places else spec.basis, places)
 
 
 def value_line(line: Line, context: LineContext) -> ValuedLine:

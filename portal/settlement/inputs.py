@@ -63,7 +63,7 @@ from sqlalchemy import Row
 from sqlmodel import select
 
 from portal import db
-from portal.collector import collector_paused  # noqa: F401  (also imported from here)
+from portal.collector import collector_paused
 from portal.models import BudgetAgreement, MunicipalChoice, Organisation, Region
 from portal.models.realisation import RealisationYearFigure, RealisationYearTotal
 from portal.registry import current_registry
