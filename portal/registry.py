@@ -268,7 +268,15 @@ class RealisationSpec:
     pairs for a line the domain refuses; ``extra_value(line, context)`` returns an amount added
     to the line's value (a reward, say) and ``extra_value_label`` says what it is. ``line`` is a
     :class:`portal.realisation.rules.Line` and ``context`` a
-    :class:`portal.realisation.rules.LineContext`."""
+    :class:`portal.realisation.rules.LineContext`.
+
+    ``check_lines(lines)`` is optional: the same check over many lines at once, for a large file
+    (issue 14). It gets a :class:`portal.realisation.rules.LineColumns` (the lines of one
+    municipality × segment × period, figure by figure: ``lines.running[i]``, ``lines.clients[i]``,
+    ...) and returns True only when ``check`` would have nothing to say about any of them; when it
+    returns False the lines are checked one by one with ``check``, which gives the messages. A
+    segment whose ``check`` has no ``check_lines`` (or that has an ``extra_value``) is checked line
+    by line, which is correct but slower. ``check_lines`` needs ``check``."""
 
     segment_key: str
     basis: str = "trajectory"
@@ -276,6 +284,7 @@ class RealisationSpec:
     check: Callable | None = None
     extra_value: Callable | None = None
     extra_value_label: str = ""
+    check_lines: Callable | None = None
     # iJw/iWmo product codes (a 323 Prestatie's ``ProductCode``, e.g. "45A03") → the code of the
     # catalogue trajectory in this segment they are counted as (see portal/realisation/declaration_323.py).
     product_codes: dict[str, str] = field(default_factory=dict)
@@ -690,6 +699,9 @@ def _build(pm, own: set[str], checks: set[str], regions: Callable[[str], bool],
                                  f"twice or reuses a core column.")
         if any(f.kind not in ("integer", "decimal") for f in spec.fields):
             raise PluginConflict(f"Plugin {plugin!r}: realisation fields are integer or decimal.")
+        if spec.check_lines is not None and spec.check is None:
+            raise PluginConflict(f"Plugin {plugin!r}: {spec.segment_key!r} has check_lines without check "
+                                 f"(check gives the messages).")
         for product_code, trajectory_code in spec.product_codes.items():
             product_code = product_code.upper()
             if product_code in registry.product_codes:

@@ -163,3 +163,86 @@ def test_a_line_of_the_batch_check_carries_cents_and_the_plugin_columns(app, pro
     values = [answer[10] for answer in answers]
     assert all(isinstance(value, Decimal) and value == value.quantize(Decimal("0.01")) for value in values)
     assert any(answer[11] for answer in answers)  # plugin columns carried as figures
+
+
+# --- Column by column (BatchChecker.columns) -----------------------------------------------------
+
+
+def _columnar(lookups, rows: list[dict]) -> bool:
+    """Whether every row's segment can be checked column by column (no line-by-line-only plugin
+    check, no extra value, no region checks)."""
+    specs = {lookups.segment(row["segment"]) for row in rows}
+    return not list(lookups.checks()) and all(
+        not (spec.extra_value or (spec.check and not spec.check_lines)) for spec in map(lookups.spec, specs))
+
+
+def _compare_columns(lookups, batch: list) -> bool:
+    """columns() gives the lines check() gives, or gives up (None) where check() leaves any row
+    to check_row. Returns whether it took the batch."""
+    checker = BatchChecker(lookups)
+    answers = checker.check(batch)
+    checked = BatchChecker(lookups).columns(batch)
+    if checked is None:
+        return False
+    assert None not in answers, [raw for (_n, raw), a in zip(batch, answers) if a is None]
+    assert checked.numbers == [number for number, _raw in batch]
+    assert list(checked.lines()) == answers
+    return True
+
+
+def test_batches_of_columnar_segments_are_checked_column_by_column_as_check_does(app, providers):
+    taken = 0
+    with app.app_context():
+        for lookups in providers:
+            rows = _rows_in_order(lookups)
+            by_segment: dict[str, list] = {}
+            for row in rows:
+                by_segment.setdefault(row["segment"], []).append(row)
+            for segment_rows in by_segment.values():
+                batch = list(enumerate(segment_rows, start=2))
+                took = _compare_columns(lookups, batch)
+                if _columnar(lookups, segment_rows):
+                    assert took, segment_rows[0]["segment"]
+                    taken += 1
+                else:
+                    assert not took
+    assert taken >= 8  # wmo and jeugd segments, their plugin checks as check_lines
+
+
+def test_variations_are_checked_column_by_column_exactly_or_left_to_check(app, providers):
+    taken = left = 0
+    with app.app_context():
+        for seed, lookups in enumerate(providers):
+            rows = [row for row in _rows_in_order(lookups) if _columnar(lookups, [row])]
+            if not rows:
+                continue
+            for row in _variations(rows, 300, seed):  # one row a batch
+                took = _compare_columns(lookups, [(2, row)])
+                taken += took
+                left += not took
+            chance = random.Random(seed)
+            for _ in range(40):  # batches of rows in order with one variation among them
+                sample = [dict(row) for row in chance.sample(rows, min(len(rows), 12))]
+                sample.sort(key=lambda row: (row["gemeente"], row["segment"], row["periode"]))
+                index = chance.randrange(len(sample))
+                sample[index] = _variations([sample[index]], 1, seed * 100 + index)[0]
+                took = _compare_columns(lookups, list(enumerate(sample, start=2)))
+                taken += took
+                left += not took
+    assert taken > 200 and left > 200, (taken, left)
+
+
+def test_a_report_twice_in_a_batch_or_a_row_refused_leaves_the_batch_to_check(app, providers):
+    with app.app_context():
+        lookups = next(lookups for lookups in providers if lookups.provider == PROVIDER)
+        rows = [row for row in _rows_in_order(lookups) if _columnar(lookups, [row])]
+        first, other = rows[0], next(row for row in rows if row["segment"] != rows[0]["segment"])
+        apart = [first, other, dict(first, traject=first["traject"])]
+        assert BatchChecker(lookups).columns(list(enumerate(apart, start=2))) is None
+        together = [first, other]
+        assert BatchChecker(lookups).columns(list(enumerate(together, start=2))) is not None
+        population = next(row for row in rows if row["segment"] == "wmo.S2a")  # clients named (the wmo plugin)
+        no_clients = dict(population, clienten="0", lopend="3", gestart="1", beeindigd="0")
+        assert check_row(3, no_clients, lookups)[1]
+        assert BatchChecker(lookups).columns([(2, first), (3, no_clients)]) is None
+        assert BatchChecker(lookups).columns([(2, first), (3, dict(no_clients, clienten="1"))]) is not None

@@ -581,3 +581,48 @@ def test_stored_trajectory_code_is_the_catalogue_code(provider):
     item = upload(provider, csv_bytes([row(traject="s4-beg-6")]))
     assert item.state == "stored"
     assert [line.trajectory_code for line in lines_of(reports_of(item)[0])] == ["S4-BEG-6"]
+
+
+def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplicates_across_batches(provider):
+    """4,800 rows (more than two batches of 2,000) of 6 municipalities × 4 months × 200
+    trajectories, each report's rows split over the file, with template rows left empty among
+    them: a duplicate in the last batch of a line of the first is found and named; without it
+    every report's total is the sum of its lines and the empty rows are not stored."""
+    session = db.session()
+    template = session.exec(select(StandardTrajectory).where(
+        StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
+        StandardTrajectory.year == LAST_YEAR)).one()
+    fields = template.model_dump(exclude={"id", "created_at"})
+    for index in range(200):
+        session.add(StandardTrajectory(**{**fields, "code": f"S4-Y{index:03d}", "name": f"Proef {index}"}))
+    session.commit()
+    municipalities = ("0889", "0893", "0907", "0983", "0984", "1894")
+    rows = []
+    for half in (range(0, 100), range(100, 200)):  # each report met twice, far apart
+        for code in municipalities:
+            for month in range(1, 5):
+                for index in half:
+                    rows.append(row(gemeente=code, periode=f"{LAST_YEAR}-{month:02d}", traject=f"S4-Y{index:03d}",
+                                    gestart=str(index % 3), lopend="3", beeindigd=str(index % 2), clienten="3"))
+                rows.append(row(gemeente=code, periode=f"{LAST_YEAR}-{month:02d}", traject="S4-BEG-6", gestart="",
+                                lopend="", beeindigd="", clienten=""))  # left empty: skipped
+    twice = rows + [row(gemeente="0889", periode=f"{LAST_YEAR}-01", traject="s4-y007", gestart="1", lopend="3",
+                        beeindigd="0", clienten="3")]
+    before = counts(provider)
+    refused = upload(provider, csv_bytes(twice), name="twee-keer.csv")
+    assert refused.state == "refused"
+    assert refused.error_count == 1 and errors_of(refused) == [(len(twice) + 1, "traject")]
+    assert "Deze regel staat er al (regel 9)" in refused.errors[0]["message"]
+    assert counts(provider) == before
+    stored = upload(provider, csv_bytes(rows))
+    assert stored.state == "stored", (stored.message, stored.errors[:3] if stored.errors else None)
+    assert stored.rows_done == 4_800 and stored.report_count == 24
+    assert counts(provider) == (before[0] + 24, before[1] + 4_800)
+    for report in reports_of(stored):
+        lines = lines_of(report)
+        assert len(lines) == 200 and report.line_count == 200
+        assert report.total_value == sum(line.value for line in lines)
+        assert report.ended_total == sum(line.ended for line in lines) == 100
+        for line in lines:
+            quantity = line.started if line.place_days is None else line.place_days
+            assert line.value == (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)

@@ -52,6 +52,23 @@ def check_s2(line, _context) -> list[tuple[str, str]]:
     return errors
 
 
+def _none_more_than_ended(lines, name: str) -> bool:
+    return all(extra.get(name, 0) <= ended for extra, ended in zip(lines.extra, lines.ended))
+
+
+def s1_lines_in_order(lines) -> bool:
+    """check_s1 over many lines at once."""
+    return _none_more_than_ended(lines, "resultaat_behaald")
+
+
+def s2_lines_in_order(lines) -> bool:
+    """check_s2 over many lines at once."""
+    days_in_period = lines.period.days
+    return _none_more_than_ended(lines, "uitgestroomd") and all(
+        days is None or (days == days.to_integral_value() and days <= running * days_in_period)
+        for days, running in zip(lines.units, lines.running))
+
+
 # iJw product codes (JW323 ``ProductCode``) as the region lists them in its product code table,
 # each counted as a trajectory of the catalogue (same code every catalogue year). Demo values.
 PRODUCT_CODES = {
@@ -63,9 +80,9 @@ PRODUCT_CODES = {
 
 SPECS = [
     RealisationSpec("jeugd.S1", basis="trajectory", fields=(RESULT_ACHIEVED,), check=check_s1,
-                    product_codes=PRODUCT_CODES["jeugd.S1"]),
+                    check_lines=s1_lines_in_order, product_codes=PRODUCT_CODES["jeugd.S1"]),
     RealisationSpec("jeugd.S2", basis="units", fields=(LEFT_CARE,), check=check_s2,
-                    product_codes=PRODUCT_CODES["jeugd.S2"]),
+                    check_lines=s2_lines_in_order, product_codes=PRODUCT_CODES["jeugd.S2"]),
     RealisationSpec("jeugd.S3", basis="trajectory", product_codes=PRODUCT_CODES["jeugd.S3"]),
     RealisationSpec("jeugd.S4", basis="trajectory", product_codes=PRODUCT_CODES["jeugd.S4"]),
 ]

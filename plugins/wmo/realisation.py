@@ -23,6 +23,20 @@ def check_population_clients(line, _context) -> list[tuple[str, str]]:
     return []
 
 
+def population_clients_named(lines) -> bool:
+    """check_population_clients over many lines at once: True when every line with running
+    trajectories names at least one client."""
+    return all(clients >= 1 for running, clients in zip(lines.running, lines.clients) if running > 0)
+
+
+def short_stays_possible(lines) -> bool:
+    """check_short_stay over many lines at once: every line's days whole and within the running
+    trajectories × the days of the period."""
+    days_in_period = lines.period.days
+    return all(days is None or (days == days.to_integral_value() and days <= running * days_in_period)
+               for days, running in zip(lines.units, lines.running))
+
+
 def check_short_stay(line, _context) -> list[tuple[str, str]]:
     days = line.units
     if days is None:
@@ -36,6 +50,7 @@ def check_short_stay(line, _context) -> list[tuple[str, str]]:
     return []
 
 
-SPECS = [RealisationSpec(key, basis="trajectory", check=check_population_clients) for key in POPULATION_SEGMENTS] + [
-    RealisationSpec("wmo.S3b", basis="units", check=check_short_stay),
+SPECS = [RealisationSpec(key, basis="trajectory", check=check_population_clients,
+                         check_lines=population_clients_named) for key in POPULATION_SEGMENTS] + [
+    RealisationSpec("wmo.S3b", basis="units", check=check_short_stay, check_lines=short_stays_possible),
 ]

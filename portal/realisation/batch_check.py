@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import itertools
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from itertools import chain, compress, repeat
+from operator import gt, itemgetter, ne
+from typing import Any, Iterator
 
 from portal.money import CENT
 from portal.realisation.rules import (
     MAX_CELL,
     MAX_COUNT,
     Line,
+    LineColumns,
     LineContext,
     trio_facts,
     value_line,
@@ -45,18 +48,19 @@ _MISSING = object()
 class _Trio:
     """One municipality × segment × period found in order, with what its rows share."""
 
-    __slots__ = ("facts", "group", "spec", "fields", "basis", "places", "prices", "plugin", "days")
+    __slots__ = ("facts", "group", "spec", "fields", "basis", "places", "prices", "plugin", "days", "columnar")
 
-    def __init__(self, facts, prices: dict, plugin: bool):
+    def __init__(self, facts, prices: dict, plugin: bool, columnar: bool):
         self.facts = facts
         self.group = (facts.municipality.id, facts.segment_key, facts.period)
         self.spec = facts.spec
         self.fields = tuple((f.name, f.required, f.kind == "integer", f.minimum, f.maximum) for f in facts.spec.fields)
         self.basis = facts.basis
         self.places = facts.places
-        self.prices = prices  # code (stripped, in capitals) → (price, unit price, capitals) or None
+        self.prices = prices  # code (stripped, in capitals) → (price, unit price, capitals, code) or None
         self.plugin = plugin  # a plugin's check or extra value applies to every line
         self.days = facts.period.days
+        self.columnar = columnar  # its lines can be checked column by column (BatchChecker.columns)
 
 
 class BatchChecker:
@@ -74,21 +78,22 @@ class BatchChecker:
         if facts is None:
             return None
         spec = facts.spec
-        prices = self._prices.setdefault((facts.segment_key, facts.period.code), {})
+        prices = self._prices.setdefault((facts.segment_key, facts.period.code, facts.basis), {})
         plugin = bool(spec.check or spec.extra_value or self._plugin_checks)
-        return _Trio(facts, prices, plugin)
+        columnar = not (spec.extra_value or self._plugin_checks or (spec.check and not spec.check_lines))
+        return _Trio(facts, prices, plugin, columnar)
 
     def _price(self, trio: _Trio, code: str):
         found = self.lookups.price(trio.facts.segment_key, trio.facts.period, code)
         if found is None:
             entry = None
         elif trio.basis == "places":
-            entry = (found, found.place_day_price(trio.facts.period.year), found.code.upper())
+            entry = (found, found.place_day_price(trio.facts.period.year), found.code.upper(), found.code)
         elif trio.basis == "units":
-            entry = (found, found.unit_price, found.code.upper())
+            entry = (found, found.unit_price, found.code.upper(), found.code)
         else:
-            entry = (found, found.price, found.code.upper())
-        trio.prices[(trio.basis, code.upper())] = entry
+            entry = (found, found.price, found.code.upper(), found.code)
+        trio.prices[code.upper()] = entry
         return entry
 
     def check(self, batch: list[tuple[int, dict[str, Any]]]) -> list[tuple | None]:
@@ -184,12 +189,12 @@ class BatchChecker:
                 quantity = place_days
             else:
                 quantity = started
-            price = trio.prices.get((basis, code.upper()), _MISSING)
+            price = trio.prices.get(code.upper(), _MISSING)
             if price is _MISSING:
                 price = self._price(trio, code)
             if price is None:
                 continue
-            found, unit_price, capitals = price
+            found, unit_price, capitals, _code = price
             value = (unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
             if trio.plugin:
                 line = Line(number, trio.facts.municipality, trio.facts.segment_key, trio.facts.period, found.code,
@@ -207,6 +212,109 @@ class BatchChecker:
             answers[index] = (trio.group, found.code, capitals, started, running, ended, clients, units, place_days,
                               unit_price, value, extra, warnings)
         return answers
+
+    def columns(self, batch: list[tuple[int, dict[str, Any]]]) -> CheckedColumns | None:
+        """The whole of ``batch`` checked column by column, when every row of it is in order and
+        plainly written, each report's rows together and no report twice; else None (then
+        :meth:`check` goes row by row). The answers are those of :meth:`check`: every step below
+        accepts only what :meth:`check` accepts, and anything else gives up on the batch.
+
+        The work is done a column at a time, mostly inside C (``map``, ``zip``, ``max``, ``any``
+        over a column), so a batch of 2,000 rows costs a few dozen Python steps per report
+        instead of a few dozen per row. A segment's plugin check takes part through its
+        ``check_lines`` (:class:`portal.registry.RealisationSpec`); a segment that only checks line
+        by line, adds an extra value, or a region's own checks keep the batch on :meth:`check`."""
+        if not batch:
+            return None
+        numbers = list(map(_FIRST, batch))
+        raws = list(map(_SECOND, batch))
+        try:  # every cell text, none too long, no formula
+            cells = list(chain.from_iterable(map(dict.values, raws)))
+            if max(map(len, cells), default=0) > MAX_CELL or any(map(str.startswith, cells, _EQUALS)):
+                return None
+        except TypeError:
+            return None
+        count = len(batch)
+
+        def column(name: str) -> list:
+            return list(map(dict.get, raws, repeat(name)))
+
+        keys = list(zip(column("gemeente"), column("segment"), column("periode")))
+        starts = [0, *compress(range(1, count), map(ne, keys[1:], keys))]
+        spans = list(zip(starts, starts[1:] + [count]))
+        trios = []
+        for start, _end in spans:
+            trio = self._trios.get(keys[start], _MISSING)
+            if trio is _MISSING:
+                trio = self._trios[keys[start]] = self._trio(keys[start])
+            if trio is None or not trio.columnar:
+                return None
+            trios.append(trio)
+        if len({trio.group for trio in trios}) != len(trios):
+            return None  # a report's rows apart: row by row
+        try:
+            codes = list(map(str.strip, column("traject")))
+        except TypeError:  # an empty cell
+            return None
+        if not all(codes):
+            return None
+        capitals = list(map(str.upper, codes))
+        started, running, ended, clients = (_counts(column(name)) for name in ("gestart", "lopend", "beeindigd",
+                                                                                  "clienten"))
+        if started is None or running is None or ended is None or clients is None:
+            return None
+        if (max(running) > MAX_COUNT or max(clients) > MAX_COUNT or any(map(gt, started, running))
+                or any(map(gt, ended, running))):
+            return None
+        if any(map(gt, clients, running)) and any(c > r > 0 for c, r in zip(clients, running)):
+            return None
+        units = _figures(column("eenheden"), Decimal)
+        place_days = _figures(column("plekdagen"), int)
+        if (units is None or place_days is None or max(filter(None, units), default=0) > MAX_COUNT
+                or max(filter(None, place_days), default=0) > MAX_COUNT):
+            return None
+        runs, entries, unit_prices, values, extras = [], [], [], [], []
+        for (start, end), trio in zip(spans, trios):
+            found = list(map(trio.prices.get, capitals[start:end], repeat(_MISSING)))
+            if _MISSING in found:
+                for index, entry in enumerate(found):
+                    if entry is _MISSING:
+                        found[index] = self._price(trio, codes[start + index])
+            if None in found:
+                return None
+            basis = trio.basis
+            quantities = (units if basis == "units" else place_days if basis == "places" else started)[start:end]
+            if basis != "trajectory" and None in quantities:
+                return None
+            if (basis == "places" and trio.places is not None
+                    and max(quantities) > trio.places * trio.days):
+                return None  # the warning: row by row
+            if trio.fields:
+                extra = [_extra(raw.get, trio.fields) for raw in raws[start:end]]
+                if False in extra:
+                    return None
+            else:
+                extra = [None] * (end - start)
+            prices = list(map(_UNIT_PRICE, found))
+            spec = trio.spec
+            if spec.check is not None:
+                facts, lookups = trio.facts, self.lookups
+                lines = LineColumns(
+                    municipality=facts.municipality, segment_key=facts.segment_key, period=facts.period,
+                    region=lookups.region, provider=lookups.provider, spec=spec, basis=basis, places=trio.places,
+                    rows=numbers[start:end], trajectory_codes=list(map(_CODE, found)),
+                    prices=list(map(_FIRST, found)), started=started[start:end], running=running[start:end],
+                    ended=ended[start:end], clients=clients[start:end], units=units[start:end],
+                    place_days=place_days[start:end], extra=[figures or {} for figures in extra])
+                if not spec.check_lines(lines):
+                    return None
+            runs.append((trio.group, start, end))
+            entries += found
+            unit_prices += prices
+            values += map(_value, prices, quantities)
+            extras += extra
+        return CheckedColumns(numbers, runs, list(map(_CODE, entries)), list(map(_CAPITALS, entries)), started,
+                              running, ended, clients, units, place_days, unit_prices, values, extras)
 
     def _context(self, trio: _Trio, price) -> LineContext:
         """The context of a line: one per price, basis and places bought (prices are kept by the
@@ -229,6 +337,61 @@ class BatchChecker:
             if check(line, context):
                 return False
         return True
+
+
+_FIRST, _SECOND, _UNIT_PRICE, _CAPITALS, _CODE = itemgetter(0), itemgetter(1), itemgetter(1), itemgetter(2), itemgetter(3)
+
+
+def _counts(cells: list) -> list[int] | None:
+    """A column of counts: empty is 0, else plain ASCII digits; None when any cell is otherwise."""
+    filled = list(filter(None, cells))
+    if not (all(map(str.isdigit, filled)) and all(map(str.isascii, filled))):
+        return None
+    if len(filled) == len(cells):
+        return list(map(int, cells))
+    return [int(cell) if cell else 0 for cell in cells]
+
+
+def _figures(cells: list, kind) -> list | None:
+    """A column of optional figures (units, place-days): empty is None, else plain ASCII digits as
+    ``kind``; None when any cell is otherwise."""
+    filled = list(filter(None, cells))
+    if not filled:
+        return [None] * len(cells)
+    if not (all(map(str.isdigit, filled)) and all(map(str.isascii, filled))):
+        return None
+    if len(filled) == len(cells):
+        return list(map(kind, cells))
+    return [kind(cell) if cell else None for cell in cells]
+
+
+def _value(unit_price: Decimal, quantity) -> Decimal:
+    return (unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
+
+
+class CheckedColumns:
+    """A batch checked by :meth:`BatchChecker.columns`: every row in order, column by column (row
+    ``i`` of the batch is ``numbers[i]``, ``codes[i]``, ``started[i]``, ...). ``runs`` are
+    ``(report group, start, end)``: each report's rows, each report once; ``codes`` as the
+    catalogue writes them, ``keys`` in capitals (the duplicate key)."""
+
+    __slots__ = ("numbers", "runs", "codes", "keys", "started", "running", "ended", "clients", "units",
+                 "place_days", "unit_prices", "values", "extra")
+
+    def __init__(self, numbers, runs, codes, keys, started, running, ended, clients, units, place_days, unit_prices,
+                 values, extra):
+        self.numbers, self.runs, self.codes, self.keys = numbers, runs, codes, keys
+        self.started, self.running, self.ended, self.clients = started, running, ended, clients
+        self.units, self.place_days, self.unit_prices, self.values, self.extra = (units, place_days, unit_prices,
+                                                                                  values, extra)
+
+    def lines(self) -> Iterator[tuple]:
+        """The rows as checked lines (:data:`LINE`), as :meth:`BatchChecker.check` gives them."""
+        for group, start, end in self.runs:
+            for i in range(start, end):
+                yield (group, self.codes[i], self.keys[i], self.started[i], self.running[i], self.ended[i],
+                       self.clients[i], self.units[i], self.place_days[i], self.unit_prices[i], self.values[i],
+                       self.extra[i], ())
 
 
 def _extra(get, fields) -> dict | None | bool:
@@ -258,4 +421,4 @@ def checked_line(valued) -> tuple:
             valued.warnings)
 
 
-__all__ = ["LINE", "BatchChecker", "checked_line"]
+__all__ = ["LINE", "BatchChecker", "CheckedColumns", "checked_line"]

@@ -14,6 +14,7 @@ import codecs
 import csv
 import zipfile
 from datetime import date, datetime
+from itertools import chain, compress, islice, repeat
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -192,7 +193,7 @@ class Table:
 
     def _raw_rows(self, plain: bool = False) -> Iterator[tuple[int, list]]:
         """Every row as its cells, numbered as a spreadsheet shows them; CSV cells stripped and cut
-        to the byte limit, or (``plain``) as the reader gives them, for :meth:`_csv_rows`."""
+        to the byte limit, or (``plain``) as the reader gives them."""
         if self.kind == "xlsx":
             book = self._xlsx_book()
             try:
@@ -247,11 +248,22 @@ class Table:
                 csv.field_size_limit(previous)
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every row with something in it, as ``(row number, {column: value})``."""
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self, size: int = 2000) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """:meth:`rows` in lists of at most ``size`` (a CSV file is read that many records at a time)."""
         keys = [column_key(h) for h in self.header]
-        every_key_named = all(keys)
-        if self.kind != "xlsx" and every_key_named:
-            yield from self._csv_rows(keys)
+        if self.kind != "xlsx" and all(keys):
+            yield from self._csv_batches(keys, size)
             return
+        rows = self._rows(keys)
+        while batch := list(islice(rows, size)):
+            yield batch
+
+    def _rows(self, keys: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+        every_key_named = all(keys)
         count = 0
         for number, cells in self._raw_rows():
             if number == 1:
@@ -260,46 +272,86 @@ class Table:
                 continue
             count += 1
             if count > MAX_ROWS:
-                raise FileRefused(f"Het bestand heeft meer dan {MAX_ROWS:,} regels; splits het.".replace(",", "."))
+                raise _too_many_rows()
             if every_key_named and len(cells) <= len(keys):
                 yield number, dict(zip(keys, cells))
                 continue
-            row = {}
-            for index, value in enumerate(cells):
-                if index < len(keys) and keys[index]:
-                    row[keys[index]] = value
-                elif value not in (None, ""):
-                    row[f"kolom {index + 1}"] = value
-            yield number, row
+            yield number, _row_of(keys, cells)
 
-
-    def _csv_rows(self, keys: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """:meth:`rows` of a CSV file whose header names every column, in one loop: the usual row
-        (no more cells than columns, none long) read in C; any other row as :meth:`rows` reads it."""
+    def _csv_batches(self, keys: list[str], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """:meth:`batches` of a CSV file whose header names every column. A block of records in
+        which every record has one cell per column and none is long (the usual block) is made into
+        rows inside C: the cells stripped in one pass, grouped per record with ``zip``, each row a
+        ``dict`` of ``zip``; any other block row by row, as :meth:`_raw_rows` reads it."""
         width = len(keys)
         count = 0
-        for number, cells in self._raw_rows(plain=True):
-            if number == 1:
+        for first, records in self._csv_blocks(size):
+            if first == 1:  # the header
+                records, first = records[1:], 2
+            if not records:
                 continue
-            if len(cells) <= width and (not cells or max(map(len, cells)) <= _SHORT_CELL):
-                cells = list(map(str.strip, cells))
-                if not any(cells):
-                    continue
-                row = dict(zip(keys, cells))
+            numbers = range(first, first + len(records))
+            if (min(map(len, records)) == width == max(map(len, records))
+                    and max(map(len, chain.from_iterable(records))) <= _SHORT_CELL):
+                cells = list(zip(*[iter(list(map(str.strip, chain.from_iterable(records))))] * width))
+                batch = list(compress(zip(numbers, map(dict, map(zip, repeat(keys), cells))), map(any, cells)))
             else:
-                cells = [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
-                if all(c == "" for c in cells):
-                    continue
-                row = {}
-                for index, value in enumerate(cells):
-                    if index < width:
-                        row[keys[index]] = value
-                    elif value != "":
-                        row[f"kolom {index + 1}"] = value
-            count += 1
+                batch = []
+                for number, record in zip(numbers, records):
+                    if len(record) > MAX_COLUMNS and any(c != "" for c in record[MAX_COLUMNS:]):
+                        raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
+                    record = [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in record[:MAX_COLUMNS]]
+                    if any(record):
+                        batch.append((number, _row_of(keys, record)))
+            count += len(batch)
             if count > MAX_ROWS:
-                raise FileRefused(f"Het bestand heeft meer dan {MAX_ROWS:,} regels; splits het.".replace(",", "."))
-            yield number, row
+                raise _too_many_rows()
+            if batch:
+                yield batch
+
+    def _csv_blocks(self, size: int) -> Iterator[tuple[int, list[list[str]]]]:
+        """The CSV file's records, ``size`` at a time, as ``(number of the first, records)``
+        (numbered as :meth:`_raw_rows` numbers them). A record the reader refuses is reported by
+        reading the file again record by record (:meth:`_raw_rows`), which names its row."""
+        with open(self.path, encoding=self.encoding, newline="") as handle:
+            delimiter = _delimiter(handle.readline())
+            handle.seek(0)
+            previous = csv.field_size_limit()
+            csv.field_size_limit(MAX_CELL_BYTES)
+            try:
+                reader = csv.reader(handle, delimiter=delimiter)
+                first = 1
+                while True:
+                    try:
+                        records = list(islice(reader, size))
+                    except csv.Error:
+                        break
+                    if not records:
+                        return
+                    yield first, records
+                    first += len(records)
+            finally:
+                csv.field_size_limit(previous)
+        for _record in self._raw_rows(plain=True):
+            pass
+        raise FileRefused("Het bestand kan niet als CSV worden gelezen.")  # not reached: _raw_rows says where
+
+
+def _too_many_rows() -> FileRefused:
+    return FileRefused(f"Het bestand heeft meer dan {MAX_ROWS:,} regels; splits het.".replace(",", "."))
+
+
+def _row_of(keys: list[str], cells: list) -> dict[str, Any]:
+    """A row's cells by column; a cell beyond the named columns as "kolom N" when it holds something."""
+    if len(cells) <= len(keys) and all(keys):
+        return dict(zip(keys, cells))
+    row = {}
+    for index, value in enumerate(cells):
+        if index < len(keys) and keys[index]:
+            row[keys[index]] = value
+        elif value not in (None, ""):
+            row[f"kolom {index + 1}"] = value
+    return row
 
 
 def open_table(path: Path, original_name: str) -> Table:

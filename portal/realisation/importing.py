@@ -93,6 +93,18 @@ class GroupSummary:
             for name, number in line[11].items():
                 figures[name] = figures.get(name, Decimal(0)) + number
 
+    def add_run(self, checked, start: int, end: int) -> None:
+        """Count rows ``start:end`` of a :class:`~portal.realisation.batch_check.CheckedColumns`, as
+        :meth:`add` does line by line."""
+        self.total += sum(checked.values[start:end])
+        self.lines += end - start
+        self.place_days += sum(filter(None, checked.place_days[start:end]))
+        self.ended += sum(checked.ended[start:end])
+        for extra in filter(None, checked.extra[start:end]):
+            figures = self.figures
+            for name, number in extra.items():
+                figures[name] = figures.get(name, Decimal(0)) + number
+
     @property
     def figures_json(self) -> dict[str, str] | None:
         return {name: str(total) for name, total in sorted(self.figures.items())} or None
@@ -116,6 +128,18 @@ class CheckResult:
 
 
 RowSource = Callable[[], Iterator[tuple[int, dict[str, Any]]]]
+
+
+class Batched:
+    """A source of rows that reads them a batch at a time (:meth:`portal.realisation.files.Table.batches`):
+    ``batches()`` gives lists of rows; calling it gives the rows one by one, as a :data:`RowSource`."""
+
+    def __init__(self, batches: Callable[[], Iterator[list[tuple[int, dict[str, Any]]]]]):
+        self.batches = batches
+
+    def __call__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for batch in self.batches():
+            yield from batch
 
 
 def _batches(rows: Iterable, size: int) -> Iterator[list]:
@@ -160,8 +184,25 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
     checker = BatchChecker(lookups)
     groups = result.groups
     last_group = codes = summary = None
-    for batch in _batches(rows(), BATCH):
+    for batch in rows.batches() if isinstance(rows, Batched) else _batches(rows(), BATCH):
         result.rows += len(batch)
+        checked = checker.columns(batch)
+        if checked is not None and _all_new(checked, seen):  # the usual batch: column by column
+            for group, start, end in checked.runs:
+                codes = seen.get(group)
+                if codes is None:
+                    codes = seen[group] = {}
+                    summary = groups[group] = GroupSummary()
+                else:
+                    summary = groups[group]
+                codes.update(zip(checked.keys[start:end], checked.numbers[start:end]))
+                summary.add_run(checked, start, end)
+            last_group = None
+            if writer is not None and not result.error_count:
+                writer.add_columns(checked)
+            if on_progress:
+                on_progress(result.rows)
+            continue
         for (number, raw), line in zip(batch, checker.check(batch)):
             if line is None:
                 valued, errors = check_row(number, raw, lookups)
@@ -195,6 +236,19 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
                 writer.add(number, line)
         if on_progress:
             on_progress(result.rows)
+
+
+def _all_new(checked, seen: dict[tuple, dict[str, int]]) -> bool:
+    """Whether no line of a checked batch is there twice: within its report in the batch, or
+    already met in a batch before."""
+    for group, start, end in checked.runs:
+        keys = checked.keys[start:end]
+        if len(set(keys)) != len(keys):
+            return False
+        earlier = seen.get(group)
+        if earlier is not None and not earlier.keys().isdisjoint(keys):
+            return False
+    return True
 
 
 _LINE_COLUMNS = ("report_id", "trajectory_code", "started", "running", "ended", "clients", "units", "place_days",
@@ -235,7 +289,7 @@ class LineWriter:
         self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
         self._versions: dict[tuple, int] | None = None
         self._ids: list[int] = []
-        self._codes: dict[str, str] = {}  # trajectory code → as COPY text
+        self._codes = _CopyTexts()  # trajectory code → as COPY text
         self._last_group = self._last_report = None  # the report of the line before
         self._pending: Future | None = None
         self._thread: ThreadPoolExecutor | None = None
@@ -253,9 +307,7 @@ class LineWriter:
             self._last_group, self._last_report = group, report
         extra = line[11]
         if self.postgresql:
-            code = self._codes.get(line[1])
-            if code is None:
-                code = self._codes[line[1]] = _copy_text(line[1])
+            code = self._codes[line[1]]
             units, place_days = line[7], line[8]
             self._lines.append(
                 f"{report[0]}\t{code}\t{line[3]}\t{line[4]}\t{line[5]}\t{line[6]}\t"
@@ -267,6 +319,30 @@ class LineWriter:
                                 line[10], {k: str(v) for k, v in extra.items()} if extra else None, number))
         if len(self._lines) >= BATCH:
             self.flush()
+
+    def add_columns(self, checked) -> None:
+        """A whole checked batch (:class:`~portal.realisation.batch_check.CheckedColumns`). On
+        PostgreSQL its COPY text is made column by column (``str`` over a column, one ``join`` per
+        line, all in C) and the batch is handed to the writer at once."""
+        if not self.postgresql:
+            for number, line in zip(checked.numbers, checked.lines()):
+                self.add(number, line)
+            return
+        report_ids = []
+        for group, start, end in checked.runs:
+            report = self.reports.get(group)
+            if report is None:
+                report = self._new_report(group)
+            report_ids.append(itertools.repeat(str(report[0]), end - start))
+        self._last_group = self._last_report = None
+        count = len(checked.numbers)
+        texts = zip(itertools.chain.from_iterable(report_ids), map(self._codes.__getitem__, checked.codes),
+                    map(str, checked.started), map(str, checked.running), map(str, checked.ended),
+                    map(str, checked.clients), _nullable(checked.units, count), _nullable(checked.place_days, count),
+                    map(str, checked.unit_prices), map(str, checked.values),
+                    _extra_texts(checked.extra, count), map(str, checked.numbers))
+        self._lines.append("\n".join(map("\t".join, texts)) + "\n")
+        self.flush()
 
     def _new_report(self, group: tuple) -> tuple[int, int]:
         version = self._latest_versions().get(group, 0) + 1
@@ -370,12 +446,36 @@ class LineWriter:
 
 
 _NULL = "\\N"
+
+
+def _nullable(column: list, count: int) -> Iterable[str]:
+    """A column of figures, None included, as COPY text."""
+    if None not in column:
+        return map(str, column)
+    if column.count(None) == count:
+        return itertools.repeat(_NULL, count)
+    return (_NULL if value is None else str(value) for value in column)
+
+
+def _extra_texts(column: list, count: int) -> Iterable[str]:
+    """A column of plugin figures (a dict or None) as COPY text of the ``extra`` JSON."""
+    if column.count(None) == count:
+        return itertools.repeat("null", count)
+    return (_copy_text(json.dumps({k: str(v) for k, v in extra.items()})) if extra else "null" for extra in column)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_text(value: str) -> str:
     """A text value as COPY's text format writes it (backslash, tab, newline, return escaped)."""
     return value.translate(_COPY_ESCAPES)
+
+
+class _CopyTexts(dict):
+    """Text values as COPY text, each escaped once."""
+
+    def __missing__(self, value: str) -> str:
+        text = self[value] = _copy_text(value)
+        return text
 
 
 _WRITER = "portal.realisation_writer"
@@ -560,15 +660,36 @@ def _refuse(upload: RealisationUpload, message: str, errors: list[RowError] | No
     upload.finished_at = utcnow()
 
 
-def _without_rows_left_empty(rows: RowSource, specs) -> RowSource:
-    """A file's rows without the template rows left empty (:func:`left_empty`); the others keep
-    their row numbers, so every message still names the row in the file."""
+def _without_rows_left_empty(table, specs) -> Batched:
+    """A file's rows, a batch at a time, without the template rows left empty (:func:`left_empty`);
+    the others keep their row numbers, so every message still names the row in the file."""
     names = figure_columns(specs)
 
-    def filtered():
-        return ((number, raw) for number, raw in rows() if not left_empty(raw, specs, names))
+    def batches():
+        for batch in table.batches(BATCH):
+            filled = _filled(batch, names)
+            if filled is None:
+                batch = [(number, raw) for number, raw in batch if not left_empty(raw, specs, names)]
+            elif not all(filled):
+                batch = [row for row, known in zip(batch, filled) if known or not left_empty(row[1], specs, names)]
+            if batch:
+                yield batch
 
-    return filtered
+    return Batched(batches)
+
+
+def _filled(batch: list, names: tuple[str, ...]) -> list[bool] | None:
+    """Per row of ``batch``: True when one of its figure columns holds something (so it was not
+    left empty); False when it may have been (:func:`left_empty` decides). None when a figure is not
+    plain text (then left_empty decides for every row). Column by column, inside C."""
+    raws = [raw for _number, raw in batch]
+    columns = [list(map(dict.get, raws, itertools.repeat(name))) for name in names]
+    try:  # a text of spaces only counts as empty: then row by row
+        if any(map(str.isspace, filter(None, itertools.chain.from_iterable(columns)))):
+            return None
+    except TypeError:  # a number from a spreadsheet
+        return None
+    return list(map(any, zip(*columns)))
 
 
 def process_upload(upload_id: int) -> RealisationUpload:
@@ -590,7 +711,7 @@ def process_upload(upload_id: int) -> RealisationUpload:
             rows, header, total, first_errors = (lambda: iter(parsed.rows)), None, len(parsed.rows), parsed.errors
         else:
             table = open_table(path, upload.original_name)
-            rows = _without_rows_left_empty(table.rows, lookups.specs())
+            rows = _without_rows_left_empty(table, lookups.specs())
             header, total, first_errors = table.header, table.approx_rows or None, []
         upload.rows_total, upload.state = total, "checking"
         session.commit()

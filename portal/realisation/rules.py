@@ -35,7 +35,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from portal.catalogue.pricing import price_per_place_year
 from portal.money import parse_amount, to_cents
@@ -166,6 +166,33 @@ class Line:
     units: Decimal | None = None
     place_days: int | None = None
     extra: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineColumns:
+    """Many checked lines of one municipality × segment × period, figure by figure, for a plugin's
+    ``check_lines`` (:class:`portal.registry.RealisationSpec`): line ``i`` is ``rows[i]``,
+    ``trajectory_codes[i]``, ``started[i]`` and so on, as a :class:`Line` would hold it; ``prices[i]``
+    is its :class:`TrajectoryPrice`; the rest is what the :class:`LineContext` of each line holds."""
+
+    municipality: Municipality
+    segment_key: str
+    period: Period
+    region: str
+    provider: str
+    spec: RealisationSpec
+    basis: str
+    places: Decimal | None
+    rows: Sequence[int]
+    trajectory_codes: Sequence[str]
+    prices: Sequence[TrajectoryPrice]
+    started: Sequence[int]
+    running: Sequence[int]
+    ended: Sequence[int]
+    clients: Sequence[int]
+    units: Sequence[Decimal | None]
+    place_days: Sequence[int | None]
+    extra: Sequence[dict[str, Decimal]]
 
 
 @dataclass(frozen=True)
