@@ -167,6 +167,8 @@ class ProviderLookups:
         session = self.session
         prices: dict[str, TrajectoryPrice] = {}
         provider_id = self.provider_org.id
+        if not self._terms_memo:  # the region's tariff versions and the provider's surcharges, at once
+            catalogue.prefetch_terms(self._terms_memo, self.region_row.id, provider_id)
         for trajectory in session.exec(select(StandardTrajectory).where(
                 StandardTrajectory.region_id == self.region_row.id, StandardTrajectory.year == year,
                 StandardTrajectory.segment_key == segment_key)):
