@@ -461,6 +461,7 @@ def test_quarter_reporting_where_a_local_rule_says_quarter(app, app_config, data
 def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
     before = counts(provider)
     monkeypatch.setattr(realisation_import, "BATCH", 5)
+    monkeypatch.setattr(realisation_import, "WRITE_BATCH", 5)
     real_write = realisation_import.LineWriter._write_lines
     calls = []
 
@@ -489,6 +490,7 @@ def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
 def test_a_failure_while_storing_rows_from_the_api_stores_nothing(provider, monkeypatch):
     before = counts(provider)
     monkeypatch.setattr(realisation_import, "BATCH", 1)
+    monkeypatch.setattr(realisation_import, "WRITE_BATCH", 1)
     real_write = realisation_import.LineWriter._write_lines
     calls = []
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import itertools
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import gt, itemgetter, ne
 from typing import Any, Iterator
 
 from portal.money import CENT
+from portal.realisation.blocks import Block
 from portal.realisation.rules import (
     MAX_CELL,
     MAX_COUNT,
@@ -213,7 +214,7 @@ class BatchChecker:
                               unit_price, value, extra, warnings)
         return answers
 
-    def columns(self, batch: list[tuple[int, dict[str, Any]]]) -> CheckedColumns | None:
+    def columns(self, batch: Block | list[tuple[int, dict[str, Any]]]) -> CheckedColumns | None:
         """The whole of ``batch`` checked column by column, when every row of it is in order and
         plainly written, each report's rows together and no report twice; else None (then
         :meth:`check` goes row by row). The answers are those of :meth:`check`: every step below
@@ -224,20 +225,11 @@ class BatchChecker:
         instead of a few dozen per row. A segment's plugin check takes part through its
         ``check_lines`` (:class:`portal.registry.RealisationSpec`); a segment that only checks line
         by line, adds an extra value, or a region's own checks keep the batch on :meth:`check`."""
-        if not batch:
+        if not isinstance(batch, Block):
+            batch = Block.of_rows(batch)
+        if not len(batch) or not batch.plain(MAX_CELL):  # every cell text, none too long, no formula
             return None
-        numbers = list(map(_FIRST, batch))
-        raws = list(map(_SECOND, batch))
-        try:  # every cell text, none too long, no formula
-            cells = list(chain.from_iterable(map(dict.values, raws)))
-            if max(map(len, cells), default=0) > MAX_CELL or any(map(str.startswith, cells, _EQUALS)):
-                return None
-        except TypeError:
-            return None
-        count = len(batch)
-
-        def column(name: str) -> list:
-            return list(map(dict.get, raws, repeat(name)))
+        numbers, column, count = batch.numbers, batch.column, len(batch)
 
         keys = list(zip(column("gemeente"), column("segment"), column("periode")))
         starts = [0, *compress(range(1, count), map(ne, keys[1:], keys))]
@@ -290,7 +282,7 @@ class BatchChecker:
                     and max(quantities) > trio.places * trio.days):
                 return None  # the warning: row by row
             if trio.fields:
-                extra = [_extra(raw.get, trio.fields) for raw in raws[start:end]]
+                extra = [_extra(raw.get, trio.fields) for _number, raw in batch.rows()[start:end]]
                 if False in extra:
                     return None
             else:
@@ -339,7 +331,7 @@ class BatchChecker:
         return True
 
 
-_FIRST, _SECOND, _UNIT_PRICE, _CAPITALS, _CODE = itemgetter(0), itemgetter(1), itemgetter(1), itemgetter(2), itemgetter(3)
+_FIRST, _UNIT_PRICE, _CAPITALS, _CODE = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 def _counts(cells: list) -> list[int] | None:

@@ -14,12 +14,13 @@ import codecs
 import csv
 import zipfile
 from datetime import date, datetime
-from itertools import chain, compress, islice, repeat
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator
 
 import openpyxl
 
+from portal.realisation.blocks import Block
 from portal.realisation.rules import column_key
 
 MAX_ROWS = 200_000
@@ -252,15 +253,16 @@ class Table:
         for batch in self.batches():
             yield from batch
 
-    def batches(self, size: int = 2000) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-        """:meth:`rows` in lists of at most ``size`` (a CSV file is read that many records at a time)."""
+    def batches(self, size: int = 2000) -> Iterator[Block]:
+        """:meth:`rows` in blocks of at most ``size`` (:class:`~portal.realisation.blocks.Block`; a
+        CSV file is read that many records at a time)."""
         keys = [column_key(h) for h in self.header]
         if self.kind != "xlsx" and all(keys):
             yield from self._csv_batches(keys, size)
             return
         rows = self._rows(keys)
         while batch := list(islice(rows, size)):
-            yield batch
+            yield Block.of_rows(batch)
 
     def _rows(self, keys: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         every_key_named = all(keys)
@@ -278,11 +280,11 @@ class Table:
                 continue
             yield number, _row_of(keys, cells)
 
-    def _csv_batches(self, keys: list[str], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    def _csv_batches(self, keys: list[str], size: int) -> Iterator[Block]:
         """:meth:`batches` of a CSV file whose header names every column. A block of records in
-        which every record has one cell per column and none is long (the usual block) is made into
-        rows inside C: the cells stripped in one pass, grouped per record with ``zip``, each row a
-        ``dict`` of ``zip``; any other block row by row, as :meth:`_raw_rows` reads it."""
+        which every record has one cell per column and none is long (the usual block) becomes
+        columns inside C (``zip`` of the records, each column stripped with ``map``), without a
+        ``dict`` per row; any other block row by row, as :meth:`_raw_rows` reads it."""
         width = len(keys)
         count = 0
         for first, records in self._csv_blocks(size):
@@ -290,11 +292,16 @@ class Table:
                 records, first = records[1:], 2
             if not records:
                 continue
-            numbers = range(first, first + len(records))
-            if (min(map(len, records)) == width == max(map(len, records))
-                    and max(map(len, chain.from_iterable(records))) <= _SHORT_CELL):
-                cells = list(zip(*[iter(list(map(str.strip, chain.from_iterable(records))))] * width))
-                batch = list(compress(zip(numbers, map(dict, map(zip, repeat(keys), cells))), map(any, cells)))
+            numbers = list(range(first, first + len(records)))
+            longest = 0
+            if min(map(len, records)) == width == max(map(len, records)):
+                longest = max(map(len, chain.from_iterable(records)))
+            if 0 < longest <= _SHORT_CELL:
+                block = Block(numbers, dict(zip(keys, (list(map(str.strip, cells)) for cells in zip(*records)))),
+                              None, longest)
+                filled = list(map(str.strip, map("".join, records)))  # a record of spaces only is empty
+                if not all(filled):
+                    block = block.kept(list(map(bool, filled)))
             else:
                 batch = []
                 for number, record in zip(numbers, records):
@@ -303,11 +310,12 @@ class Table:
                     record = [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in record[:MAX_COLUMNS]]
                     if any(record):
                         batch.append((number, _row_of(keys, record)))
-            count += len(batch)
+                block = Block.of_rows(batch)
+            count += len(block)
             if count > MAX_ROWS:
                 raise _too_many_rows()
-            if batch:
-                yield batch
+            if len(block):
+                yield block
 
     def _csv_blocks(self, size: int) -> Iterator[tuple[int, list[list[str]]]]:
         """The CSV file's records, ``size`` at a time, as ``(number of the first, records)``

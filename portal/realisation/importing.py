@@ -49,6 +49,7 @@ from portal.models import Organisation, User, utcnow
 from portal.models.realisation import RealisationLine, RealisationReport, RealisationUpload
 from portal.realisation import progress
 from portal.realisation.batch_check import BatchChecker, checked_line
+from portal.realisation.blocks import Block
 from portal.realisation.declaration_323 import parse_323
 from portal.realisation.files import FileRefused, open_table, sniff
 from portal.realisation.lookups import ProviderLookups
@@ -65,6 +66,7 @@ from portal.realisation.rules import (
 
 MAX_ERRORS = 1000
 BATCH = 2000
+WRITE_BATCH = 8000  # lines a COPY of the writer carries at most (a few checked batches; LineWriter.add_columns)
 WRITER_SWITCH_INTERVAL = 0.0002  # seconds; see LineWriter.flush
 SOURCES = {"form": "Webformulier", "csv": "CSV-bestand", "xlsx": "Excel-bestand", "api": "API", "323": "323-bericht"}
 STATES = {"queued": "In de wachtrij", "checking": "Wordt gecontroleerd", "storing": "Wordt opgeslagen",
@@ -131,10 +133,11 @@ RowSource = Callable[[], Iterator[tuple[int, dict[str, Any]]]]
 
 
 class Batched:
-    """A source of rows that reads them a batch at a time (:meth:`portal.realisation.files.Table.batches`):
-    ``batches()`` gives lists of rows; calling it gives the rows one by one, as a :data:`RowSource`."""
+    """A source of rows that reads them a block at a time (:meth:`portal.realisation.files.Table.batches`):
+    ``batches()`` gives blocks (:class:`~portal.realisation.blocks.Block`); calling it gives the rows one by
+    one, as a :data:`RowSource`."""
 
-    def __init__(self, batches: Callable[[], Iterator[list[tuple[int, dict[str, Any]]]]]):
+    def __init__(self, batches: Callable[[], Iterator[Block]]):
         self.batches = batches
 
     def __call__(self) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -287,6 +290,7 @@ class LineWriter:
         self.reports: dict[tuple, tuple[int, int]] = {}  # group → (report id, version)
         self._new_groups: list[tuple] = []  # reports the batch needs, in the order first met
         self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
+        self._held = 0  # lines of checked batches in self._lines (add_columns)
         self._versions: dict[tuple, int] | None = None
         self._ids: list[int] = []
         self._codes = _CopyTexts()  # trajectory code → as COPY text
@@ -342,7 +346,9 @@ class LineWriter:
                     map(str, checked.unit_prices), map(str, checked.values),
                     _extra_texts(checked.extra, count), map(str, checked.numbers))
         self._lines.append("\n".join(map("\t".join, texts)) + "\n")
-        self.flush()
+        self._held += count
+        if self._held >= WRITE_BATCH:
+            self.flush()
 
     def _new_report(self, group: tuple) -> tuple[int, int]:
         version = self._latest_versions().get(group, 0) + 1
@@ -372,11 +378,12 @@ class LineWriter:
         groups, lines = self._new_groups, self._lines
         if not lines and not groups:
             return
-        self._new_groups, self._lines = [], []
+        self._new_groups, self._lines, self._held = [], [], 0
         if not self.postgresql:
             self._write_lines(lines)
             return
-        reports = [(self.reports[group][0],) + self._report_row(group, self.reports[group][1]) for group in groups]
+        reports = "".join(_copy_row((self.reports[group][0],) + self._report_row(group, self.reports[group][1]))
+                          for group in groups)
         self.wait()
         if self._thread is None:
             connection = self.session.connection()
@@ -426,12 +433,14 @@ class LineWriter:
                     .group_by(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period))}
         return self._versions
 
-    def _copy(self, reports: list[tuple], lines: str) -> None:
-        """The writer's thread: the batch's new reports, then its lines, each with one ``COPY``,
-        straight on the driver's connection (never through the session)."""
+    def _copy(self, reports: str, lines: str) -> None:
+        """The writer's thread: the batch's new reports, then its lines, each with one ``COPY`` of
+        text made beforehand (the thread does no work per row: it needs the GIL only a few times
+        a batch), straight on the driver's connection (never through the session)."""
         if reports:
-            db.copy_raw(self._connection.connection.dbapi_connection, "realisation_report",
-                        ("id",) + _REPORT_COLUMNS, reports)
+            with self._connection.connection.dbapi_connection.cursor() as cursor:
+                with cursor.copy(f"COPY realisation_report ({', '.join(('id',) + _REPORT_COLUMNS)}) FROM STDIN") as copy:
+                    copy.write(reports)
         if lines:
             self._write_lines(lines)
 
@@ -463,6 +472,11 @@ def _extra_texts(column: list, count: int) -> Iterable[str]:
         return itertools.repeat("null", count)
     return (_copy_text(json.dumps({k: str(v) for k, v in extra.items()})) if extra else "null" for extra in column)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_row(values: tuple) -> str:
+    """A row as a line of COPY text (None as NULL; numbers, dates and times as ``str`` writes them)."""
+    return "\t".join(_NULL if value is None else _copy_text(str(value)) for value in values) + "\n"
 
 
 def _copy_text(value: str) -> str:
@@ -661,29 +675,30 @@ def _refuse(upload: RealisationUpload, message: str, errors: list[RowError] | No
 
 
 def _without_rows_left_empty(table, specs) -> Batched:
-    """A file's rows, a batch at a time, without the template rows left empty (:func:`left_empty`);
+    """A file's rows, a block at a time, without the template rows left empty (:func:`left_empty`);
     the others keep their row numbers, so every message still names the row in the file."""
     names = figure_columns(specs)
 
     def batches():
-        for batch in table.batches(BATCH):
-            filled = _filled(batch, names)
+        for block in table.batches(BATCH):
+            filled = _filled(block, names)
             if filled is None:
-                batch = [(number, raw) for number, raw in batch if not left_empty(raw, specs, names)]
+                filled = [not left_empty(raw, specs, names) for _number, raw in block]
             elif not all(filled):
-                batch = [row for row, known in zip(batch, filled) if known or not left_empty(row[1], specs, names)]
-            if batch:
-                yield batch
+                filled = [known or not left_empty(raw, specs, names) for known, (_number, raw) in zip(filled, block)]
+            if not all(filled):
+                block = block.kept(filled)
+            if len(block):
+                yield block
 
     return Batched(batches)
 
 
-def _filled(batch: list, names: tuple[str, ...]) -> list[bool] | None:
-    """Per row of ``batch``: True when one of its figure columns holds something (so it was not
+def _filled(block: Block, names: tuple[str, ...]) -> list[bool] | None:
+    """Per row of ``block``: True when one of its figure columns holds something (so it was not
     left empty); False when it may have been (:func:`left_empty` decides). None when a figure is not
     plain text (then left_empty decides for every row). Column by column, inside C."""
-    raws = [raw for _number, raw in batch]
-    columns = [list(map(dict.get, raws, itertools.repeat(name))) for name in names]
+    columns = [block.column(name) for name in names]
     try:  # a text of spaces only counts as empty: then row by row
         if any(map(str.isspace, filter(None, itertools.chain.from_iterable(columns)))):
             return None
