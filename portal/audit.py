@@ -79,13 +79,23 @@ def record_many(entries: list[tuple[str, str, dict[str, Any]]]) -> int:
     keyword arguments of :func:`record`)``: the same rows as :func:`record` makes, written in bulk
     (``COPY`` on PostgreSQL, one executemany elsewhere) instead of one object each; an import
     records one event per report. Returns the number."""
-    table = AuditEvent.__table__
-    columns = tuple(column.name for column in table.columns if column.name != "id")
-    session = db.session()
+    return write_many(prepare_many(entries))
+
+
+def prepare_many(entries: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The rows :func:`record_many` writes, made without touching the database (a caller may make
+    them while its connection is busy, then :func:`write_many` them)."""
     at = utcnow()
     # The values record() gives an AuditEvent, without making one: a model object costs more
     # than its row.
-    rows = [_values(action, summary, **kwargs) | {"at": at} for action, summary, kwargs in entries]
+    return [_values(action, summary, **kwargs) | {"at": at} for action, summary, kwargs in entries]
+
+
+def write_many(rows: list[dict[str, Any]]) -> int:
+    """Write rows of :func:`prepare_many` into the current transaction. Returns the number."""
+    table = AuditEvent.__table__
+    columns = tuple(column.name for column in table.columns if column.name != "id")
+    session = db.session()
     if session.get_bind().dialect.name == "postgresql":
         db.copy_rows(session, table.name, columns,
                      [tuple(json.dumps(row[name]) if name == "details" else row[name] for name in columns)

@@ -55,14 +55,14 @@ class RealisationReport(SQLModel, table=True):
     __tablename__ = "realisation_report"
     __scope__ = ("organisation_id", "municipality_id")
     __table_args__ = (
+        # Also the index for lookups by provider (and municipality, segment, year): its leading columns.
         UniqueConstraint("organisation_id", "municipality_id", "segment_key", "year", "period_kind",
                          "period", "version", name="uq_realisation_report_version"),
-        Index("ix_realisation_report_key", "organisation_id", "municipality_id", "segment_key", "year"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     region_id: int = Field(foreign_key="region.id", index=True)
-    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
     municipality_id: int = Field(foreign_key="organisation.id", index=True)
     segment_key: str = Field(max_length=64)
     year: int

@@ -178,6 +178,13 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
     if result.rows == 0 and not result.error_count:
         result.add(RowError(2, "", "Het bestand heeft geen regels met realisatie onder de kopregel."))
     if writer is not None:
+        try:
+            if not result.error_count:
+                writer.flush()  # the last lines on their way, while the finish is made ready
+                writer.prepared = prepare_finish(writer, result)
+        except BaseException:
+            writer.finish(raising=False)
+            raise
         writer.finish(raising=not result.error_count)
     return result
 
@@ -298,6 +305,7 @@ class LineWriter:
         self._pending: Future | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._connection = None
+        self.prepared: PreparedFinish | None = None  # by check_source, for store_source
 
     def add(self, number: int, line: tuple) -> None:
         """One checked line (:data:`portal.realisation.batch_check.LINE`) from row ``number``."""
@@ -504,19 +512,23 @@ def _wait_for_the_writer(conn, _cursor, _statement, _parameters, _context, _exec
         writer.wait()
 
 
-def store_source(writer: LineWriter, result: CheckResult) -> int:
-    """Finish an upload whose lines ``writer`` wrote while they were checked (only after a clean
-    check): the reports' sums, the versions they replace made ``superseded``, one audit event per
-    report; all set-based. Returns the number of reports. The caller commits; on any exception the
-    caller rolls back and nothing is stored."""
-    session = writer.session
+@dataclass
+class PreparedFinish:
+    """What :func:`store_source` writes, made ready in Python (:func:`prepare_finish`) while the
+    writer still sends the last lines: the reports in order with their sums, and their audit rows."""
+
+    summaries: list
+    sums: list[dict[str, Any]]
+    audit_rows: list[dict[str, Any]]
+
+
+def prepare_finish(writer: LineWriter, result: CheckResult) -> PreparedFinish:
+    """The finish of a clean check, made without touching the database."""
     reports = writer.reports
     summaries = sorted(((group, reports[group], summary) for group, summary in result.groups.items()),
                        key=lambda item: item[0])
-    _write_sums(session, writer.postgresql, summaries)
-    _supersede(session, writer)
     provider, upload_id, user = writer.provider, writer.upload.id, writer.user
-    audit.record_many([
+    audit_rows = audit.prepare_many([
         ("realisation.submitted",
          f"Realisatie ingediend: {segment_key} {period.year}-{period.kind[0].upper()}{period.number} "
          f"versie {version}, {summary.lines} regels",
@@ -525,18 +537,35 @@ def store_source(writer: LineWriter, result: CheckResult) -> int:
               details={"after": {"total_value": str(summary.total), "version": version, "upload_id": upload_id,
                                  "municipality_id": municipality_id}}))
         for (municipality_id, segment_key, period), (report_id, version), summary in summaries])
-    return len(summaries)
+    return PreparedFinish(summaries, _sums(summaries), audit_rows)
 
 
-def _write_sums(session, postgresql: bool, summaries: list) -> None:
-    """Each report's sums in one statement (an ``UPDATE ... FROM unnest(...)`` on PostgreSQL; SQLite,
-    in process, updates by id)."""
-    rows = [{"report_id": report_id, "total": summary.total, "lines": summary.lines,
+def store_source(writer: LineWriter, result: CheckResult) -> int:
+    """Finish an upload whose lines ``writer`` wrote while they were checked (only after a clean
+    check): the reports' sums, the versions they replace made ``superseded``, one audit event per
+    report; all set-based. Returns the number of reports. The caller commits; on any exception the
+    caller rolls back and nothing is stored."""
+    session = writer.session
+    prepared = writer.prepared or prepare_finish(writer, result)
+    _write_sums(session, writer.postgresql, prepared.sums)
+    _supersede(session, writer)
+    audit.write_many(prepared.audit_rows)
+    return len(prepared.summaries)
+
+
+def _sums(summaries: list) -> list[dict[str, Any]]:
+    """Each report's sums as :func:`_write_sums` writes them."""
+    return [{"report_id": report_id, "total": summary.total, "lines": summary.lines,
              # As the ORM wrote them: no warnings as JSON null, no figures as SQL NULL.
              "warnings": json.dumps(summary.warnings or None),
              "place_days": summary.place_days, "ended": summary.ended,
              "figures": json.dumps(summary.figures_json) if summary.figures else None}
             for _group, (report_id, _version), summary in summaries]
+
+
+def _write_sums(session, postgresql: bool, rows: list[dict[str, Any]]) -> None:
+    """Each report's sums (:func:`_sums`) in one statement (an ``UPDATE ... FROM unnest(...)`` on
+    PostgreSQL; SQLite, in process, updates by id)."""
     if not rows:
         return
     if postgresql:
@@ -729,6 +758,7 @@ def process_upload(upload_id: int) -> RealisationUpload:
             rows = _without_rows_left_empty(table, lookups.specs())
             header, total, first_errors = table.header, table.approx_rows or None, []
         upload.rows_total, upload.state = total, "checking"
+        lookups.prefetch()  # the catalogue read before lines are written (no waiting for the writer later)
         session.commit()
         progress.update(upload.id, "checking", 0, total)
         writer = LineWriter(lookups, upload, user)

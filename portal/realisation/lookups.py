@@ -69,6 +69,7 @@ class ProviderLookups:
         self._kinds: dict[tuple[str, str], str] = {}
         self._specs: dict = {}  # segment key → realisation spec (the registry builds a default each time)
         self._terms_memo: dict = {}  # tariff rates and surcharges, read once for all trajectories
+        self._catalogue: dict[tuple[str, int], list[StandardTrajectory]] = {}  # read ahead (prefetch)
         # The region's tariffs, held so that pricing finds them in the session's identity map.
         self._tariffs = list(session.exec(select(Tariff).where(Tariff.region_id == region.id)))
         self._customs = list(session.exec(select(CustomTrajectory).where(
@@ -163,15 +164,47 @@ class ProviderLookups:
 
     # --- Prices ----------------------------------------------------------------------------
 
+    def prefetch(self) -> None:
+        """Read ahead, in four queries, everything pricing can need for this provider: the region's
+        tariff versions, the provider's surcharges, and the standard trajectories of every segment
+        and year its framework agreements cover up to today (and those its custom trajectories
+        build on). A large file's import calls this before its first line is written: a price list
+        worked out later then reads nothing, so it never waits for lines being written on the same
+        connection (:class:`portal.realisation.importing.LineWriter`)."""
+        session = self.session
+        catalogue.prefetch_terms(self._terms_memo, self.region_row.id, self.provider_org.id)
+        years: dict[str, set[int]] = {}
+        for segment_key, spans in self._terms.items():
+            for start, end in spans:
+                last = min(end, self.today) if end is not None else self.today
+                years.setdefault(segment_key, set()).update(range(start.year, last.year + 1))
+        wanted = {(segment_key, year) for segment_key, found in years.items() for year in found}
+        if wanted:
+            every_year = {year for _segment_key, year in wanted}
+            for trajectory in session.exec(select(StandardTrajectory).where(
+                    StandardTrajectory.region_id == self.region_row.id,
+                    StandardTrajectory.segment_key.in_(sorted(years)),
+                    StandardTrajectory.year >= min(every_year), StandardTrajectory.year <= max(every_year))):
+                if (trajectory.segment_key, trajectory.year) in wanted:
+                    self._catalogue.setdefault((trajectory.segment_key, trajectory.year), []).append(trajectory)
+            for key in wanted:
+                self._catalogue.setdefault(key, [])
+        bases = {custom.standard_trajectory_id for custom in self._customs}
+        if bases:  # in the session's identity map from here on
+            list(session.exec(select(StandardTrajectory).where(StandardTrajectory.id.in_(sorted(bases)))))
+
     def _load_prices(self, segment_key: str, year: int) -> dict[str, TrajectoryPrice]:
         session = self.session
         prices: dict[str, TrajectoryPrice] = {}
         provider_id = self.provider_org.id
         if not self._terms_memo:  # the region's tariff versions and the provider's surcharges, at once
             catalogue.prefetch_terms(self._terms_memo, self.region_row.id, provider_id)
-        for trajectory in session.exec(select(StandardTrajectory).where(
+        trajectories = self._catalogue.get((segment_key, year))
+        if trajectories is None:
+            trajectories = session.exec(select(StandardTrajectory).where(
                 StandardTrajectory.region_id == self.region_row.id, StandardTrajectory.year == year,
-                StandardTrajectory.segment_key == segment_key)):
+                StandardTrajectory.segment_key == segment_key))
+        for trajectory in trajectories:
             found = self._priced(trajectory, trajectory.code, trajectory.name, provider_id, False)
             if found:
                 prices[trajectory.code.upper()] = found
