@@ -568,19 +568,15 @@ def _write_sums(session, postgresql: bool, rows: list[dict[str, Any]]) -> None:
     PostgreSQL; SQLite, in process, updates by id)."""
     if not rows:
         return
-    if postgresql:
+    if postgresql:  # one JSON document as the parameter: the server reads it, no array per column to adapt
         session.execute(text(
             "UPDATE realisation_report r SET total_value = s.total, line_count = s.lines, "
             "warnings = s.warnings::json, place_days_total = s.place_days, ended_total = s.ended, "
             "figures = s.figures::json "
-            "FROM unnest(CAST(:ids AS integer[]), CAST(:totals AS numeric[]), CAST(:lines AS integer[]), "
-            "CAST(:warnings AS text[]), CAST(:place_days AS integer[]), CAST(:ended AS integer[]), "
-            "CAST(:figures AS text[])) AS s(id, total, lines, warnings, place_days, ended, figures) "
-            "WHERE r.id = s.id"),
-            {"ids": [row["report_id"] for row in rows], "totals": [row["total"] for row in rows],
-             "lines": [row["lines"] for row in rows], "warnings": [row["warnings"] for row in rows],
-             "place_days": [row["place_days"] for row in rows], "ended": [row["ended"] for row in rows],
-             "figures": [row["figures"] for row in rows]})
+            "FROM json_to_recordset(CAST(:rows AS json)) AS s(report_id integer, total numeric, lines integer, "
+            "warnings text, place_days integer, ended integer, figures text) "
+            "WHERE r.id = s.report_id"),
+            {"rows": json.dumps([dict(row, total=str(row["total"])) for row in rows])})
     else:
         session.execute(text(
             "UPDATE realisation_report SET total_value = :total, line_count = :lines, warnings = :warnings, "
@@ -591,6 +587,8 @@ def _write_sums(session, postgresql: bool, rows: list[dict[str, Any]]) -> None:
 def _supersede(session, writer: LineWriter) -> None:
     """The version each new report replaces (the next lower version of the same report), locked
     against a reviewer's decision meanwhile: refused if approved, else made ``superseded``."""
+    if all(version == 1 for _report_id, version in writer.reports.values()):
+        return  # first versions only: they replace nothing
     new, previous = RealisationReport, aliased(RealisationReport)
     same_report = and_(*(getattr(previous, column) == getattr(new, column) for column in _REPORT_KEY),
                        previous.version == new.version - 1)
