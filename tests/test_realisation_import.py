@@ -585,11 +585,23 @@ def test_stored_trajectory_code_is_the_catalogue_code(provider):
     assert [line.trajectory_code for line in lines_of(reports_of(item)[0])] == ["S4-BEG-6"]
 
 
-def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplicates_across_batches(provider):
-    """4,800 rows (more than two batches of 2,000) of 6 municipalities × 4 months × 200
+def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplicates_across_batches(provider,
+                                                                                                 monkeypatch):
+    """4,800 rows (batches of 700, written 1,500 at a time) of 6 municipalities × 4 months × 200
     trajectories, each report's rows split over the file, with template rows left empty among
     them: a duplicate in the last batch of a line of the first is found and named; without it
-    every report's total is the sum of its lines and the empty rows are not stored."""
+    every report's total is the sum of its lines (also of the reports whose rows were written with
+    the sums of their first half) and the empty rows are not stored."""
+    monkeypatch.setattr(realisation_import, "BATCH", 700)
+    monkeypatch.setattr(realisation_import, "WRITE_BATCH", 1500)
+    rewritten = []  # per import: the reports whose sums the finish writes (their rows were written earlier)
+    real_prepare = realisation_import.prepare_finish
+
+    def prepare(writer, result):
+        rewritten.append(len(writer.dirty))
+        return real_prepare(writer, result)
+
+    monkeypatch.setattr(realisation_import, "prepare_finish", prepare)
     session = db.session()
     template = session.exec(select(StandardTrajectory).where(
         StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
@@ -619,12 +631,14 @@ def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplica
     stored = upload(provider, csv_bytes(rows))
     assert stored.state == "stored", (stored.message, stored.errors[:3] if stored.errors else None)
     assert stored.rows_done == 4_800 and stored.report_count == 24
+    assert 0 < rewritten[-1] <= 24  # PostgreSQL: the reports met in two batches; SQLite: all
     assert counts(provider) == (before[0] + 24, before[1] + 4_800)
     for report in reports_of(stored):
         lines = lines_of(report)
         assert len(lines) == 200 and report.line_count == 200
         assert report.total_value == sum(line.value for line in lines)
         assert report.ended_total == sum(line.ended for line in lines) == 100
+        assert report.warnings is None and report.figures is None
         for line in lines:
             quantity = line.started if line.place_days is None else line.place_days
             assert line.value == (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)

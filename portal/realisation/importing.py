@@ -168,6 +168,8 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
             result.add(error)
         if result.error_count:
             return result
+    if writer is not None:
+        writer.summaries = result.groups  # a report's row is written with its sums so far
     try:
         with collector_paused():  # many small objects kept (line keys, sums), no cycles
             _check_rows(rows, lookups, result, on_progress, writer)
@@ -266,6 +268,7 @@ _LINE_COLUMNS = ("report_id", "trajectory_code", "started", "running", "ended", 
 _REPORT_COLUMNS = ("region_id", "organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period",
                    "version", "state", "upload_id", "total_value", "line_count", "place_days_total", "ended_total",
                    "lock_version", "submitted_by", "submitted_at")
+_REPORT_COPY_COLUMNS = ("id",) + _REPORT_COLUMNS + ("warnings", "figures")  # PostgreSQL: with the sums so far
 _REPORT_KEY = ("organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period")
 
 
@@ -295,6 +298,9 @@ class LineWriter:
         self.submitted_at = utcnow()
         self.postgresql = self.session.get_bind().dialect.name == "postgresql"
         self.reports: dict[tuple, tuple[int, int]] = {}  # group → (report id, version)
+        self.summaries: dict[tuple, GroupSummary] | None = None  # the check's sums so far (check_source)
+        self.dirty: set[tuple] = set()  # reports whose sums store_source writes (see flush)
+        self._sent: set[tuple] = set()  # reports handed to the writer
         self._new_groups: list[tuple] = []  # reports the batch needs, in the order first met
         self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
         self._held = 0  # lines of checked batches in self._lines (add_columns)
@@ -317,6 +323,8 @@ class LineWriter:
             if report is None:
                 report = self._new_report(group)
             self._last_group, self._last_report = group, report
+        if group in self._sent:
+            self.dirty.add(group)  # more lines after its row was written
         extra = line[11]
         if self.postgresql:
             code = self._codes[line[1]]
@@ -345,6 +353,8 @@ class LineWriter:
             report = self.reports.get(group)
             if report is None:
                 report = self._new_report(group)
+            elif group in self._sent:
+                self.dirty.add(group)  # more lines after its row was written
             report_ids.append(itertools.repeat(str(report[0]), end - start))
         self._last_group = self._last_report = None
         count = len(checked.numbers)
@@ -367,10 +377,11 @@ class LineWriter:
                     "FROM generate_series(1, :count)"), {"count": self.IDS_AT_A_TIME}).scalars())[::-1]
             report_id = self._ids.pop()
             self._new_groups.append(group)  # written with the batch, by the writer's thread
-        else:  # SQLite: inserted at once, for its id
+        else:  # SQLite: inserted at once, for its id, its sums written by store_source
             report_id = self.session.execute(insert(RealisationReport).returning(RealisationReport.id),
                                              dict(zip(_REPORT_COLUMNS, self._report_row(group, version)))
                                              ).scalar_one()
+            self.dirty.add(group)
         report = self.reports[group] = (report_id, version)
         return report
 
@@ -381,6 +392,21 @@ class LineWriter:
                 period.number, version, "submitted", self.upload.id, Decimal("0.00"), 0, 0, 0, 1, self.submitted_by,
                 self.submitted_at)
 
+    def _report_text(self, group: tuple) -> str:
+        """A new report as a line of COPY text (PostgreSQL), with its sums so far: the lines checked
+        until now, which are exactly the lines written until now and in this batch. A report met
+        again in a later batch is ``dirty``: store_source writes its sums (in a sorted file a report
+        only spans a batch boundary now and then, so that is a handful of reports, not all)."""
+        report_id, version = self.reports[group]
+        row = (report_id,) + self._report_row(group, version)
+        summary = self.summaries.get(group) if self.summaries is not None else None
+        if summary is None:
+            self.dirty.add(group)
+            return _copy_row(row + (None, None))
+        return _copy_row(row[:11] + (summary.total, summary.lines, summary.place_days, summary.ended) + row[15:]
+                         + (json.dumps(summary.warnings or None),
+                            json.dumps(summary.figures_json) if summary.figures else None))
+
     def flush(self) -> None:
         """Hand the batch to the writing (on PostgreSQL: once the batch before it is written)."""
         groups, lines = self._new_groups, self._lines
@@ -390,8 +416,8 @@ class LineWriter:
         if not self.postgresql:
             self._write_lines(lines)
             return
-        reports = "".join(_copy_row((self.reports[group][0],) + self._report_row(group, self.reports[group][1]))
-                          for group in groups)
+        reports = "".join(self._report_text(group) for group in groups)
+        self._sent.update(groups)
         self.wait()
         if self._thread is None:
             connection = self.session.connection()
@@ -447,7 +473,7 @@ class LineWriter:
         a batch), straight on the driver's connection (never through the session)."""
         if reports:
             with self._connection.connection.dbapi_connection.cursor() as cursor:
-                with cursor.copy(f"COPY realisation_report ({', '.join(('id',) + _REPORT_COLUMNS)}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY realisation_report ({', '.join(_REPORT_COPY_COLUMNS)}) FROM STDIN") as copy:
                     copy.write(reports)
         if lines:
             self._write_lines(lines)
@@ -537,7 +563,8 @@ def prepare_finish(writer: LineWriter, result: CheckResult) -> PreparedFinish:
               details={"after": {"total_value": str(summary.total), "version": version, "upload_id": upload_id,
                                  "municipality_id": municipality_id}}))
         for (municipality_id, segment_key, period), (report_id, version), summary in summaries])
-    return PreparedFinish(summaries, _sums(summaries), audit_rows)
+    dirty = writer.dirty
+    return PreparedFinish(summaries, _sums([item for item in summaries if item[0] in dirty]), audit_rows)
 
 
 def store_source(writer: LineWriter, result: CheckResult) -> int:
