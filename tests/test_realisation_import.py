@@ -475,7 +475,7 @@ def test_a_failure_while_storing_stores_nothing(provider, monkeypatch):
     rows = [row(periode=f"{LAST_YEAR}-{month:02d}", traject=traject) for month in range(1, 5)
             for traject in ("S4-BEG-6", "S4-BEH-4", "S4-SGGZ-9")]
     result = upload(provider, csv_bytes(rows))
-    assert len(calls) == 2
+    assert len(calls) >= 2  # the second batch failed (a third may have been handed over already)
     assert result.state == "failed"
     assert result.message == "Er ging iets mis bij het inlezen; niets is opgeslagen."
     assert counts(provider) == before
@@ -587,13 +587,14 @@ def test_stored_trajectory_code_is_the_catalogue_code(provider):
 
 def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplicates_across_batches(provider,
                                                                                                  monkeypatch):
-    """4,800 rows (batches of 700, written 1,500 at a time) of 6 municipalities × 4 months × 200
-    trajectories, each report's rows split over the file, with template rows left empty among
+    """4,800 rows (batches of 700, written 1,500 at a time, report ids 8 at a time) of 6 municipalities
+    × 4 months × 200 trajectories, each report's rows split over the file, with template rows left empty among
     them: a duplicate in the last batch of a line of the first is found and named; without it
     every report's total is the sum of its lines (also of the reports whose rows were written with
     the sums of their first half) and the empty rows are not stored."""
     monkeypatch.setattr(realisation_import, "BATCH", 700)
     monkeypatch.setattr(realisation_import, "WRITE_BATCH", 1500)
+    monkeypatch.setattr(realisation_import.LineWriter, "IDS_AT_A_TIME", 8)  # PostgreSQL: ids taken ahead, often
     rewritten = []  # per import: the reports whose sums the finish writes (their rows were written earlier)
     real_prepare = realisation_import.prepare_finish
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress, repeat
-from operator import gt, itemgetter, ne
+from operator import gt, itemgetter, mul, ne
 from typing import Any, Iterator
 
 from portal.money import CENT
@@ -71,6 +71,7 @@ class BatchChecker:
         self.lookups = lookups
         self._trios: dict[tuple, _Trio | None] = {}
         self._prices: dict[tuple, dict] = {}
+        self._year_prices: dict[tuple, dict] = {}  # segment × year × basis → code → entry (see _price)
         self._plugin_checks = list(lookups.checks())
         self._contexts: dict[tuple, LineContext] = {}
 
@@ -85,6 +86,12 @@ class BatchChecker:
         return _Trio(facts, prices, plugin, columnar)
 
     def _price(self, trio: _Trio, code: str):
+        capitals = code.upper()
+        year_prices = self._year_prices.setdefault((trio.facts.segment_key, trio.facts.period.year, trio.basis), {})
+        entry = year_prices.get(capitals)
+        if entry is not None:  # a catalogue trajectory's price is the same in every period of its year
+            trio.prices[capitals] = entry
+            return entry
         found = self.lookups.price(trio.facts.segment_key, trio.facts.period, code)
         if found is None:
             entry = None
@@ -94,7 +101,9 @@ class BatchChecker:
             entry = (found, found.unit_price, found.code.upper(), found.code)
         else:
             entry = (found, found.price, found.code.upper(), found.code)
-        trio.prices[code.upper()] = entry
+        trio.prices[capitals] = entry
+        if found is not None and not found.custom:  # a custom one's validity depends on the period
+            year_prices[capitals] = entry
         return entry
 
     def check(self, batch: list[tuple[int, dict[str, Any]]]) -> list[tuple | None]:
@@ -303,7 +312,7 @@ class BatchChecker:
             runs.append((trio.group, start, end))
             entries += found
             unit_prices += prices
-            values += map(_value, prices, quantities)
+            values += map(Decimal.quantize, map(mul, prices, quantities), _CENTS, _HALF_UP)  # _value, in C
             extras += extra
         return CheckedColumns(numbers, runs, list(map(_CODE, entries)), list(map(_CAPITALS, entries)), started,
                               running, ended, clients, units, place_days, unit_prices, values, extras)
@@ -359,6 +368,9 @@ def _figures(cells: list, kind) -> list | None:
 
 def _value(unit_price: Decimal, quantity) -> Decimal:
     return (unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
+
+
+_CENTS, _HALF_UP = repeat(CENT), repeat(ROUND_HALF_UP)
 
 
 class CheckedColumns:

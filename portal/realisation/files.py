@@ -295,11 +295,14 @@ class Table:
             numbers = list(range(first, first + len(records)))
             longest = 0
             if min(map(len, records)) == width == max(map(len, records)):
-                longest = max(map(len, chain.from_iterable(records)))
+                joined = list(map("".join, records))
+                longest = max(map(len, joined))  # no cell is longer than its record
+                if longest > _SHORT_CELL:
+                    longest = max(map(len, chain.from_iterable(records)))
             if 0 < longest <= _SHORT_CELL:
                 block = Block(numbers, dict(zip(keys, (list(map(str.strip, cells)) for cells in zip(*records)))),
                               None, longest)
-                filled = list(map(str.strip, map("".join, records)))  # a record of spaces only is empty
+                filled = list(map(str.strip, joined))  # a record of spaces only is empty
                 if not all(filled):
                     block = block.kept(list(map(bool, filled)))
             else:

@@ -66,6 +66,7 @@ from portal.realisation.rules import (
 
 MAX_ERRORS = 1000
 BATCH = 2000
+IN_FLIGHT = 3  # batches handed to the writer at most (so the checking and the writing wait less for each other)
 WRITE_BATCH = 8000  # lines a COPY of the writer carries at most (a few checked batches; LineWriter.add_columns)
 WRITER_SWITCH_INTERVAL = 0.0002  # seconds; see LineWriter.flush
 SOURCES = {"form": "Webformulier", "csv": "CSV-bestand", "xlsx": "Excel-bestand", "api": "API", "323": "323-bericht"}
@@ -268,6 +269,7 @@ _LINE_COLUMNS = ("report_id", "trajectory_code", "started", "running", "ended", 
 _REPORT_COLUMNS = ("region_id", "organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period",
                    "version", "state", "upload_id", "total_value", "line_count", "place_days_total", "ended_total",
                    "lock_version", "submitted_by", "submitted_at")
+_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) FROM generate_series(1, :count)"
 _REPORT_COPY_COLUMNS = ("id",) + _REPORT_COLUMNS + ("warnings", "figures")  # PostgreSQL: with the sums so far
 _REPORT_KEY = ("organisation_id", "municipality_id", "segment_key", "year", "period_kind", "period")
 
@@ -305,10 +307,11 @@ class LineWriter:
         self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
         self._held = 0  # lines of checked batches in self._lines (add_columns)
         self._versions: dict[tuple, int] | None = None
-        self._ids: list[int] = []
+        self._ids: list[int] = []  # report ids taken from the sequence, not yet used (last first)
+        self._ids_ahead: Future | None = None
         self._codes = _CopyTexts()  # trajectory code → as COPY text
         self._last_group = self._last_report = None  # the report of the line before
-        self._pending: Future | None = None
+        self._pending: list[Future] = []  # batches handed to the writer's thread, oldest first
         self._thread: ThreadPoolExecutor | None = None
         self._connection = None
         self.prepared: PreparedFinish | None = None  # by check_source, for store_source
@@ -365,17 +368,24 @@ class LineWriter:
                     _extra_texts(checked.extra, count), map(str, checked.numbers))
         self._lines.append("\n".join(map("\t".join, texts)) + "\n")
         self._held += count
-        if self._held >= WRITE_BATCH:
+        if self._held >= WRITE_BATCH or self._thread is None:  # the first batch at once: the writer starts
             self.flush()
 
     def _new_report(self, group: tuple) -> tuple[int, int]:
         version = self._latest_versions().get(group, 0) + 1
         if self.postgresql:
             if not self._ids:
-                self._ids = list(self.session.execute(text(
-                    "SELECT nextval(pg_get_serial_sequence('realisation_report', 'id')) "
-                    "FROM generate_series(1, :count)"), {"count": self.IDS_AT_A_TIME}).scalars())[::-1]
+                if self._ids_ahead is not None:  # taken by the writer's thread after the batches before
+                    self._ids, self._ids_ahead = self._ids_ahead.result(), None
+                else:
+                    self._ids = list(self.session.execute(text(_NEXT_IDS), {"count": self.IDS_AT_A_TIME}).scalars())
+                self._ids.reverse()
             report_id = self._ids.pop()
+            if len(self._ids) == self.IDS_AT_A_TIME // 4 and self._thread is not None:
+                # The next ids before they are needed, in the writer's thread (after the batches it
+                # has): a statement of the checking's own would wait for those batches.
+                self._ids_ahead = self._thread.submit(self._next_ids)
+                self._pending.append(self._ids_ahead)
             self._new_groups.append(group)  # written with the batch, by the writer's thread
         else:  # SQLite: inserted at once, for its id, its sums written by store_source
             report_id = self.session.execute(insert(RealisationReport).returning(RealisationReport.id),
@@ -418,7 +428,7 @@ class LineWriter:
             return
         reports = "".join(self._report_text(group) for group in groups)
         self._sent.update(groups)
-        self.wait()
+        self.wait(IN_FLIGHT - 1)
         if self._thread is None:
             connection = self.session.connection()
             page_cache.mark_written(connection)  # COPY passes SQLAlchemy's events
@@ -430,13 +440,13 @@ class LineWriter:
             # database busy (bench: 100,000 lines 3.9 s → 2.7 s). Set back in finish().
             self._switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
-        self._pending = self._thread.submit(self._copy, reports, "".join(lines))
+        self._pending.append(self._thread.submit(self._copy, reports, "".join(lines)))
 
-    def wait(self) -> None:
-        """Until the batch in flight is written; raises what writing it raised."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+    def wait(self, leave: int = 0) -> None:
+        """Until at most ``leave`` batches are still to be written (by default none); raises what
+        writing one of them raised."""
+        while len(self._pending) > leave:
+            self._pending.pop(0).result()
 
     def finish(self, raising: bool = True) -> None:
         """Flush, wait for the last batch and stop the thread. ``raising=False`` when the caller is
@@ -466,6 +476,12 @@ class LineWriter:
                     .where(r.organisation_id == self.provider.id)
                     .group_by(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period))}
         return self._versions
+
+    def _next_ids(self) -> list[int]:
+        """The writer's thread: the next report ids from the sequence."""
+        with self._connection.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(_NEXT_IDS.replace(":count", "%(count)s"), {"count": self.IDS_AT_A_TIME})
+            return [row[0] for row in cursor.fetchall()]
 
     def _copy(self, reports: str, lines: str) -> None:
         """The writer's thread: the batch's new reports, then its lines, each with one ``COPY`` of

@@ -30,6 +30,8 @@ from portal.realisation.rules import Municipality, Period, TrajectoryPrice, colu
 from portal.registry import current_registry
 from portal.validators import RuleViolation
 
+_UNKNOWN = object()
+
 
 class ProviderLookups:
     """Answers for checking realisation of ``provider`` (an :class:`Organisation`)."""
@@ -70,6 +72,7 @@ class ProviderLookups:
         self._specs: dict = {}  # segment key → realisation spec (the registry builds a default each time)
         self._terms_memo: dict = {}  # tariff rates and surcharges, read once for all trajectories
         self._catalogue: dict[tuple[str, int], list[StandardTrajectory]] = {}  # read ahead (prefetch)
+        self._texts: dict[tuple[str, str], object] = {}  # a municipality's or segment's text as found
         # The region's tariffs, held so that pricing finds them in the session's identity map.
         self._tariffs = list(session.exec(select(Tariff).where(Tariff.region_id == region.id)))
         self._customs = list(session.exec(select(CustomTrajectory).where(
@@ -89,12 +92,24 @@ class ProviderLookups:
     # --- Lookups ---------------------------------------------------------------------------
 
     def municipality(self, text: str) -> Municipality | None:
+        found = self._texts.get(("municipality", text), _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._texts[("municipality", text)] = self._municipality(text)
+        return found
+
+    def _municipality(self, text: str) -> Municipality | None:
         text = text.strip()
         if text.isdigit() and len(text) <= 4:
             text = text.zfill(4)
         return self._municipalities.get(text) or self._municipalities.get(column_key(text))
 
     def segment(self, text: str) -> str | None:
+        found = self._texts.get(("segment", text), _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._texts[("segment", text)] = self._segment(text)
+        return found
+
+    def _segment(self, text: str) -> str | None:
         return self._segments.get(column_key(text.replace(".", " ")) ) or self._segments.get(column_key(text))
 
     def segment_label(self, segment_key: str) -> str:

@@ -30,12 +30,13 @@ docs/rounding.md.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, NamedTuple, Protocol, Sequence
 
 from portal.catalogue.pricing import price_per_place_year
 from portal.money import parse_amount, to_cents
@@ -49,9 +50,10 @@ MAX_CELL = 200
 MAX_COUNT = 1_000_000
 
 
-@dataclass(frozen=True, order=True)
-class Period:
-    """A reporting period: a month (``number`` 1–12) or a quarter (1–4) of a year."""
+class Period(NamedTuple):
+    """A reporting period: a month (``number`` 1–12) or a quarter (1–4) of a year. A named tuple:
+    it is part of the key of every report a large file touches, and a tuple hashes and compares
+    in C (ordered by year, kind, number)."""
 
     year: int
     kind: str  # month | quarter
@@ -102,6 +104,16 @@ def parse_period(text: str) -> Period:
         if 2000 <= year <= 2100:
             return Period(year, "quarter", int(match[2]))
     raise ValueError(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_period(text: str) -> Period | None:
+    """:func:`parse_period`, remembered (a large file names the same few periods again and again);
+    None for text that is no period."""
+    try:
+        return parse_period(text)
+    except ValueError:
+        return None
 
 
 def days_in_year(year: int) -> int:
@@ -480,9 +492,8 @@ def trio_facts(lookups: Lookups, key: tuple) -> TrioFacts | None:
     segment_key = lookups.segment(segment_text)
     if municipality is None or segment_key is None:
         return None
-    try:
-        period = parse_period(period_text)
-    except ValueError:
+    period = _known_period(period_text)
+    if period is None:
         return None
     spec = lookups.spec(segment_key)
     terms = lookups.contract_terms(segment_key)
