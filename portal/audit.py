@@ -91,6 +91,16 @@ def prepare_many(entries: list[tuple[str, str, dict[str, Any]]]) -> list[dict[st
     return [_values(action, summary, **kwargs) | {"at": at} for action, summary, kwargs in entries]
 
 
+def copy_text(rows: list[dict[str, Any]]) -> tuple[str, tuple[str, ...], str]:
+    """Rows of :func:`prepare_many` as the table, its columns and the COPY text (PostgreSQL) that
+    :func:`write_many` would write, for a caller that sends them itself (the realisation import's
+    writer, after its last lines)."""
+    table = AuditEvent.__table__
+    columns = tuple(column.name for column in table.columns if column.name != "id")
+    return table.name, columns, "".join(
+        db.copy_line([json.dumps(row[name]) if name == "details" else row[name] for name in columns]) for row in rows)
+
+
 def write_many(rows: list[dict[str, Any]]) -> int:
     """Write rows of :func:`prepare_many` into the current transaction. Returns the number."""
     table = AuditEvent.__table__

@@ -46,6 +46,21 @@ def copy_raw(dbapi_connection, table: str, columns: tuple[str, ...], rows) -> No
         cursor.close()
 
 
+COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_escape(value: str) -> str:
+    """A text value as COPY's text format writes it (backslash, tab, newline, return escaped)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_line(values) -> str:
+    """A row as a line of COPY text: None as NULL, anything else as ``str`` writes it (numbers,
+    dates and times as PostgreSQL reads them), escaped."""
+    return "\t".join(COPY_NULL if value is None else str(value).translate(_COPY_ESCAPES) for value in values) + "\n"
+
+
 def init_app(app) -> None:
     app.extensions["portal.engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(_close_session)

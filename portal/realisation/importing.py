@@ -184,7 +184,10 @@ def check_source(rows: RowSource, lookups, header: list[str] | None = None,
         try:
             if not result.error_count:
                 writer.flush()  # the last lines on their way, while the finish is made ready
-                writer.prepared = prepare_finish(writer, result)
+                writer.prepared = prepared = prepare_finish(writer, result)
+                if writer.postgresql:  # the audit rows follow the last lines, in the writer's thread
+                    writer.send(*audit.copy_text(prepared.audit_rows))
+                    prepared.audit_rows = None
         except BaseException:
             writer.finish(raising=False)
             raise
@@ -336,7 +339,7 @@ class LineWriter:
                 f"{report[0]}\t{code}\t{line[3]}\t{line[4]}\t{line[5]}\t{line[6]}\t"
                 f"{_NULL if units is None else units}\t{_NULL if place_days is None else place_days}\t"
                 f"{line[9]}\t{line[10]}\t"
-                f"{_copy_text(json.dumps({k: str(v) for k, v in extra.items()})) if extra else 'null'}\t{number}\n")
+                f"{db.copy_escape(json.dumps({k: str(v) for k, v in extra.items()})) if extra else 'null'}\t{number}\n")
         else:
             self._lines.append((report[0], line[1], line[3], line[4], line[5], line[6], line[7], line[8], line[9],
                                 line[10], {k: str(v) for k, v in extra.items()} if extra else None, number))
@@ -412,8 +415,8 @@ class LineWriter:
         summary = self.summaries.get(group) if self.summaries is not None else None
         if summary is None:
             self.dirty.add(group)
-            return _copy_row(row + (None, None))
-        return _copy_row(row[:11] + (summary.total, summary.lines, summary.place_days, summary.ended) + row[15:]
+            return db.copy_line(row + (None, None))
+        return db.copy_line(row[:11] + (summary.total, summary.lines, summary.place_days, summary.ended) + row[15:]
                          + (json.dumps(summary.warnings or None),
                             json.dumps(summary.figures_json) if summary.figures else None))
 
@@ -477,6 +480,17 @@ class LineWriter:
                     .group_by(r.municipality_id, r.segment_key, r.year, r.period_kind, r.period))}
         return self._versions
 
+    def send(self, table: str, columns: tuple[str, ...], rows: str) -> None:
+        """Rows of another table (COPY text) after the lines handed over so far (PostgreSQL)."""
+        self.flush()
+        self.wait(IN_FLIGHT - 1)
+        self._pending.append(self._thread.submit(self._copy_table, table, columns, rows))
+
+    def _copy_table(self, table: str, columns: tuple[str, ...], rows: str) -> None:
+        with self._connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(rows)
+
     def _next_ids(self) -> list[int]:
         """The writer's thread: the next report ids from the sequence."""
         with self._connection.connection.dbapi_connection.cursor() as cursor:
@@ -488,9 +502,7 @@ class LineWriter:
         text made beforehand (the thread does no work per row: it needs the GIL only a few times
         a batch), straight on the driver's connection (never through the session)."""
         if reports:
-            with self._connection.connection.dbapi_connection.cursor() as cursor:
-                with cursor.copy(f"COPY realisation_report ({', '.join(_REPORT_COPY_COLUMNS)}) FROM STDIN") as copy:
-                    copy.write(reports)
+            self._copy_table("realisation_report", _REPORT_COPY_COLUMNS, reports)
         if lines:
             self._write_lines(lines)
 
@@ -504,7 +516,7 @@ class LineWriter:
             self.session.execute(insert(RealisationLine), [dict(zip(_LINE_COLUMNS, row)) for row in lines])
 
 
-_NULL = "\\N"
+_NULL = db.COPY_NULL
 
 
 def _nullable(column: list, count: int) -> Iterable[str]:
@@ -520,25 +532,12 @@ def _extra_texts(column: list, count: int) -> Iterable[str]:
     """A column of plugin figures (a dict or None) as COPY text of the ``extra`` JSON."""
     if column.count(None) == count:
         return itertools.repeat("null", count)
-    return (_copy_text(json.dumps({k: str(v) for k, v in extra.items()})) if extra else "null" for extra in column)
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_row(values: tuple) -> str:
-    """A row as a line of COPY text (None as NULL; numbers, dates and times as ``str`` writes them)."""
-    return "\t".join(_NULL if value is None else _copy_text(str(value)) for value in values) + "\n"
-
-
-def _copy_text(value: str) -> str:
-    """A text value as COPY's text format writes it (backslash, tab, newline, return escaped)."""
-    return value.translate(_COPY_ESCAPES)
-
-
+    return (db.copy_escape(json.dumps({k: str(v) for k, v in extra.items()})) if extra else "null" for extra in column)
 class _CopyTexts(dict):
     """Text values as COPY text, each escaped once."""
 
     def __missing__(self, value: str) -> str:
-        text = self[value] = _copy_text(value)
+        text = self[value] = db.copy_escape(value)
         return text
 
 
@@ -561,7 +560,7 @@ class PreparedFinish:
 
     summaries: list
     sums: list[dict[str, Any]]
-    audit_rows: list[dict[str, Any]]
+    audit_rows: list[dict[str, Any]] | None  # None once the writer has sent them
 
 
 def prepare_finish(writer: LineWriter, result: CheckResult) -> PreparedFinish:
@@ -592,7 +591,8 @@ def store_source(writer: LineWriter, result: CheckResult) -> int:
     prepared = writer.prepared or prepare_finish(writer, result)
     _write_sums(session, writer.postgresql, prepared.sums)
     _supersede(session, writer)
-    audit.write_many(prepared.audit_rows)
+    if prepared.audit_rows is not None:  # else written already (check_source)
+        audit.write_many(prepared.audit_rows)
     return len(prepared.summaries)
 
 
