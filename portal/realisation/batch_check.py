@@ -80,7 +80,11 @@ class BatchChecker:
         if facts is None:
             return None
         spec = facts.spec
-        prices = self._prices.setdefault((facts.segment_key, facts.period.code, facts.basis), {})
+        has_custom = getattr(self.lookups, "has_custom", None)  # optional (rules.Lookups)
+        if has_custom is None or has_custom(facts.segment_key):  # a custom trajectory's validity depends on the period
+            prices = self._prices.setdefault((facts.segment_key, facts.period.code, facts.basis), {})
+        else:  # catalogue prices: the same in every period of the year
+            prices = self._year_prices.setdefault((facts.segment_key, facts.period.year, facts.basis), {})
         plugin = bool(spec.check or spec.extra_value or self._plugin_checks)
         columnar = not (spec.extra_value or self._plugin_checks or (spec.check and not spec.check_lines))
         return _Trio(facts, prices, plugin, columnar)

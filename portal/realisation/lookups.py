@@ -138,6 +138,11 @@ class ProviderLookups:
             return None
         return found
 
+    def has_custom(self, segment_key: str) -> bool:
+        """Whether the provider has custom trajectories in the segment (whose prices depend on the
+        period, not only on the year)."""
+        return any(custom.segment_key == segment_key for custom in self._customs)
+
     def municipalities(self) -> list[Municipality]:
         """The region's municipalities with a CBS code, by code."""
         return sorted({m for m in self._municipalities.values() if m.code}, key=lambda m: m.code)
