@@ -246,3 +246,31 @@ def test_a_report_twice_in_a_batch_or_a_row_refused_leaves_the_batch_to_check(ap
         assert check_row(3, no_clients, lookups)[1]
         assert BatchChecker(lookups).columns([(2, first), (3, no_clients)]) is None
         assert BatchChecker(lookups).columns([(2, first), (3, dict(no_clients, clienten="1"))]) is not None
+
+
+def test_a_region_check_takes_part_column_by_column_through_its_check_lines(app, providers):
+    """A check of portal_realisation_checks with a check_lines attribute keeps a batch column by
+    column (and gives it up when a line would be refused); one without it sends every batch to
+    check()."""
+    def at_most_3_started(line, _context):
+        return [("gestart", "Te veel.")] if line.started > 3 else []
+
+    at_most_3_started.check_lines = lambda lines: max(lines.started) <= 3
+
+    def no_columns(line, _context):
+        return []
+
+    with app.app_context():
+        lookups = next(lookups for lookups in providers if lookups.provider == PROVIDER)
+        rows = [row for row in _rows_in_order(lookups) if _columnar(lookups, [row])][:6]
+        batch = list(enumerate(rows, start=2))
+        checker = BatchChecker(lookups)
+        checker._plugin_checks = [at_most_3_started]
+        assert checker.columns(batch) is not None
+        too_many = BatchChecker(lookups)
+        too_many._plugin_checks = [at_most_3_started]
+        assert too_many.columns(batch[:-1] + [(9, dict(rows[-1], gestart="4", lopend="5"))]) is None
+        assert too_many.check([(9, dict(rows[-1], gestart="4", lopend="5"))]) == [None]  # check_row says what
+        plain = BatchChecker(lookups)
+        plain._plugin_checks = [no_columns]
+        assert plain.columns(batch) is None and None not in plain.check(batch)

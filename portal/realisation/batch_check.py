@@ -86,7 +86,8 @@ class BatchChecker:
         else:  # catalogue prices: the same in every period of the year
             prices = self._year_prices.setdefault((facts.segment_key, facts.period.year, facts.basis), {})
         plugin = bool(spec.check or spec.extra_value or self._plugin_checks)
-        columnar = not (spec.extra_value or self._plugin_checks or (spec.check and not spec.check_lines))
+        columnar = not (spec.extra_value or (spec.check and not spec.check_lines)
+                        or any(getattr(check, "check_lines", None) is None for check in self._plugin_checks))
         return _Trio(facts, prices, plugin, columnar)
 
     def _price(self, trio: _Trio, code: str):
@@ -236,8 +237,10 @@ class BatchChecker:
         The work is done a column at a time, mostly inside C (``map``, ``zip``, ``max``, ``any``
         over a column), so a batch of 2,000 rows costs a few dozen Python steps per report
         instead of a few dozen per row. A segment's plugin check takes part through its
-        ``check_lines`` (:class:`portal.registry.RealisationSpec`); a segment that only checks line
-        by line, adds an extra value, or a region's own checks keep the batch on :meth:`check`."""
+        ``check_lines`` (:class:`portal.registry.RealisationSpec`), a region's or municipality's
+        check (``portal_realisation_checks``) through a ``check_lines`` attribute of the function;
+        a segment that only checks line by line or adds an extra value, or a region check without
+        ``check_lines``, keeps the batch on :meth:`check`."""
         if not isinstance(batch, Block):
             batch = Block.of_rows(batch)
         if not len(batch) or not batch.plain(MAX_CELL):  # every cell text, none too long, no formula
@@ -302,7 +305,7 @@ class BatchChecker:
                 extra = [None] * (end - start)
             prices = list(map(_UNIT_PRICE, found))
             spec = trio.spec
-            if spec.check is not None:
+            if spec.check is not None or self._plugin_checks:
                 facts, lookups = trio.facts, self.lookups
                 lines = LineColumns(
                     municipality=facts.municipality, segment_key=facts.segment_key, period=facts.period,
@@ -311,7 +314,9 @@ class BatchChecker:
                     prices=list(map(_FIRST, found)), started=started[start:end], running=running[start:end],
                     ended=ended[start:end], clients=clients[start:end], units=units[start:end],
                     place_days=place_days[start:end], extra=[figures or {} for figures in extra])
-                if not spec.check_lines(lines):
+                if spec.check is not None and not spec.check_lines(lines):
+                    return None
+                if not all(check.check_lines(lines) for check in self._plugin_checks):
                     return None
             runs.append((trio.group, start, end))
             entries += found
