@@ -309,6 +309,10 @@ class LineWriter:
         self._new_groups: list[tuple] = []  # reports the batch needs, in the order first met
         self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
         self._held = 0  # lines of checked batches in self._lines (add_columns)
+        self._added = 0  # lines added in all (add_columns)
+        # The file's rows, roughly (its line count), when known: near the end every checked batch
+        # is written at once, so the last write after the checking is a small one.
+        self.expected_rows: int | None = upload.rows_total
         self._versions: dict[tuple, int] | None = None
         self._ids: list[int] = []  # report ids taken from the sequence, not yet used (last first)
         self._ids_ahead: Future | None = None
@@ -371,7 +375,9 @@ class LineWriter:
                     _extra_texts(checked.extra, count), map(str, checked.numbers))
         self._lines.append("\n".join(map("\t".join, texts)) + "\n")
         self._held += count
-        if self._held >= WRITE_BATCH or self._thread is None:  # the first batch at once: the writer starts
+        self._added += count
+        if (self._held >= WRITE_BATCH or self._thread is None  # the first batch at once: the writer starts
+                or (self.expected_rows is not None and self._added > self.expected_rows - WRITE_BATCH)):
             self.flush()
 
     def _new_report(self, group: tuple) -> tuple[int, int]:
