@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
@@ -214,39 +215,30 @@ class Table:
             finally:
                 book.close()
             return
-        with open(self.path, encoding=self.encoding, newline="") as handle:
-            first = handle.readline()
-            delimiter = _delimiter(first)
-            handle.seek(0)
-            previous = csv.field_size_limit()
-            csv.field_size_limit(MAX_CELL_BYTES)
-            try:
-                reader = csv.reader(handle, delimiter=delimiter)
-                # Rows are numbered as a spreadsheet shows them: one per record (a quoted cell
-                # may span lines), blank lines included.
-                number = 0
-                while True:
-                    try:
-                        cells = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error:
-                        raise FileRefused(f"Regel {number + 1} heeft een cel van meer dan "
-                                          f"{MAX_CELL_BYTES} tekens of een onafgesloten aanhalingsteken.") from None
-                    number += 1
-                    if len(cells) > MAX_COLUMNS and any(c != "" for c in cells[MAX_COLUMNS:]):
-                        raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
-                    if plain:
-                        yield number, cells
-                        continue
-                    # Text cells: a cell of at most a quarter of the byte limit in characters
-                    # cannot pass it (four bytes at most a character), so only longer ones are measured.
-                    if len(cells) <= MAX_COLUMNS and max(map(len, cells), default=0) <= _SHORT_CELL:
-                        yield number, list(map(str.strip, cells))  # the usual row, in C
-                    else:
-                        yield number, [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
-            finally:
-                csv.field_size_limit(previous)
+        with self._csv_reader() as reader:
+            # Rows are numbered as a spreadsheet shows them: one per record (a quoted cell
+            # may span lines), blank lines included.
+            number = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    raise FileRefused(f"Regel {number + 1} heeft een cel van meer dan "
+                                      f"{MAX_CELL_BYTES} tekens of een onafgesloten aanhalingsteken.") from None
+                number += 1
+                if len(cells) > MAX_COLUMNS and any(c != "" for c in cells[MAX_COLUMNS:]):
+                    raise FileRefused(f"Regel {number} heeft meer dan {MAX_COLUMNS} kolommen.")
+                if plain:
+                    yield number, cells
+                    continue
+                # Text cells: a cell of at most a quarter of the byte limit in characters
+                # cannot pass it (four bytes at most a character), so only longer ones are measured.
+                if len(cells) <= MAX_COLUMNS and max(map(len, cells), default=0) <= _SHORT_CELL:
+                    yield number, list(map(str.strip, cells))  # the usual row, in C
+                else:
+                    yield number, [c.strip() if len(c) <= _SHORT_CELL else _cell(c) for c in cells[:MAX_COLUMNS]]
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """Every row with something in it, as ``(row number, {column: value})``."""
@@ -320,29 +312,35 @@ class Table:
             if len(block):
                 yield block
 
-    def _csv_blocks(self, size: int) -> Iterator[tuple[int, list[list[str]]]]:
-        """The CSV file's records, ``size`` at a time, as ``(number of the first, records)``
-        (numbered as :meth:`_raw_rows` numbers them). A record the reader refuses is reported by
-        reading the file again record by record (:meth:`_raw_rows`), which names its row."""
+    @contextmanager
+    def _csv_reader(self) -> Iterator:
+        """A ``csv.reader`` over the file, its delimiter found in the first line, no cell longer
+        than ``MAX_CELL_BYTES`` characters (the reader raises ``csv.Error`` for one)."""
         with open(self.path, encoding=self.encoding, newline="") as handle:
             delimiter = _delimiter(handle.readline())
             handle.seek(0)
             previous = csv.field_size_limit()
             csv.field_size_limit(MAX_CELL_BYTES)
             try:
-                reader = csv.reader(handle, delimiter=delimiter)
-                first = 1
-                while True:
-                    try:
-                        records = list(islice(reader, size))
-                    except csv.Error:
-                        break
-                    if not records:
-                        return
-                    yield first, records
-                    first += len(records)
+                yield csv.reader(handle, delimiter=delimiter)
             finally:
                 csv.field_size_limit(previous)
+
+    def _csv_blocks(self, size: int) -> Iterator[tuple[int, list[list[str]]]]:
+        """The CSV file's records, ``size`` at a time, as ``(number of the first, records)``
+        (numbered as :meth:`_raw_rows` numbers them). A record the reader refuses is reported by
+        reading the file again record by record (:meth:`_raw_rows`), which names its row."""
+        with self._csv_reader() as reader:
+            first = 1
+            while True:
+                try:
+                    records = list(islice(reader, size))
+                except csv.Error:
+                    break
+                if not records:
+                    return
+                yield first, records
+                first += len(records)
         for _record in self._raw_rows(plain=True):
             pass
         raise FileRefused("Het bestand kan niet als CSV worden gelezen.")  # not reached: _raw_rows says where

@@ -205,12 +205,7 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
         checked = checker.columns(batch)
         if checked is not None and _all_new(checked, seen):  # the usual batch: column by column
             for group, start, end in checked.runs:
-                codes = seen.get(group)
-                if codes is None:
-                    codes = seen[group] = {}
-                    summary = groups[group] = GroupSummary()
-                else:
-                    summary = groups[group]
+                codes, summary = _report_of(group, seen, groups)
                 codes.update(zip(checked.keys[start:end], checked.numbers[start:end]))
                 summary.add_run(checked, start, end)
             last_group = None
@@ -229,12 +224,7 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
                 line = checked_line(valued)
             group, capitals = line[0], line[2]
             if group is not last_group:  # a file's lines mostly come report by report
-                codes = seen.get(group)
-                if codes is None:
-                    codes = seen[group] = {}
-                    summary = groups[group] = GroupSummary()
-                else:
-                    summary = groups[group]
+                codes, summary = _report_of(group, seen, groups)
                 last_group = group
             first = codes.get(capitals)
             if first is not None:
@@ -252,6 +242,16 @@ def _check_rows(rows: RowSource, lookups, result: CheckResult, on_progress, writ
                 writer.add(number, line)
         if on_progress:
             on_progress(result.rows)
+
+
+def _report_of(group: tuple, seen: dict, groups: dict) -> tuple[dict[str, int], GroupSummary]:
+    """A report's trajectory codes seen so far (capitals → first row) and its sums, made when it is
+    first met."""
+    codes = seen.get(group)
+    if codes is None:
+        codes = seen[group] = {}
+        groups[group] = GroupSummary()
+    return codes, groups[group]
 
 
 def _all_new(checked, seen: dict[tuple, dict[str, int]]) -> bool:
