@@ -1,13 +1,14 @@
 """Taking realisation in: a file, the web form or the API, all through one pipeline.
 
-1. **Check** every row (a batch at a time, :class:`portal.realisation.batch_check.BatchChecker`,
-   which answers as :func:`portal.realisation.rules.check_row`) while streaming; collect the errors (the first
+1. **Check** every row (a block at a time, column by column where the block allows it, else row
+   by row: :class:`portal.realisation.batch_check.BatchChecker`, which answers as
+   :func:`portal.realisation.rules.check_row`) while streaming; collect the errors (the first
    ``MAX_ERRORS`` in full, all of them counted) and, per report (municipality × segment × period),
-   the total value. A line twice in the input is an error too. While no error has been found, each
-   checked line is **written at once** (:class:`LineWriter`): a report the batch needs first is
-   inserted (its next version number, its sums still zero), then the batch's lines in one go
-   (``COPY`` on PostgreSQL, one multi-row insert on SQLite). So a file is read and checked once,
-   at constant memory.
+   the total value. A line twice in the input is an error too. While no error has been found, the
+   checked lines are **written as they come** (:class:`LineWriter`): a report a batch needs first
+   (its next version number, its sums so far), then the batch's lines in one go (binary ``COPY`` on
+   PostgreSQL, from a thread of the writer while the next lines are checked; one multi-row insert on
+   SQLite). So a file is read and checked once, at constant memory.
 2. If anything is wrong, **nothing is stored**: everything written is rolled back and the upload is
    ``refused`` with its error report.
 3. Otherwise the upload is **finished** in the same transaction (:func:`store_source`), set-based:
@@ -278,19 +279,22 @@ _REPORT_KEY = ("organisation_id", "municipality_id", "segment_key", "year", "per
 
 
 class LineWriter:
-    """Writes an upload's checked lines while they are checked, in batches of ``BATCH``: first the
-    reports the batch needs that are not there yet (version = the highest version of the same report
-    + 1, the sums zero until :func:`store_source`), then the lines. Holds one batch of lines (two on
-    PostgreSQL: one being written) and one entry per report.
+    """Writes an upload's checked lines while they are checked, in batches: first the reports the
+    batch needs that are not there yet (version = the highest version of the same report + 1), then
+    the lines. Holds a few batches of lines and one entry per report.
 
     On PostgreSQL each report gets its id from the sequence as soon as its first line is met (ids
-    taken a thousand at a time), so each line becomes its ``COPY`` text at once, and a thread of the
-    writer sends a batch with ``COPY`` on the session's own connection while the next batch is being
-    checked: the database stores one batch (on its own core) while Python checks the next, and the
-    thread does no work per line. At most one batch is in flight; any statement the checking itself
-    sends on that connection (a price list read for the first time) first waits for it
+    taken a thousand at a time, the next thousand by the writer's thread before they are needed),
+    so each line becomes its binary ``COPY`` row at once (:mod:`portal.realisation.copy_binary`),
+    and a thread of the writer sends up to ``WRITE_BATCH`` lines a ``COPY`` on the session's own
+    connection while the next lines are checked: the database stores them (on its own core) while
+    Python checks the next, and the thread does no work per line. A report's row carries the sums
+    of the lines checked so far; a report met again in a later batch is ``dirty``, and
+    :func:`store_source` writes its sums. At most ``IN_FLIGHT`` batches wait for the thread; any
+    statement the checking itself sends on that connection first waits for them
     (:func:`_wait_for_the_writer`), and so does everything after :meth:`finish`. SQLite writes each
-    batch at once with one multi-row insert."""
+    batch at once with one multi-row insert (its reports inserted at once, their sums written by
+    :func:`store_source`)."""
 
     IDS_AT_A_TIME = 1000
 
@@ -307,7 +311,7 @@ class LineWriter:
         self.dirty: set[tuple] = set()  # reports whose sums store_source writes (see flush)
         self._sent: set[tuple] = set()  # reports handed to the writer
         self._new_groups: list[tuple] = []  # reports the batch needs, in the order first met
-        self._lines: list = []  # the batch: COPY text lines (PostgreSQL) or tuples (SQLite)
+        self._lines: list = []  # the batch: binary COPY rows (PostgreSQL) or tuples (SQLite)
         self._held = 0  # lines of checked batches in self._lines (add_columns)
         self._added = 0  # lines added in all (add_columns)
         # The file's rows, roughly (its line count), when known: near the end every checked batch
@@ -349,8 +353,9 @@ class LineWriter:
 
     def add_columns(self, checked) -> None:
         """A whole checked batch (:class:`~portal.realisation.batch_check.CheckedColumns`). On
-        PostgreSQL its COPY text is made column by column (``str`` over a column, one ``join`` per
-        line, all in C) and the batch is handed to the writer at once."""
+        PostgreSQL its binary COPY rows are made column by column (``map`` over a column, one
+        ``join`` for all, in C); the lines go to the writer every ``WRITE_BATCH``, near the end of
+        the file at once."""
         if not self.postgresql:
             for number, line in zip(checked.numbers, checked.lines()):
                 self.add(number, line)
