@@ -531,17 +531,23 @@ def test_in_the_background_start_returns_at_once_and_the_upload_is_stored(app, p
     assert realisation_import.progress.get(received.id) is None
 
 
-def test_twenty_thousand_rows_import(provider):
-    """20,160 distinct lines: 6 municipalities × 12 months × 280 trajectories (added to last
-    year's catalogue as copies of S4-BEG-6)."""
+def _copies_of_s4_beg_6(prefix: str, count: int) -> None:
+    """``count`` trajectories in last year's catalogue, copies of S4-BEG-6 coded ``prefix000`` and on
+    (removed after the test with the rest)."""
     session = db.session()
     template = session.exec(select(StandardTrajectory).where(
         StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
         StandardTrajectory.year == LAST_YEAR)).one()
     fields = template.model_dump(exclude={"id", "created_at"})
-    for index in range(280):
-        session.add(StandardTrajectory(**{**fields, "code": f"S4-X{index:03d}", "name": f"Proef {index}"}))
+    for index in range(count):
+        session.add(StandardTrajectory(**{**fields, "code": f"{prefix}{index:03d}", "name": f"Proef {index}"}))
     session.commit()
+
+
+def test_twenty_thousand_rows_import(provider):
+    """20,160 distinct lines: 6 municipalities × 12 months × 280 trajectories (added to last
+    year's catalogue as copies of S4-BEG-6)."""
+    _copies_of_s4_beg_6("S4-X", 280)
     municipalities = ("0889", "0893", "0907", "1894", "0983", "0984")  # Horst buys places in S4 (demo year 3 on)
     rows = [row(gemeente=code, periode=f"{LAST_YEAR}-{month:02d}", traject=f"S4-X{index:03d}", gestart="1",
                 lopend="2", beeindigd="0", clienten="2")
@@ -603,14 +609,7 @@ def test_batches_read_column_by_column_keep_rows_left_empty_out_and_find_duplica
         return real_prepare(writer, result)
 
     monkeypatch.setattr(realisation_import, "prepare_finish", prepare)
-    session = db.session()
-    template = session.exec(select(StandardTrajectory).where(
-        StandardTrajectory.segment_key == "jeugd.S4", StandardTrajectory.code == "S4-BEG-6",
-        StandardTrajectory.year == LAST_YEAR)).one()
-    fields = template.model_dump(exclude={"id", "created_at"})
-    for index in range(200):
-        session.add(StandardTrajectory(**{**fields, "code": f"S4-Y{index:03d}", "name": f"Proef {index}"}))
-    session.commit()
+    _copies_of_s4_beg_6("S4-Y", 200)
     municipalities = ("0889", "0893", "0907", "0983", "0984", "1894")
     rows = []
     for half in (range(0, 100), range(100, 200)):  # each report met twice, far apart
