@@ -130,9 +130,7 @@ def _empty_tables(engine) -> None:
                 connection.execute(text(f'DELETE FROM "{name}"'))
         return
     with engine.begin() as connection:
-        probe = " UNION ALL ".join(f"SELECT {index} WHERE EXISTS (SELECT 1 FROM \"{name}\")"
-                                   for index, name in enumerate(tables))
-        filled = [tables[row[0]] for row in connection.execute(text(probe))]
+        filled = _filled_tables(connection, tables)
         if connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
             connection.execute(text("SET LOCAL session_replication_role = replica"))
             for name in filled:
@@ -143,6 +141,12 @@ def _empty_tables(engine) -> None:
         else:
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+def _filled_tables(connection, tables: list[str]) -> list[str]:
+    """Those of ``tables`` that hold a row, in their order: one statement."""
+    probe = " UNION ALL ".join(f'SELECT {index} WHERE EXISTS (SELECT 1 FROM "{name}")' for index, name in enumerate(tables))
+    return [tables[row[0]] for row in connection.execute(text(probe))]
 
 
 def _owned_sequences(connection) -> list[str]:
@@ -214,14 +218,15 @@ def demo(app, app_config):
     """Load the demo region without its months of realisation; returns the demo accounts.
 
     The first load of a run (per database, date, ``app_config`` and plugins) builds it with
-    ``load_demo``; later ones write the same rows back (tables are empty between tests). The
-    rows of the first load are the demo: ``tests/test_demo.py`` builds it anew every time.
+    ``load_demo``; later ones into empty tables write the same rows back. Where another fixture
+    has put rows already (``demo_with_realisation``, say), ``load_demo`` adds the demo as always.
+    ``tests/test_demo.py`` builds the demo anew every time.
     """
     from portal.demo import load_demo
 
     engine = app.extensions["portal.engine"]
     key = _demo_key(app, app_config)
-    if key in _DEMO_ROWS:
+    if key in _DEMO_ROWS and not _holds_rows(engine):  # else load_demo, which adds what is missing
         accounts, rows = _DEMO_ROWS[key]
         _write_rows(engine, rows)
         return list(accounts)
@@ -231,6 +236,11 @@ def demo(app, app_config):
     if not any(name.startswith(_BUILT_NOT_COPIED) for name in rows):
         _DEMO_ROWS[key] = (list(accounts), rows)
     return accounts
+
+
+def _holds_rows(engine) -> bool:
+    with engine.connect() as connection:
+        return bool(_filled_tables(connection, [table.name for table in SQLModel.metadata.sorted_tables]))
 
 
 def _read_rows(engine) -> dict[str, list[dict]]:
