@@ -136,8 +136,7 @@ def _empty_tables(engine) -> None:
             for name in filled:
                 connection.execute(text(f'DELETE FROM "{name}"'))
             # Every sequence, not only the filled tables': a rolled-back insert moves one too.
-            restarts = [f"setval('\"{sequence}\"', 1, false)" for sequence in _owned_sequences(connection)]
-            connection.execute(text("SELECT " + ", ".join(restarts)))
+            _set_id_sequences(connection, dict.fromkeys(tables, 0))
         else:
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
@@ -149,14 +148,13 @@ def _filled_tables(connection, tables: list[str]) -> list[str]:
     return [tables[row[0]] for row in connection.execute(text(probe))]
 
 
-def _owned_sequences(connection) -> list[str]:
-    """The sequences of the tables' serial columns."""
-    return list(connection.execute(text(
-        "SELECT s.relname FROM pg_class s"
-        " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
-        " AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'"
-        " JOIN pg_namespace n ON n.oid = s.relnamespace AND n.nspname = current_schema()"
-        " WHERE s.relkind = 'S'")).scalars())
+def _set_id_sequences(connection, tops: dict[str, int]) -> None:
+    """Each table's id sequence on PostgreSQL, in one statement: the next id is ``tops[table] + 1``."""
+    id_tables = SQLModel.metadata.tables
+    moves = [f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), {max(top, 1)}, {'true' if top else 'false'})"
+             for name, top in tops.items() if "id" in id_tables[name].c and isinstance(top, int)]
+    if moves:
+        connection.execute(text("SELECT " + ", ".join(moves)))
 
 
 def make_app(database_url, **overrides):
@@ -261,11 +259,8 @@ def _write_rows(engine, rows: dict[str, list[dict]]) -> None:
         for name, found in rows.items():
             connection.execute(tables[name].insert(), found)
         if engine.dialect.name == "postgresql":
-            tops = {name: max(row["id"] for row in found) for name, found in rows.items() if "id" in tables[name].c}
-            moves = [f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), {top})"
-                     for name, top in tops.items() if isinstance(top, int)]
-            if moves:
-                connection.execute(text("SELECT " + ", ".join(moves)))
+            _set_id_sequences(connection, {name: max(row["id"] for row in found)
+                                           for name, found in rows.items() if "id" in tables[name].c})
 
 
 @pytest.fixture

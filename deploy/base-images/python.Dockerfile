@@ -3,7 +3,7 @@
 FROM portal-base/debian:bookworm
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-         python3 python3-venv ca-certificates \
+         python3 python3-venv \
     && apt-get clean && rm -rf /var/lib/apt/lists/* \
     && python3 -m venv /opt/python
 # pip and Python's ssl module trust the system's certificates (the extra ones of debian.Dockerfile too).
